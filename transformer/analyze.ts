@@ -86,6 +86,7 @@ function optionLiteral(options: ts.Expression | undefined, key: string): { node:
       const value = ts.isStringLiteral(init) || ts.isNoSubstitutionTemplateLiteral(init) ? init.text : undefined;
       return { node: init, value };
     }
+    if (ts.isShorthandPropertyAssignment(prop) && prop.name.text === key) return { node: prop.name };
   }
   return undefined;
 }

@@ -38,6 +38,9 @@ const DEFAULT_OPTIONS: ts.CompilerOptions = {
   skipLibCheck: true,
   noEmit: true,
   jsx: ts.JsxEmit.Preserve,
+  // TypeScript 6 defaults `types` to []; without Node's types a captured
+  // stream or socket would look like `any` and pass with a warning only.
+  types: ["node"],
 };
 
 export function createProject(options: ProjectOptions): Project {

@@ -15,9 +15,12 @@ export interface SerializabilityProblem {
 const SUPERJSON_TYPES = new Set([
   "Date", "RegExp", "Map", "Set", "URL", "Error", "TypeError", "RangeError", "SyntaxError", "EvalError", "ReferenceError", "URIError",
   "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array",
-  "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "Array", "ReadonlyArray", "ReadonlyMap", "ReadonlySet",
+  "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "ArrayBuffer", "SharedArrayBuffer",
   "String", "Number", "Boolean", "BigInt",
 ]);
+
+/** Containers whose type arguments are the serialized contents. */
+const CONTAINERS = new Set(["Map", "Set", "ReadonlyMap", "ReadonlySet", "Array", "ReadonlyArray"]);
 
 const PROCESS_BOUND: Record<string, DiagnosticCode> = {
   Promise: "DA2003", PromiseLike: "DA2003",
@@ -84,8 +87,9 @@ export function checkSerializable(type: ts.Type, ctx: CheckContext): Serializabi
       ctx.checker.getSignaturesOfType(t, ts.SignatureKind.Construct).length > 0) {
       return void problems.push({ code: "DA2001", path, detail: "is a function" });
     }
-    if (symbolName && SUPERJSON_TYPES.has(symbolName)) {
-      for (const arg of ctx.checker.getTypeArguments(t as ts.TypeReference) ?? []) visit(arg, path, depth + 1);
+    if (symbolName && SUPERJSON_TYPES.has(symbolName)) return;
+    if (symbolName && CONTAINERS.has(symbolName)) {
+      for (const arg of ctx.checker.getTypeArguments(t as ts.TypeReference) ?? []) visit(arg, join(path, "[]"), depth + 1);
       return;
     }
     if (ctx.checker.isArrayType(t) || ctx.checker.isTupleType(t)) {
