@@ -1,0 +1,38 @@
+// Transpiles every TypeScript source to dist/ (same layout, ESM, source maps)
+// and emits declarations with tsc. Kept as one small script so `npm start`,
+// `npm test` and `npm pack` all build the same way.
+import { build } from "esbuild";
+import { readdirSync, statSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const roots = ["src", "transformer", "examples"];
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name === "node_modules" || name === "fixtures") continue;
+    if (statSync(path).isDirectory()) walk(path);
+    else if (/\.(ts|tsx|mts)$/.test(name) && !name.endsWith(".d.ts") && !name.endsWith(".test.ts")) files.push(path);
+  }
+};
+for (const root of roots) {
+  try { walk(root); } catch (error) { if (error.code !== "ENOENT") throw error; }
+}
+
+rmSync("dist", { recursive: true, force: true });
+await build({
+  entryPoints: files,
+  outdir: "dist",
+  outbase: ".",
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  sourcemap: true,
+  logLevel: "warning",
+});
+
+if (!process.argv.includes("--no-types")) {
+  const tsc = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}

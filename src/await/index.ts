@@ -1,0 +1,92 @@
+import type pg from "pg";
+import { AwaitTimeoutError, InvalidOptionError, JobCancelledError, JobFailedError, JobNotFoundError, type RecordedError } from "../errors.js";
+import { parseDuration, describe } from "../config/duration.js";
+import { deserialize } from "../serialize/values.js";
+import type { Notifier } from "./notifier.js";
+import type { Codec } from "../serialize/codec.js";
+
+export { Notifier } from "./notifier.js";
+
+export interface AwaitOptions {
+  /** How long to wait (default "5m"). The job keeps running after a timeout. */
+  timeout?: string | number;
+}
+
+const readJob = (q: string) => `select state, result, errors->-1 as last_error from ${q}.jobs where id = $1`;
+
+export function jobIdOf(handleOrId: unknown): string {
+  if (typeof handleOrId === "string" && /^\d{1,19}$/.test(handleOrId)) return handleOrId;
+  if (typeof handleOrId === "number" && Number.isSafeInteger(handleOrId) && handleOrId > 0) return String(handleOrId);
+  if (typeof handleOrId === "bigint" && handleOrId > 0n) return handleOrId.toString();
+  if (typeof handleOrId === "object" && handleOrId !== null && typeof (handleOrId as any).id === "string") return jobIdOf((handleOrId as any).id);
+  throw new InvalidOptionError("job", `expected a JobHandle or a job id, got ${describe(handleOrId)}.`);
+}
+
+/**
+ * Waits for a job's outcome. Subscribes before the first read, so a
+ * completion between the read and the wait is never missed; wakes on the
+ * completion notification and also polls the row with a growing interval,
+ * so a lost notification costs latency, never correctness.
+ */
+export class Awaiter {
+  private readonly waiting = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly q: string,
+    private readonly codec: Codec,
+    notifier: Notifier | null,
+    doneChannel: string,
+  ) {
+    notifier?.on(doneChannel, (payload) => {
+      for (const id of payload.split(",")) {
+        const set = this.waiting.get(id);
+        if (set) for (const wake of set) wake();
+      }
+    });
+    notifier?.onReconnect(() => {
+      for (const set of this.waiting.values()) for (const wake of set) wake();
+    });
+  }
+
+  async await<T = unknown>(handleOrId: unknown, options: AwaitOptions = {}): Promise<T> {
+    const id = jobIdOf(handleOrId);
+    if (typeof options !== "object" || options === null) throw new InvalidOptionError("options", `expected { timeout }, got ${describe(options)}.`);
+    const timeoutMs = parseDuration("timeout", options.timeout ?? "5m");
+    const deadline = Date.now() + timeoutMs;
+    let wake: () => void = () => undefined;
+    let woken = false;
+    const subscriber = () => {
+      woken = true;
+      wake();
+    };
+    let set = this.waiting.get(id);
+    if (!set) this.waiting.set(id, (set = new Set()));
+    set.add(subscriber);
+    try {
+      for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 1_000)) {
+        woken = false;
+        const { rows } = await this.pool.query({ name: `durable-await-${this.q}`, text: readJob(this.q), values: [id] });
+        const row = rows[0];
+        if (!row) throw new JobNotFoundError(id);
+        if (row.state === "completed") return row.result === null ? (undefined as T) : deserialize<T>(this.codec.decode(row.result));
+        if (row.state === "discarded") throw new JobFailedError(id, row.last_error as RecordedError | null);
+        if (row.state === "cancelled") throw new JobCancelledError(id, row.last_error as RecordedError | null);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new AwaitTimeoutError(id, timeoutMs);
+        if (woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollMs, left));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = () => undefined;
+      }
+    } finally {
+      set.delete(subscriber);
+      if (set.size === 0) this.waiting.delete(id);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type pg from "pg";
+import { ConfigError, InvalidOptionError } from "../errors.js";
+import type { Logger } from "../events/index.js";
+import { defaultLogger } from "../events/index.js";
+import { describe, parseDuration } from "./duration.js";
+import { DEFAULT_NODE_TYPES, queueForNodeType, validateQueueName } from "./options.js";
+import { didYouMean } from "./suggest.js";
+import { validateSchemaName } from "../db/schema.js";
+
+export type BodyHashPolicy = "run-if-captures-match" | "always" | "hold";
+
+export interface StartOptions {
+  /** Connection string, pg.Pool or pool settings. Default: DATABASE_URL, else the embedded server. */
+  database?: string | pg.Pool | pg.PoolConfig;
+  /** Schema holding durable's tables (default "durable"). */
+  schema?: string;
+  /** What this process executes: a node type or several (default "worker"). */
+  nodeType?: string | string[];
+  /** Extra node types besides worker, api and datasync. */
+  nodeTypes?: string[];
+  /** Concurrency per queue on this node; node type N runs queue "ad_hoc_N" (default 10). */
+  queues?: Record<string, number>;
+  /** false: enqueue and await only, execute nothing. */
+  run?: boolean;
+  /** Apply migrations on start (default true). */
+  migrate?: boolean;
+  logger?: Logger;
+  /** LISTEN/NOTIFY wake-ups (default true); polling always runs as the fallback. */
+  notifications?: boolean;
+  pollInterval?: string | number;
+  shutdownGrace?: string | number;
+  defaultTimeout?: string | number;
+  defaultMaxAttempts?: number;
+  maxResultBytes?: number;
+  heartbeatInterval?: string | number;
+  leaseTtl?: string | number;
+  unknownTaskGrace?: string | number;
+  bodyHashPolicy?: BodyHashPolicy;
+  poolSize?: number;
+  /** Install SIGTERM/SIGINT handlers that stop gracefully (default true when running jobs). */
+  handleSignals?: boolean;
+}
+
+export interface NormalizedStart {
+  database: StartOptions["database"];
+  schema: string;
+  nodeTypes: string[];
+  knownNodeTypes: string[];
+  queues: Record<string, number>;
+  run: boolean;
+  migrate: boolean;
+  logger: Logger;
+  notifications: boolean;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  defaultTimeoutMs: number;
+  defaultMaxAttempts: number;
+  maxResultBytes: number;
+  heartbeatIntervalMs: number;
+  leaseTtlMs: number;
+  unknownTaskGraceMs: number;
+  bodyHashPolicy: BodyHashPolicy;
+  poolSize: number;
+  handleSignals: boolean;
+}
+
+const START_KEYS = [
+  "database", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate", "logger", "notifications", "pollInterval",
+  "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes", "heartbeatInterval", "leaseTtl",
+  "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals",
+];
+
+const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
+
+export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart {
+  if (typeof input !== "object" || input === null) throw new ConfigError(`durable.start() expects an options object, got ${describe(input)}.`);
+  for (const key of Object.keys(input)) {
+    if (!START_KEYS.includes(key)) throw new InvalidOptionError(key, `is not an option of durable.start().${didYouMean(key, START_KEYS)}`);
+  }
+  const extra = input.nodeTypes ?? [];
+  if (!Array.isArray(extra) || extra.some((t) => typeof t !== "string" || !/^[a-z][a-z0-9_]{0,40}$/.test(t))) {
+    throw new InvalidOptionError("nodeTypes", `expected an array of lowercase names like ["reports"], got ${describe(extra)}.`);
+  }
+  const knownNodeTypes = [...new Set([...DEFAULT_NODE_TYPES, ...extra])];
+  const rawTypes = input.nodeType ?? "worker";
+  const nodeTypes = Array.isArray(rawTypes) ? rawTypes : [rawTypes];
+  for (const t of nodeTypes) {
+    if (typeof t !== "string" || !knownNodeTypes.includes(t)) {
+      throw new InvalidOptionError(
+        "nodeType",
+        `unknown node type ${describe(t)}.${typeof t === "string" ? didYouMean(t, knownNodeTypes) : ""} Declare it with durable.start({ nodeTypes: [${JSON.stringify(String(t))}] }).`,
+      );
+    }
+  }
+  const run = input.run ?? true;
+  if (typeof run !== "boolean") throw new InvalidOptionError("run", `expected true or false, got ${describe(run)}.`);
+
+  const queues: Record<string, number> = {};
+  if (run) for (const t of nodeTypes) queues[queueForNodeType(t)] = 10;
+  if (input.queues !== undefined) {
+    if (typeof input.queues !== "object" || input.queues === null || Array.isArray(input.queues)) {
+      throw new InvalidOptionError("queues", `expected an object like { ad_hoc_worker: 10 }, got ${describe(input.queues)}.`);
+    }
+    for (const [name, limit] of Object.entries(input.queues)) {
+      validateQueueName(`queues.${name}`, name);
+      if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) {
+        throw new InvalidOptionError(`queues.${name}`, `expected a concurrency from 0 to 10000, got ${describe(limit)}.`);
+      }
+      queues[name] = limit;
+    }
+  }
+  const positiveInt = (name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+      throw new InvalidOptionError(name, `expected an integer from 1 to ${max}, got ${describe(value)}.`);
+    }
+    return value as number;
+  };
+  const bool = (name: string, value: unknown, fallback: boolean) => {
+    if (value === undefined) return fallback;
+    if (typeof value !== "boolean") throw new InvalidOptionError(name, `expected true or false, got ${describe(value)}.`);
+    return value;
+  };
+  const duration = (name: string, value: unknown, fallback: number, min = 1) => {
+    const ms = value === undefined ? fallback : parseDuration(name, value);
+    if (ms < min) throw new InvalidOptionError(name, `must be at least ${min} ms.`);
+    return ms;
+  };
+  const policy = input.bodyHashPolicy ?? "run-if-captures-match";
+  if (!POLICIES.includes(policy)) {
+    throw new InvalidOptionError("bodyHashPolicy", `expected one of ${POLICIES.map((p) => `"${p}"`).join(", ")}, got ${describe(policy)}.`);
+  }
+  const logger = input.logger ?? defaultLogger();
+  if (typeof logger !== "object" || ["debug", "info", "warn", "error"].some((m) => typeof (logger as any)[m] !== "function")) {
+    throw new InvalidOptionError("logger", "expected an object with debug, info, warn and error methods (pino and console fit).");
+  }
+  const heartbeatIntervalMs = duration("heartbeatInterval", input.heartbeatInterval, 2_000, 100);
+  const leaseTtlMs = duration("leaseTtl", input.leaseTtl, 10_000, 500);
+  if (leaseTtlMs < heartbeatIntervalMs * 2) {
+    throw new InvalidOptionError("leaseTtl", `must be at least twice heartbeatInterval (${heartbeatIntervalMs} ms), or healthy nodes would look dead.`);
+  }
+  return {
+    database: input.database,
+    schema: validateSchemaName(input.schema ?? process.env.DURABLE_SCHEMA ?? "durable"),
+    nodeTypes,
+    knownNodeTypes,
+    queues,
+    run,
+    migrate: bool("migrate", input.migrate, true),
+    logger,
+    notifications: bool("notifications", input.notifications, true),
+    pollIntervalMs: duration("pollInterval", input.pollInterval, 1_000, 10),
+    shutdownGraceMs: duration("shutdownGrace", input.shutdownGrace, 15_000, 0),
+    defaultTimeoutMs: duration("defaultTimeout", input.defaultTimeout, 15 * 60_000),
+    defaultMaxAttempts: positiveInt("defaultMaxAttempts", input.defaultMaxAttempts, 20, 1000),
+    maxResultBytes: positiveInt("maxResultBytes", input.maxResultBytes, 1_048_576),
+    heartbeatIntervalMs,
+    leaseTtlMs,
+    unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000),
+    bodyHashPolicy: policy,
+    poolSize: positiveInt("poolSize", input.poolSize, 10, 1000),
+    handleSignals: bool("handleSignals", input.handleSignals, run),
+  };
+}

@@ -1,0 +1,46 @@
+import pg from "pg";
+import { ConfigError } from "../errors.js";
+import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
+
+export { migrate, schemaVersion, latestVersion } from "./migrate.js";
+export { validateSchemaName, quoteSchema, channels } from "./schema.js";
+export { ensureEmbeddedPostgres, defaultDataDir, projectRoot, type EmbeddedServer } from "./embedded.js";
+
+// Bigint job ids come back as strings (pg's default); counts we cast to int in SQL.
+
+export interface ResolvedDatabase {
+  pool: pg.Pool;
+  /** We created the pool, so we end it on stop. */
+  ownsPool: boolean;
+  /** Connection settings for extra dedicated connections (LISTEN). */
+  connection: pg.ClientConfig;
+  embedded?: EmbeddedServer;
+}
+
+export type DatabaseOption = string | pg.Pool | pg.PoolConfig | undefined;
+
+export async function resolveDatabase(database: DatabaseOption, poolSize: number): Promise<ResolvedDatabase> {
+  if (database instanceof pg.Pool) {
+    return { pool: database, ownsPool: false, connection: (database as any).options as pg.ClientConfig };
+  }
+  if (database !== undefined && typeof database !== "string" && (typeof database !== "object" || database === null)) {
+    throw new ConfigError(`Invalid option \`database\`: expected a connection string, a pg.Pool or pg pool settings, got ${typeof database}.`);
+  }
+  let config: pg.PoolConfig;
+  let embedded: EmbeddedServer | undefined;
+  if (typeof database === "string") config = { connectionString: database };
+  else if (database) config = database;
+  else if (process.env.DATABASE_URL) config = { connectionString: process.env.DATABASE_URL };
+  else if (process.env.NODE_ENV === "production") {
+    throw new ConfigError(
+      "No database configured and NODE_ENV=production: set DATABASE_URL or pass durable.start({ database }). Production never falls back to the embedded development database.",
+    );
+  } else {
+    embedded = await ensureEmbeddedPostgres();
+    config = { connectionString: embedded.url };
+  }
+  const pool = new pg.Pool({ max: poolSize, ...config });
+  // An idle client dying (server restart, network blip) must not crash the process.
+  pool.on("error", () => undefined);
+  return { pool, ownsPool: true, connection: config, embedded };
+}

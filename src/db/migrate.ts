@@ -1,0 +1,87 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type pg from "pg";
+import { SchemaNewerError } from "../errors.js";
+import { quoteSchema } from "./schema.js";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Walks up from this file to the package root, which holds migrations/ in both src and dist layouts. */
+function migrationsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      readdirSync(join(dir, "migrations"));
+      return join(dir, "migrations");
+    } catch {
+      dir = dirname(dir);
+    }
+  }
+  throw new Error("durable-async: cannot find the migrations/ folder next to the package; reinstall the package.");
+}
+
+let cached: Migration[] | undefined;
+export function loadMigrations(): Migration[] {
+  if (cached) return cached;
+  const dir = migrationsDir();
+  cached = readdirSync(dir)
+    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+    .sort()
+    .map((file) => ({ version: Number(file.slice(0, 4)), name: file.slice(5, -4), sql: readFileSync(join(dir, file), "utf8") }));
+  return cached;
+}
+
+export function latestVersion(): number {
+  const all = loadMigrations();
+  return all.length ? all[all.length - 1]!.version : 0;
+}
+
+/**
+ * Applies pending migrations in one transaction under an advisory lock keyed
+ * by schema, so concurrent starters serialize and the second finds nothing to
+ * do. Returns the versions applied.
+ */
+export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> {
+  const q = quoteSchema(schema);
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [`durable-async:migrate:${schema}`]);
+    await client.query(`create schema if not exists ${q}`);
+    await client.query(
+      `create table if not exists ${q}.migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`select coalesce(max(version), 0)::int as version from ${q}.migrations`);
+    const current = rows[0]!.version;
+    const latest = latestVersion();
+    if (current > latest) throw new SchemaNewerError(schema, current, latest);
+    const applied: number[] = [];
+    for (const migration of loadMigrations()) {
+      if (migration.version <= current) continue;
+      await client.query(`insert into ${q}.migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
+      await client.query(migration.sql.replaceAll(":SCHEMA", q));
+      applied.push(migration.version);
+    }
+    await client.query("commit");
+    return applied;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Reads the schema's migration version without changing anything (0 when absent). */
+export async function schemaVersion(pool: pg.Pool, schema: string): Promise<number> {
+  const q = quoteSchema(schema);
+  const exists = await pool.query(`select to_regclass($1) as t`, [`${q}.migrations`]);
+  if (!exists.rows[0].t) return 0;
+  const { rows } = await pool.query(`select coalesce(max(version), 0)::int as version from ${q}.migrations`);
+  return rows[0].version;
+}

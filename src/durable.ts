@@ -1,0 +1,78 @@
+import type { AsyncOptions } from "./config/options.js";
+import type { StartOptions } from "./config/start.js";
+import type { JobContext } from "./context.js";
+import type { AwaitOptions } from "./await/index.js";
+import type { JobHandle } from "./enqueue/index.js";
+import type { DurableEvents, EventName } from "./events/index.js";
+import { DurableInstance } from "./instance.js";
+import type { TaskStub } from "./tasks/registry.js";
+
+// The process-wide `durable` object. Transformed call sites call it as
+// durable.async(stub, captures, options); the signatures below are what the
+// user writes before the transformer, so the types read naturally.
+
+let current: DurableInstance | null = null;
+
+/** The default instance; created on first use with env defaults and `run: false` if start() was not called. */
+export function defaultInstance(): DurableInstance {
+  current ??= new DurableInstance({ run: false, handleSignals: false });
+  return current;
+}
+
+export interface Durable {
+  /** Connects, migrates and (unless `run: false`) starts executing jobs for this node's types. */
+  start(options?: StartOptions): Promise<void>;
+  /** Enqueue a closure as a durable job. Returns its handle once the row is committed. */
+  async<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>>;
+  /** Enqueue and await the result. */
+  run<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<Awaited<T>>;
+  /** Wait for a job's recorded result, from any process. */
+  await<T>(job: JobHandle<T> | string, options?: AwaitOptions): Promise<T>;
+  awaitAll<T extends readonly JobHandle<any>[]>(jobs: T, options?: AwaitOptions): Promise<{ [K in keyof T]: T[K] extends JobHandle<infer R> ? R : never }>;
+  /** Inside a running closure: attempt, signal, jobId, progress(). */
+  context(): JobContext;
+  on<E extends EventName>(event: E, listener: (payload: DurableEvents[E]) => void): () => void;
+  /** Graceful stop: waits for inserts in flight and running jobs (within the grace period). */
+  stop(options?: { grace?: number }): Promise<void>;
+  /** The underlying instance (pool, schema, runner), for advanced use. */
+  readonly instance: DurableInstance;
+}
+
+export const durable: Durable = {
+  async start(options: StartOptions = {}) {
+    if (current?.started) {
+      throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
+    }
+    current = new DurableInstance(options);
+    await current.start();
+  },
+  async(fn: any, captures?: any, options?: any) {
+    return defaultInstance().async(fn, captures, options);
+  },
+  run(fn: any, captures?: any, options?: any) {
+    return defaultInstance().run(fn, captures, options) as any;
+  },
+  await(job: any, options?: AwaitOptions) {
+    return defaultInstance().await(job, options) as any;
+  },
+  awaitAll(jobs: any, options?: AwaitOptions) {
+    return defaultInstance().awaitAll(jobs, options) as any;
+  },
+  context() {
+    return defaultInstance().context();
+  },
+  on(event, listener) {
+    return defaultInstance().on(event, listener);
+  },
+  async stop(options) {
+    const instance = current;
+    current = null;
+    await instance?.stop(options);
+  },
+  get instance() {
+    return defaultInstance();
+  },
+} as Durable;
+
+/** Transformed code passes a stub; this keeps the user-facing overloads honest for TypeScript. */
+export type TransformedAsync = (stub: TaskStub, captures: Record<string, unknown>, options?: AsyncOptions) => Promise<JobHandle>;

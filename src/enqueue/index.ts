@@ -1,0 +1,90 @@
+import type { NormalizedJobOptions, QueryableClient } from "../config/options.js";
+import { serializeChecked } from "../serialize/values.js";
+import type { TaskMetadata, TaskStub } from "../tasks/registry.js";
+import { insertJobs, upsertTasksSql, type JobRow } from "./queries.js";
+
+export interface JobHandle<T = unknown> {
+  id: string;
+  task: string;
+  queue: string;
+  state: string;
+  /** True when a unique job already existed and this call inserted nothing. */
+  conflict: boolean;
+  /** Phantom field carrying the closure's result type for durable.await. */
+  readonly __result?: T;
+}
+
+export interface EnqueueItem {
+  stub: TaskStub;
+  captures: Record<string, unknown>;
+  options: NormalizedJobOptions;
+}
+
+export interface PreparedItem {
+  item: EnqueueItem;
+  row: JobRow;
+}
+
+export function callerOf(task: TaskMetadata): string {
+  return `${task.caller.file}:${task.caller.line}:${task.caller.column}`;
+}
+
+/** Validates and serializes synchronously, so a bad capture throws at the call site. */
+export function prepare(item: EnqueueItem, encode: (value: unknown) => unknown, trace: string | null): PreparedItem {
+  const where = `durable.${item.stub.kind}() at ${callerOf(item.stub)}`;
+  const captures = encode(serializeChecked(item.captures, "captures", where));
+  const o = item.options;
+  return {
+    item,
+    row: {
+      queue: o.queue,
+      taskId: item.stub.id,
+      bodyHash: item.stub.hash,
+      priority: o.priority,
+      maxAttempts: o.maxAttempts,
+      timeoutMs: o.timeoutMs,
+      backoff: o.backoff ? JSON.stringify(o.backoff) : null,
+      captures: JSON.stringify(captures),
+      meta: JSON.stringify(o.meta),
+      tags: JSON.stringify(o.tags),
+      runAt: o.runAt,
+      uniqueKey: null,
+      trace,
+    },
+  };
+}
+
+/** Chunks keep one statement's arrays (and the server's memory for them) bounded. */
+const CHUNK = 5_000;
+
+export async function insertPrepared(client: QueryableClient, q: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
+  const handles: JobHandle[] = [];
+  for (let i = 0; i < prepared.length; i += CHUNK) {
+    const chunk = prepared.slice(i, i + CHUNK);
+    const rows = await insertJobs(client, q, chunk.map((p) => p.row), channel);
+    rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: row.queue, state: row.state, conflict: false }));
+  }
+  return handles;
+}
+
+/**
+ * Keeps the tasks table current with one row per (task id, body hash), written
+ * once per process per stub, so job rows never copy the source text.
+ */
+export class TaskCatalog {
+  private readonly written = new Set<string>();
+  private pending: Promise<void> | null = null;
+  constructor(private readonly q: string) {}
+
+  async ensure(client: QueryableClient, tasks: TaskMetadata[]): Promise<void> {
+    const missing = tasks.filter((t) => !this.written.has(`${t.id}\0${t.hash}`));
+    if (missing.length === 0) return;
+    const unique = [...new Map(missing.map((t) => [`${t.id}\0${t.hash}`, t])).values()];
+    const col = <T>(f: (t: TaskMetadata) => T) => unique.map(f);
+    await client.query(upsertTasksSql(this.q), [
+      col((t) => t.id), col((t) => t.hash), col((t) => t.caller.file), col((t) => t.caller.fn), col((t) => t.caller.line),
+      col((t) => t.caller.column), col((t) => t.source), col((t) => JSON.stringify(t.captures)), col((t) => t.kind),
+    ]);
+    for (const t of unique) this.written.add(`${t.id}\0${t.hash}`);
+  }
+}

@@ -1,0 +1,156 @@
+// Every error the library throws is a DurableError with a stable `code`, so
+// callers can branch on `instanceof` or on `code` without parsing messages.
+// Messages end with the fix, in one line.
+
+export class DurableError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option or argument was invalid. Names the option and the fix. */
+export class InvalidOptionError extends DurableError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super("DURABLE_INVALID_OPTION", `Invalid option \`${option}\`: ${message}`);
+    this.option = option;
+  }
+}
+
+/** A `durable.async(() => …)` call site reached the runtime without the transformer. */
+export class UntransformedCallError extends DurableError {
+  constructor(method: string, location: string | undefined) {
+    super(
+      "DURABLE_UNTRANSFORMED",
+      `durable.${method}() at ${location ?? "an unknown location"} was called with a plain function: the call site was not transformed. ` +
+        `Enable the transformer: run with \`node --import durable-async/register\`, add \`durable-async/esbuild\` to your esbuild plugins, or \`durable-async/vite\` to Vite/Vitest.`,
+    );
+  }
+}
+
+/** A captured value (or a result) cannot survive serialization. */
+export class NotSerializableError extends DurableError {
+  readonly path: string;
+  constructor(path: string, reason: string, where: string) {
+    super(
+      "DURABLE_NOT_SERIALIZABLE",
+      `${path} ${reason} (${where}). Pass plain data instead: ids, strings, numbers, plain objects, Date, Map, Set, BigInt, or a class registered with superjson.`,
+    );
+    this.path = path;
+  }
+}
+
+export class DuplicateTaskError extends DurableError {
+  constructor(id: string, first: string, second: string) {
+    super(
+      "DURABLE_DUPLICATE_TASK",
+      `Task id "${id}" is registered twice with different bodies (${first} and ${second}). Give one of the calls a different \`name\`.`,
+    );
+  }
+}
+
+export class ConfigError extends DurableError {
+  constructor(message: string) {
+    super("DURABLE_CONFIG", message);
+  }
+}
+
+export class SchemaNewerError extends DurableError {
+  constructor(schema: string, databaseVersion: number, codeVersion: number) {
+    super(
+      "DURABLE_SCHEMA_NEWER",
+      `Schema "${schema}" is at migration ${databaseVersion} but this version of durable-async knows only up to ${codeVersion}. Upgrade durable-async in this process (or point it at another schema).`,
+    );
+  }
+}
+
+export class NotStartedError extends DurableError {
+  constructor(what: string) {
+    super("DURABLE_NOT_STARTED", `${what} needs a running durable instance. Call \`await durable.start({ database })\` first.`);
+  }
+}
+
+/** The awaited job was discarded (attempts used up or `Discard` thrown). */
+export class JobFailedError extends DurableError {
+  readonly jobId: string;
+  readonly lastError: RecordedError | null;
+  constructor(jobId: string, lastError: RecordedError | null) {
+    super(
+      "DURABLE_JOB_FAILED",
+      `Job ${jobId} was discarded${lastError ? ` after attempt ${lastError.attempt}: ${lastError.message}` : ""}. Inspect it with \`durable jobs show ${jobId}\`.`,
+    );
+    this.jobId = jobId;
+    this.lastError = lastError;
+  }
+}
+
+export class JobCancelledError extends DurableError {
+  readonly jobId: string;
+  readonly lastError: RecordedError | null;
+  constructor(jobId: string, lastError: RecordedError | null) {
+    super("DURABLE_JOB_CANCELLED", `Job ${jobId} was cancelled${lastError ? `: ${lastError.message}` : ""}.`);
+    this.jobId = jobId;
+    this.lastError = lastError;
+  }
+}
+
+/** `durable.await` ran out of time. The job itself keeps running. */
+export class AwaitTimeoutError extends DurableError {
+  readonly jobId: string;
+  constructor(jobId: string, timeoutMs: number) {
+    super(
+      "DURABLE_AWAIT_TIMEOUT",
+      `Job ${jobId} did not finish within ${timeoutMs} ms; it keeps running. Await it again later or raise \`timeout\`.`,
+    );
+    this.jobId = jobId;
+  }
+}
+
+export class JobNotFoundError extends DurableError {
+  constructor(jobId: string) {
+    super("DURABLE_JOB_NOT_FOUND", `Job ${jobId} does not exist (it may have been pruned). Check the id.`);
+  }
+}
+
+/** Raised inside an attempt that ran past its timeout. */
+export class JobTimeoutError extends DurableError {
+  constructor(timeoutMs: number) {
+    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${timeoutMs} ms. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
+  }
+}
+
+export class ResultTooLargeError extends DurableError {
+  constructor(bytes: number, cap: number) {
+    super(
+      "DURABLE_RESULT_TOO_LARGE",
+      `The result is ${bytes} bytes, over the cap of ${cap} bytes (\`maxResultBytes\`). Return an id or a URL instead, or raise \`maxResultBytes\` in durable.start().`,
+    );
+  }
+}
+
+export class UnknownTaskError extends DurableError {
+  constructor(taskId: string, caller: string | null, graceMs: number) {
+    super(
+      "DURABLE_UNKNOWN_TASK",
+      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${graceMs} ms. Deploy the code that contains it, or delete the job.`,
+    );
+  }
+}
+
+export class BadJobRowError extends DurableError {
+  constructor(jobId: string, reason: string, cause?: unknown) {
+    super("DURABLE_BAD_JOB", `Job ${jobId} cannot run: ${reason}.`, { cause });
+  }
+}
+
+export interface RecordedError {
+  attempt: number;
+  at: string;
+  message: string;
+  name?: string;
+  stack?: string;
+  code?: string;
+}

@@ -1,0 +1,16 @@
+export { durable, type Durable } from "./durable.js";
+export { DurableInstance } from "./instance.js";
+export { Discard, Cancel, Snooze } from "./outcomes.js";
+export {
+  DurableError, InvalidOptionError, UntransformedCallError, NotSerializableError, DuplicateTaskError, ConfigError,
+  SchemaNewerError, NotStartedError, JobFailedError, JobCancelledError, AwaitTimeoutError, JobNotFoundError,
+  JobTimeoutError, ResultTooLargeError, UnknownTaskError, BadJobRowError, type RecordedError,
+} from "./errors.js";
+export { __durableTask, __durableModules, isTaskStub, type TaskStub, type TaskDefinition, type TaskMetadata, type CallerLocation } from "./tasks/registry.js";
+export type { AsyncOptions, UniqueOption, BackoffOption } from "./config/options.js";
+export type { StartOptions, BodyHashPolicy } from "./config/start.js";
+export type { JobHandle } from "./enqueue/index.js";
+export type { JobContext, ProgressUpdate } from "./context.js";
+export type { AwaitOptions } from "./await/index.js";
+export type { Logger, DurableEvents, EventName, JobEventInfo } from "./events/index.js";
+export { parseDuration } from "./config/duration.js";

@@ -1,0 +1,203 @@
+import type pg from "pg";
+import { normalizeAsyncOptions, type AsyncOptions } from "./config/options.js";
+import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
+import { currentContext, type JobContext } from "./context.js";
+import { channels, migrate, quoteSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { DurableError, InvalidOptionError, UntransformedCallError } from "./errors.js";
+import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
+import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
+import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
+import { Runner } from "./runner/index.js";
+import { isTaskStub, type TaskStub } from "./tasks/registry.js";
+import { plainCodec, type Codec } from "./serialize/codec.js";
+import { describe } from "./config/duration.js";
+
+/** The location of the user's call, read from the stack, for errors about untransformed calls. */
+function callSiteFromStack(): string | undefined {
+  const lines = (new Error().stack ?? "").split("\n").slice(1);
+  const outside = lines.find((l) => !l.includes("/durable-async/") && !l.includes("/src/instance.") && !l.includes("/src/durable.") && !l.includes("node:internal"));
+  return outside?.trim().replace(/^at\s+/, "");
+}
+
+/**
+ * One configured durable runtime: a pool, a schema, optionally a runner.
+ * `durable` (the default export) wraps one lazily; tests create their own.
+ */
+export class DurableInstance {
+  readonly events = new DurableEmitter();
+  readonly config: NormalizedStart;
+  readonly q: string;
+  private db: ResolvedDatabase | null = null;
+  private starting: Promise<void> | null = null;
+  private notifier: Notifier | null = null;
+  private awaiter: Awaiter | null = null;
+  runner: Runner | null = null;
+  private readonly catalog: TaskCatalog;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  codec: Codec = plainCodec;
+  private stopped = false;
+
+  constructor(options: StartOptions = {}) {
+    this.config = normalizeStartOptions(options);
+    this.q = quoteSchema(this.config.schema);
+    this.catalog = new TaskCatalog(this.q);
+  }
+
+  get pool(): pg.Pool {
+    if (!this.db) throw new DurableError("DURABLE_NOT_STARTED", "The database is not connected yet. Await durable.start() first.");
+    return this.db.pool;
+  }
+
+  get started(): boolean {
+    return this.db !== null;
+  }
+
+  get channels() {
+    return channels(this.config.schema);
+  }
+
+  start(): Promise<void> {
+    if (this.stopped) return Promise.reject(new DurableError("DURABLE_STOPPED", "This durable instance was stopped; create a new one (or call durable.start() again)."));
+    this.starting ??= this.doStart().catch(async (error) => {
+      this.starting = null;
+      await this.teardownConnections();
+      throw error;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    const { config } = this;
+    const db = await resolveDatabase(config.database, config.poolSize);
+    if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
+    this.db = db;
+    if (config.migrate) await migrate(db.pool, config.schema);
+    const ch = this.channels;
+    if (config.notifications) {
+      this.notifier = new Notifier(db.connection, [ch.insert, ch.done, ch.control], config.logger);
+      await this.notifier.start();
+    }
+    this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier, ch.done);
+    if (config.run && Object.keys(config.queues).length > 0) {
+      this.runner = new Runner({ pool: db.pool, q: this.q, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
+      await this.runner.start();
+    }
+    if (config.handleSignals) this.installSignalHandlers();
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ["SIGTERM", "SIGINT"] as NodeJS.Signals[]) {
+      const handler = () => {
+        this.config.logger.info(`durable: ${signal} received; stopping gracefully`);
+        void this.stop().finally(() => {
+          process.removeListener(signal, handler);
+          process.kill(process.pid, signal);
+        });
+      };
+      process.once(signal, handler);
+      this.signalHandlers.push([signal, handler]);
+    }
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: DurableEvents[E]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Resolves the stub/captures/options triple the transformer emits, or explains why the call is wrong. */
+  private item(method: string, stub: unknown, captures: unknown, options: unknown): EnqueueItem {
+    if (typeof stub === "function") throw new UntransformedCallError(method, callSiteFromStack());
+    if (!isTaskStub(stub)) {
+      throw new InvalidOptionError("task", `durable.${method}() expects a closure like () => sendEmail(user.id), got ${describe(stub)}.`);
+    }
+    if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
+      throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
+    }
+    const normalized = normalizeAsyncOptions(options, {
+      maxAttempts: this.config.defaultMaxAttempts,
+      timeoutMs: this.config.defaultTimeoutMs,
+      nodeTypes: this.config.knownNodeTypes,
+    });
+    return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
+  }
+
+  /**
+   * Enqueues one job. Validation and serialization happen now, so bad input
+   * throws at the call site; the insert happens asynchronously. An insert
+   * failure is always logged and emitted, even if nobody awaits the promise.
+   */
+  async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
+    const item = this.item("async", stub, captures, options);
+    const prepared = prepare(item, this.codec.encode, null);
+    return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
+  }
+
+  /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
+  asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
+    if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
+    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec.encode, null));
+    return this.track(this.insert(prepared), prepared[0]?.item);
+  }
+
+  private async insert(prepared: PreparedItem[]): Promise<JobHandle[]> {
+    if (prepared.length === 0) return [];
+    await this.start();
+    const client = prepared[0]!.item.options.client;
+    if (client && prepared.some((p) => p.item.options.client !== client)) {
+      throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
+    }
+    await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
+    const handles = await insertPrepared(client ?? this.pool, this.q, this.channels.insert, prepared);
+    this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
+    return handles;
+  }
+
+  private track<T>(promise: Promise<T>, item: EnqueueItem | undefined): Promise<T> {
+    this.inflight.add(promise);
+    promise
+      .catch((error: Error) => {
+        const where = item ? callerOf(item.stub) : "unknown";
+        this.events.emit("job:insert-error", { error, task: item?.stub.id ?? "?", caller: where });
+        this.config.logger.error("durable: enqueue failed", { task: item?.stub.id, caller: where, error: error.message });
+      })
+      .finally(() => this.inflight.delete(promise));
+    return promise;
+  }
+
+  await<T = unknown>(handleOrId: JobHandle<any> | string | number, options?: AwaitOptions): Promise<T> {
+    return this.start().then(() => this.awaiter!.await<T>(handleOrId, options));
+  }
+
+  awaitAll<T extends readonly unknown[]>(handles: T, options?: AwaitOptions): Promise<{ [K in keyof T]: T[K] extends JobHandle<infer R> ? R : unknown }> {
+    if (!Array.isArray(handles)) throw new InvalidOptionError("jobs", `expected an array of job handles or ids, got ${describe(handles)}.`);
+    return Promise.all(handles.map((h) => this.await(h as JobHandle<unknown>, options))) as any;
+  }
+
+  /** Enqueue and wait for the result. `timeout` bounds both the wait and each attempt. */
+  async run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
+    if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack());
+    const handle = await this.async(stub, captures, options);
+    return this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" });
+  }
+
+  context(): JobContext {
+    return currentContext();
+  }
+
+  /** Stops fetching, lets running jobs finish within the grace period, releases the rest, waits for inserts in flight. */
+  async stop(options: { grace?: number } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
+    await Promise.allSettled([...this.inflight]);
+    if (this.runner) await this.runner.stop(options.grace ?? this.config.shutdownGraceMs);
+    for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
+    await this.teardownConnections();
+  }
+
+  private async teardownConnections(): Promise<void> {
+    await this.notifier?.stop();
+    this.notifier = null;
+    if (this.db?.ownsPool) await this.db.pool.end().catch(() => undefined);
+  }
+}

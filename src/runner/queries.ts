@@ -1,0 +1,135 @@
+// Every statement the runner sends, one function each, so the SQL that
+// decides throughput sits in one reviewable place. `q` is the quoted schema.
+
+/**
+ * Claim up to $3 due jobs of queue $1 whose task this node can run ($2 holds
+ * "task_id:body_hash" keys). SKIP LOCKED lets nodes claim side by side; the
+ * claim works on the active partition only, never on finished jobs.
+ */
+export const fetchJobs = (q: string) => `
+with picked as (
+  select id from ${q}.jobs_active
+  where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
+    and (task_id || ':' || body_hash) = any($2::text[])
+  order by priority, run_at, id
+  limit $3
+  for update skip locked
+)
+update ${q}.jobs_active j
+set state = 'executing', attempt = j.attempt + 1, attempted_at = now(), node_id = $4
+from picked where j.id = picked.id
+returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress`;
+
+/** Batched completion; only rows still executing are completed, so a late or duplicate ack is a no-op. One NOTIFY per batch. */
+export const completeJobs = (q: string) => `
+with done as (
+  update ${q}.jobs j
+  set state = 'completed', completed_at = now(), finished_at = now(), result = r.result::jsonb, node_id = null
+  from unnest($1::bigint[], $2::text[]) as r(id, result)
+  where j.id = r.id and j.state = 'executing'
+  returning j.id
+)
+select pg_notify($3, ids) from (select string_agg(id::text, ',') as ids from done) d where ids is not null`;
+
+/** One failed attempt: retry later, or discard when attempts are used up (decided by the caller). */
+export const failJob = (q: string) => `
+with f as (
+  update ${q}.jobs j
+  set state = $2::text, errors = j.errors || $3::jsonb, node_id = null,
+      run_at = case when $2::text = 'retryable' then now() + ($4::bigint * interval '1 millisecond') else j.run_at end,
+      discarded_at = case when $2::text = 'discarded' then now() end,
+      cancelled_at = case when $2::text = 'cancelled' then now() end,
+      finished_at = case when $2::text in ('discarded','cancelled') then now() end
+  where j.id = $1 and j.state = 'executing'
+  returning j.id
+)
+select pg_notify($5, id::text) from f where $2::text in ('discarded','cancelled')`;
+
+/** Snooze: back to scheduled, and the attempt is given back. */
+export const snoozeJob = (q: string) => `
+update ${q}.jobs_active j
+set state = 'scheduled', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now() + ($2::bigint * interval '1 millisecond')
+where j.id = $1 and j.state = 'executing'`;
+
+/** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
+export const releaseJobs = (q: string) => `
+update ${q}.jobs_active j
+set state = 'available', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now()
+where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
+returning j.queue`;
+
+export const registerNode = (q: string) => `
+insert into ${q}.nodes (node_id, node_types, queues, task_ids, hostname, pid, lease_expires_at)
+values ($1, $2, $3, $4, $5, $6, now() + ($7::bigint * interval '1 millisecond'))
+on conflict (node_id) do update set node_types = excluded.node_types, queues = excluded.queues, task_ids = excluded.task_ids,
+  heartbeat_at = now(), lease_expires_at = excluded.lease_expires_at`;
+
+export const heartbeat = (q: string) => `
+update ${q}.nodes set heartbeat_at = now(), lease_expires_at = now() + ($2::bigint * interval '1 millisecond')
+where node_id = $1 returning node_id`;
+
+export const unregisterNode = (q: string) => `delete from ${q}.nodes where node_id = $1`;
+
+/**
+ * Rescue jobs held by nodes without a live lease. The attempt that was running
+ * counts (a job that crashes its node must not loop forever); if it was the
+ * last one the job is discarded.
+ */
+export const rescueOrphanedJobs = (q: string) => `
+with orphaned as (
+  select id from ${q}.jobs_active j
+  where j.state = 'executing'
+    and not exists (select 1 from ${q}.nodes n where n.node_id = j.node_id and n.lease_expires_at > now())
+  for update skip locked
+), rescued as (
+  update ${q}.jobs j
+  set state = case when j.attempt >= j.max_attempts then 'discarded' else 'available' end,
+      discarded_at = case when j.attempt >= j.max_attempts then now() end,
+      finished_at = case when j.attempt >= j.max_attempts then now() end,
+      run_at = now(), node_id = null,
+      errors = j.errors || jsonb_build_array(jsonb_build_object(
+        'attempt', j.attempt, 'at', now(), 'name', 'NodeLostError', 'code', 'DURABLE_NODE_LOST',
+        'message', 'node ' || coalesce(j.node_id, '?') || ' stopped heartbeating while running this attempt; the job was rescued'))
+  from orphaned o where j.id = o.id and j.state = 'executing'
+  returning j.id::text, j.state, j.queue
+)
+select * from rescued`;
+
+export const deleteDeadNodes = (q: string) => `delete from ${q}.nodes where lease_expires_at < now() - interval '1 minute'`;
+
+/**
+ * Version skew: a due job whose task no live node advertises, in a queue that
+ * live nodes serve, is discarded once it has waited longer than the grace
+ * period. Bounded per pass.
+ */
+export const discardUnknownTasks = (q: string) => `
+with live as (
+  select node_id, task_ids, queues from ${q}.nodes where lease_expires_at > now()
+), stuck as (
+  select j.id from ${q}.jobs_active j
+  where j.state in ('available','scheduled','retryable') and j.run_at < now() - ($1::bigint * interval '1 millisecond')
+    and exists (select 1 from live where live.queues ? j.queue)
+    and not exists (select 1 from live where j.task_id = any(live.task_ids))
+  limit 500
+  for update skip locked
+)
+update ${q}.jobs j
+set state = 'discarded', discarded_at = now(), finished_at = now(),
+    errors = j.errors || jsonb_build_array(jsonb_build_object(
+      'attempt', j.attempt, 'at', now(), 'name', 'UnknownTaskError', 'code', 'DURABLE_UNKNOWN_TASK',
+      'message', format('No running node has task "%s"%s after %s ms. Deploy the code that contains it, or delete the job.',
+                        j.task_id,
+                        coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${q}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
+                        $1::bigint)))
+from stuck where j.id = stuck.id and j.state in ('available','scheduled','retryable')
+returning j.id::text, j.task_id`;
+
+/** Body hashes recorded for our task ids, to decide which other versions we may run. */
+export const taskVersions = (q: string) => `
+select task_id, body_hash, capture_names from ${q}.tasks where task_id = any($1::text[])`;
+
+export const queueControls = (q: string) => `
+select name, paused, paused_until, concurrency from ${q}.queues where name = any($1::text[])`;
+
+export const saveProgress = (q: string) => `
+update ${q}.jobs_active set progress = $2::jsonb where id = $1 and state = 'executing'`;

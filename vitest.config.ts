@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/faults/**", "**/node_modules/**", "**/fixtures/**"],
+    globalSetup: ["test/support/global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    // Crash and multi-process tests spawn workers of their own; two files at a time fits 2 cores.
+    maxWorkers: 2,
+  },
+});
