@@ -14,3 +14,7 @@ export type { JobContext, ProgressUpdate } from "./context.js";
 export type { AwaitOptions } from "./await/index.js";
 export type { Logger, DurableEvents, EventName, JobEventInfo } from "./events/index.js";
 export { parseDuration } from "./config/duration.js";
+export {
+  isEncrypted, revealStored, redacted, resolveEncryption, createCodec, DecryptionError,
+  type EncryptionOptions, type KeyRing, type EncryptedEnvelope,
+} from "./serialize/encryption.js";

@@ -10,6 +10,7 @@ import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
+import { createCodec } from "./serialize/encryption.js";
 import { describe } from "./config/duration.js";
 
 /** The location of the user's call, read from the stack, for errors about untransformed calls. */
@@ -41,6 +42,7 @@ export class DurableInstance {
   constructor(options: StartOptions = {}) {
     this.config = normalizeStartOptions(options);
     this.q = quoteSchema(this.config.schema);
+    this.codec = createCodec(this.config.encryption);
     this.catalog = new TaskCatalog(this.q);
   }
 

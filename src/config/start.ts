@@ -6,6 +6,7 @@ import { describe, parseDuration } from "./duration.js";
 import { DEFAULT_NODE_TYPES, queueForNodeType, validateQueueName } from "./options.js";
 import { didYouMean } from "./suggest.js";
 import { validateSchemaName } from "../db/schema.js";
+import { resolveEncryption, type EncryptionOptions, type KeyRing } from "../serialize/encryption.js";
 
 export type BodyHashPolicy = "run-if-captures-match" | "always" | "hold";
 
@@ -39,6 +40,8 @@ export interface StartOptions {
   poolSize?: number;
   /** Install SIGTERM/SIGINT handlers that stop gracefully (default true when running jobs). */
   handleSignals?: boolean;
+  /** AES-256-GCM for captures and results. Default: DURABLE_ENCRYPTION_KEY (+ DURABLE_ENCRYPTION_KEYS_PREVIOUS); false turns it off. */
+  encryption?: EncryptionOptions | false;
 }
 
 export interface NormalizedStart {
@@ -62,12 +65,13 @@ export interface NormalizedStart {
   bodyHashPolicy: BodyHashPolicy;
   poolSize: number;
   handleSignals: boolean;
+  encryption: KeyRing | null;
 }
 
 const START_KEYS = [
   "database", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate", "logger", "notifications", "pollInterval",
   "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes", "heartbeatInterval", "leaseTtl",
-  "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals",
+  "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
 const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
@@ -160,5 +164,6 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     bodyHashPolicy: policy,
     poolSize: positiveInt("poolSize", input.poolSize, 10, 1000),
     handleSignals: bool("handleSignals", input.handleSignals, run),
+    encryption: resolveEncryption(input.encryption),
   };
 }
