@@ -116,7 +116,7 @@ describe("encryption at rest, end to end", () => {
     const worker = await db.start({ encryption: { key: newer, previousKeys: [oldKey] } });
     expect(await worker.await(oldJob, { timeout: "10s" })).toBe(3);
     expect(await worker.await(plainJob, { timeout: "10s" })).toBe(11);
-    const error = await worker.await(foreignJob, { timeout: "10s" }).catch((e: any) => e);
+    const error: any = await worker.await(foreignJob, { timeout: "10s" }).catch((e: any) => e);
     expect(error).toBeInstanceOf(JobFailedError);
     expect(error.lastError.code).toBe("DURABLE_BAD_JOB");
     expect(error.lastError.message).toMatch(/key id "other", which is not among this process's keys/);
@@ -137,7 +137,7 @@ describe("encryption at rest, end to end", () => {
     await db.pool.query(`update ${db.q}.jobs set captures = jsonb_set(captures, '{ct}', to_jsonb($2::text)) where id = $1`, [tampered.id, ct.toString("base64")]);
     const worker = await db.start({ encryption: { key } });
     expect(await worker.await(intact, { timeout: "10s" })).toBe(4);
-    const error = await worker.await(tampered, { timeout: "10s" }).catch((e: any) => e);
+    const error: any = await worker.await(tampered, { timeout: "10s" }).catch((e: any) => e);
     expect(error).toBeInstanceOf(JobFailedError);
     expect(error.lastError.message).toMatch(/failed authentication/);
   });
@@ -148,7 +148,7 @@ describe("encryption at rest, end to end", () => {
     const worker = await db.start({ encryption: false });
     const open = await worker.async(tasks.add, { a: 20, b: 22 });
     expect(await worker.await(open, { timeout: "10s" })).toBe(42);
-    const error = await worker.await(sealed, { timeout: "10s" }).catch((e: any) => e);
+    const error: any = await worker.await(sealed, { timeout: "10s" }).catch((e: any) => e);
     expect(error.lastError.message).toMatch(/encrypted \(key id "k1"\) but this process has no encryption key. Set DURABLE_ENCRYPTION_KEY/);
   });
 });
