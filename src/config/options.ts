@@ -1,6 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe, parseDuration } from "./duration.js";
 import { didYouMean } from "./suggest.js";
+import { normalizeUnique, type NormalizedUnique } from "../unique/options.js";
 
 /** Options of durable.async / durable.run, as the user writes them. */
 export interface AsyncOptions {
@@ -32,9 +33,13 @@ export type BackoffOption =
   | { type: "fixed"; delay: string | number };
 
 export interface UniqueOption {
+  /** What makes two calls "the same" (default ["task", "captures"]). */
   by?: Array<"task" | "captures" | "meta" | "queue">;
+  /** Only these capture/meta keys (default: all of what `by` selects). */
   keys?: string[];
+  /** Sliding window (default "60s", as Oban): a duration, or "forever". */
   period?: string | number;
+  /** States of an existing job that count as a conflict (default: all but cancelled and discarded). */
   states?: string[];
   replace?: Array<"scheduled_at" | "meta" | "priority" | "tags" | "max_attempts">;
 }
@@ -60,7 +65,7 @@ export interface NormalizedJobOptions {
   meta: Record<string, unknown>;
   tags: string[];
   backoff: BackoffPolicy | null;
-  unique: UniqueOption | undefined;
+  unique: NormalizedUnique | undefined;
   client: QueryableClient | undefined;
 }
 
@@ -152,7 +157,7 @@ export function normalizeAsyncOptions(input: unknown, defaults: JobDefaults): No
     meta: meta as Record<string, unknown>,
     tags: tags as string[],
     backoff: o.backoff === undefined ? null : normalizeBackoff(o.backoff),
-    unique: o.unique as UniqueOption | undefined,
+    unique: o.unique === undefined ? undefined : normalizeUnique(o.unique),
     client,
   };
 }

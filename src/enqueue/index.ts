@@ -2,6 +2,7 @@ import type { NormalizedJobOptions, QueryableClient } from "../config/options.js
 import { serializeChecked } from "../serialize/values.js";
 import type { TaskMetadata, TaskStub } from "../tasks/registry.js";
 import { insertJobs, upsertTasksSql, type JobRow } from "./queries.js";
+import { insertUnique, uniqueKey } from "../unique/index.js";
 
 export interface JobHandle<T = unknown> {
   id: string;
@@ -32,7 +33,8 @@ export function callerOf(task: TaskMetadata): string {
 /** Validates and serializes synchronously, so a bad capture throws at the call site. */
 export function prepare(item: EnqueueItem, encode: (value: unknown) => unknown, trace: string | null): PreparedItem {
   const where = `durable.${item.stub.kind}() at ${callerOf(item.stub)}`;
-  const captures = encode(serializeChecked(item.captures, "captures", where));
+  const serialized = serializeChecked(item.captures, "captures", where);
+  const captures = encode(serialized);
   const o = item.options;
   return {
     item,
@@ -48,7 +50,8 @@ export function prepare(item: EnqueueItem, encode: (value: unknown) => unknown, 
       meta: JSON.stringify(o.meta),
       tags: JSON.stringify(o.tags),
       runAt: o.runAt,
-      uniqueKey: null,
+      // Hashed from the serialized captures, before the codec: encryption is randomized.
+      uniqueKey: o.unique ? uniqueKey({ task: item.stub.id, queue: o.queue, captures: serialized, meta: o.meta }, o.unique, where) : null,
       trace,
     },
   };
@@ -58,6 +61,10 @@ export function prepare(item: EnqueueItem, encode: (value: unknown) => unknown, 
 const CHUNK = 5_000;
 
 export async function insertPrepared(client: QueryableClient, q: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
+  // Unique rows need a lock-then-check transaction (src/unique); plain batches keep the one-statement path.
+  if (prepared.some((p) => p.row.uniqueKey !== null)) {
+    return insertUnique(client, q, prepared, (c, items) => insertChunked(c, q, channel, items));
+  }
   const handles: JobHandle[] = [];
   for (let i = 0; i < prepared.length; i += CHUNK) {
     const chunk = prepared.slice(i, i + CHUNK);
@@ -65,6 +72,12 @@ export async function insertPrepared(client: QueryableClient, q: string, channel
     rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: row.queue, state: row.state, conflict: false }));
   }
   return handles;
+}
+
+async function insertChunked(client: QueryableClient, q: string, channel: string, prepared: PreparedItem[]) {
+  const rows = [];
+  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, q, prepared.slice(i, i + CHUNK).map((p) => p.row), channel)));
+  return rows;
 }
 
 /**

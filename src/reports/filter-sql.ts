@@ -1,0 +1,25 @@
+import type { NormalizedFilter } from "./filter.js";
+
+/**
+ * Compiles a validated filter into a parameterized WHERE clause over alias
+ * `j`, appending its values to `params`. The state test is always `state =
+ * any(...)` so the planner prunes the partitions a filter cannot match.
+ */
+export function filterWhere(f: NormalizedFilter, params: unknown[], states: readonly string[] | null = f.states): string {
+  const parts: string[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (states) parts.push(`j.state = any(${p(states)}::text[])`);
+  if (f.ids) parts.push(`j.id = any(${p(f.ids)}::bigint[])`);
+  if (f.queues) parts.push(`j.queue = any(${p(f.queues)}::text[])`);
+  if (f.tasks) parts.push(`j.task_id = any(${p(f.tasks)}::text[])`);
+  if (f.meta) parts.push(`j.meta @> ${p(f.meta)}::jsonb`);
+  if (f.tags) parts.push(`j.tags @> ${p(f.tags)}::text[]`);
+  if (f.insertedFrom) parts.push(`j.inserted_at >= ${p(f.insertedFrom)}`);
+  if (f.insertedTo) parts.push(`j.inserted_at < ${p(f.insertedTo)}`);
+  if (f.completedFrom) parts.push(`j.completed_at >= ${p(f.completedFrom)}`);
+  if (f.completedTo) parts.push(`j.completed_at < ${p(f.completedTo)}`);
+  return parts.length ? parts.join(" and ") : "true";
+}

@@ -1,0 +1,153 @@
+import { InvalidOptionError } from "../errors.js";
+import { describe } from "../config/duration.js";
+import { didYouMean } from "../config/suggest.js";
+
+// The one job filter type. Reports, queue/job control, the dashboard and the
+// CLI all take a JobFilter, so "which jobs" means the same thing everywhere.
+
+export const JOB_STATES = ["available", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Named groups of states, as reports speak of them. */
+export const STATE_GROUPS = {
+  sent: ["completed"],
+  failed: ["discarded", "cancelled"],
+  pending: ["available", "scheduled", "retryable"],
+  active: ["available", "scheduled", "executing", "retryable"],
+  finished: ["completed", "discarded", "cancelled"],
+} as const satisfies Record<string, readonly JobState[]>;
+export type StateGroup = keyof typeof STATE_GROUPS;
+
+export interface TimeRange {
+  /** Inclusive lower bound. */
+  from?: Date;
+  /** Exclusive upper bound. */
+  to?: Date;
+}
+
+export interface JobFilter {
+  id?: string | number | Array<string | number>;
+  /** A state, a group ("sent", "failed", "pending", "active", "finished") or a list of them. */
+  state?: JobState | StateGroup | Array<JobState | StateGroup>;
+  queue?: string | string[];
+  /** Task id(s), e.g. "src/users.ts#registerUser#0" or a stable `name`. */
+  task?: string | string[];
+  /** Jobs whose meta contains this object (jsonb @>). */
+  meta?: Record<string, unknown>;
+  /** Jobs that carry every one of these tags. */
+  tags?: string[];
+  inserted?: TimeRange;
+  completed?: TimeRange;
+  /** Shorthand for inserted: { from: since }. */
+  since?: Date;
+  /** Shorthand for inserted: { to: until }. */
+  until?: Date;
+}
+
+export interface NormalizedFilter {
+  ids: string[] | null;
+  states: JobState[] | null;
+  queues: string[] | null;
+  tasks: string[] | null;
+  meta: string | null;
+  tags: string[] | null;
+  insertedFrom: Date | null;
+  insertedTo: Date | null;
+  completedFrom: Date | null;
+  completedTo: Date | null;
+}
+
+const FILTER_KEYS = ["id", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until"];
+
+const strings = (option: string, value: unknown, example: string): string[] => {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0 || list.some((v) => typeof v !== "string" || v.length === 0)) {
+    throw new InvalidOptionError(option, `expected a non-empty string or array of strings like ${example}, got ${describe(value)}.`);
+  }
+  return list as string[];
+};
+
+const date = (option: string, value: unknown): Date | null => {
+  if (value === undefined) return null;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new InvalidOptionError(option, `expected a valid Date, got ${describe(value)}. Pass e.g. new Date(Date.now() - 86_400_000).`);
+  }
+  return value;
+};
+
+function range(option: string, value: unknown): [Date | null, Date | null] {
+  if (value === undefined) return [null, null];
+  if (typeof value !== "object" || value === null || value instanceof Date || Array.isArray(value)) {
+    throw new InvalidOptionError(option, `expected { from?: Date, to?: Date }, got ${describe(value)}.`);
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== "from" && key !== "to") throw new InvalidOptionError(`${option}.${key}`, `is not a range bound; use \`from\` (inclusive) and \`to\` (exclusive).`);
+  }
+  const r = value as TimeRange;
+  return [date(`${option}.from`, r.from), date(`${option}.to`, r.to)];
+}
+
+export function expandStates(option: string, value: unknown): JobState[] {
+  const names = strings(option, value, `"completed" or ["sent", "failed"]`);
+  const states = new Set<JobState>();
+  for (const name of names) {
+    if ((JOB_STATES as readonly string[]).includes(name)) states.add(name as JobState);
+    else if (name in STATE_GROUPS) for (const s of STATE_GROUPS[name as StateGroup]) states.add(s);
+    else throw new InvalidOptionError(option, `unknown state ${JSON.stringify(name)}.${didYouMean(name, [...JOB_STATES, ...Object.keys(STATE_GROUPS)])}`);
+  }
+  return [...states];
+}
+
+/** Validates a filter; every bad key or value names itself and the fix. */
+export function normalizeFilter(input: unknown, option = "filter"): NormalizedFilter {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== "object" || Array.isArray(input)) {
+    throw new InvalidOptionError(option, `expected a filter object like { queue: "ad_hoc_worker", state: "failed" }, got ${describe(input)}.`);
+  }
+  const f = input as Record<string, unknown>;
+  for (const key of Object.keys(f)) {
+    if (!FILTER_KEYS.includes(key)) throw new InvalidOptionError(`${option}.${key}`, `is not a job filter key.${didYouMean(key, FILTER_KEYS)}`);
+  }
+  let ids: string[] | null = null;
+  if (f.id !== undefined) {
+    const list = Array.isArray(f.id) ? f.id : [f.id];
+    ids = list.map((v) => {
+      if ((typeof v === "string" && /^\d{1,19}$/.test(v)) || (typeof v === "number" && Number.isSafeInteger(v) && v > 0)) return String(v);
+      throw new InvalidOptionError(`${option}.id`, `expected job ids (digit strings like "42"), got ${describe(v)}.`);
+    });
+  }
+  let meta: string | null = null;
+  if (f.meta !== undefined) {
+    if (typeof f.meta !== "object" || f.meta === null || Array.isArray(f.meta)) {
+      throw new InvalidOptionError(`${option}.meta`, `expected an object to match by containment like { orgId: 42 }, got ${describe(f.meta)}.`);
+    }
+    meta = JSON.stringify(f.meta);
+  }
+  if (f.tags !== undefined && (!Array.isArray(f.tags) || f.tags.some((t) => typeof t !== "string"))) {
+    throw new InvalidOptionError(`${option}.tags`, `expected an array of tags like ["import"], got ${describe(f.tags)}.`);
+  }
+  const [insertedFrom, insertedTo] = range(`${option}.inserted`, f.inserted);
+  const [completedFrom, completedTo] = range(`${option}.completed`, f.completed);
+  const since = date(`${option}.since`, f.since);
+  const until = date(`${option}.until`, f.until);
+  if ((since && insertedFrom) || (until && insertedTo)) {
+    throw new InvalidOptionError(`${option}.since`, "and `inserted` both bound the insert time; use one of them.");
+  }
+  return {
+    ids,
+    states: f.state === undefined ? null : expandStates(`${option}.state`, f.state),
+    queues: f.queue === undefined ? null : strings(`${option}.queue`, f.queue, `"ad_hoc_worker"`),
+    tasks: f.task === undefined ? null : strings(`${option}.task`, f.task, `"import-csv"`),
+    meta,
+    tags: f.tags === undefined || (f.tags as string[]).length === 0 ? null : (f.tags as string[]),
+    insertedFrom: insertedFrom ?? since,
+    insertedTo: insertedTo ?? until,
+    completedFrom,
+    completedTo,
+  };
+}
+
+/** Narrows a filter's states to those an operation applies to (e.g. cancel only touches unfinished jobs). */
+export function restrictStates(filter: NormalizedFilter, allowed: readonly JobState[]): JobState[] {
+  return filter.states ? filter.states.filter((s) => allowed.includes(s)) : [...allowed];
+}

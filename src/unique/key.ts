@@ -1,0 +1,50 @@
+import { createHash } from "node:crypto";
+import { InvalidOptionError } from "../errors.js";
+import type { SerializedValue } from "../serialize/values.js";
+import type { NormalizedUnique } from "./options.js";
+
+/** JSON with object keys sorted, so { a, b } and { b, a } give the same key. */
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .filter((k) => (value as any)[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${stableJson((value as any)[k])}`);
+  return `{${entries.join(",")}}`;
+}
+
+export interface UniqueSource {
+  task: string;
+  queue: string;
+  /** The captures as serialized (before encryption, which is randomized). */
+  captures: SerializedValue;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * The stored unique key: a hash of exactly the parts `by`/`keys` select. Two
+ * calls conflict when their keys are equal; the window and states are
+ * checked at insert time, not baked into the key.
+ */
+export function uniqueKey(source: UniqueSource, unique: NormalizedUnique, where: string): string {
+  const parts: Record<string, unknown> = {};
+  const captures = (source.captures.json ?? {}) as Record<string, unknown>;
+  if (unique.by.includes("task")) parts.task = source.task;
+  if (unique.by.includes("queue")) parts.queue = source.queue;
+  if (unique.keys) {
+    for (const key of unique.keys) {
+      const inCaptures = unique.by.includes("captures") && key in captures;
+      const inMeta = unique.by.includes("meta") && key in source.meta;
+      if (!inCaptures && !inMeta) {
+        throw new InvalidOptionError("unique.keys", `names "${key}", which is in neither the ${unique.by.filter((b) => b === "captures" || b === "meta").join(" nor the ")} of ${where}. Use names of captured variables or meta keys.`);
+      }
+      if (inCaptures) (parts.captures ??= {} as any)[key] = captures[key];
+      if (inMeta) (parts.meta ??= {} as any)[key] = source.meta[key];
+    }
+  } else {
+    if (unique.by.includes("captures")) parts.captures = source.captures;
+    if (unique.by.includes("meta")) parts.meta = source.meta;
+  }
+  return createHash("sha256").update(stableJson(parts)).digest("hex");
+}

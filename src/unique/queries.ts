@@ -1,0 +1,42 @@
+// SQL of the unique insert path. The lock and the check are separate
+// statements on purpose: in READ COMMITTED each statement takes a fresh
+// snapshot, so the check runs after the lock is held and sees the row the
+// previous holder committed.
+
+/** Takes one transaction-scoped advisory lock per key, in the caller's (sorted) order, so bulk inserts never deadlock. */
+export const lockUniqueKeys = `
+select count(pg_advisory_xact_lock(hashtextextended($2::text || k, 0)))::int as locked
+from unnest($1::text[]) as k`;
+
+/** For each candidate (key, window, states), the newest job that conflicts with it. */
+export const findConflicts = (q: string) => `
+select r.n::int as n, e.id::text as id, e.state, e.queue, e.task_id
+from unnest($1::text[], $2::bigint[], $3::text[]) with ordinality as r(key, period_ms, states, n)
+cross join lateral (
+  select j.id, j.state, j.queue, j.task_id from ${q}.jobs j
+  where j.unique_key = r.key
+    and (r.period_ms is null or j.inserted_at > clock_timestamp() - r.period_ms * interval '1 millisecond')
+    and j.state = any(string_to_array(r.states, ','))
+  order by j.inserted_at desc, j.id desc
+  limit 1
+) e`;
+
+/**
+ * unique.replace: overwrite the chosen fields of a conflicting job that has
+ * not started yet. $2..$6 say which fields to replace.
+ */
+export const replaceFields = (q: string) => `
+update ${q}.jobs_active j set
+  run_at = case when $2 then coalesce($7::timestamptz, now()) else j.run_at end,
+  state = case when $2 then (case when coalesce($7::timestamptz, now()) > now() then 'scheduled' else 'available' end) else j.state end,
+  meta = case when $3 then $8::jsonb else j.meta end,
+  priority = case when $4 then $9::smallint else j.priority end,
+  tags = case when $5 then array(select jsonb_array_elements_text($10::jsonb)) else j.tags end,
+  max_attempts = case when $6 then greatest($11::int, j.attempt, 1) else j.max_attempts end
+where j.id = $1 and j.state in ('available', 'scheduled')
+returning j.id::text, j.state`;
+
+export const NO_TRANSACTION = "25P01";
+export const savepoint = "savepoint durable_unique";
+export const releaseSavepoint = "release savepoint durable_unique";
+export const rollbackToSavepoint = "rollback to savepoint durable_unique";
