@@ -17,7 +17,11 @@ export interface JobContext {
   progress(update: ProgressUpdate): Promise<void>;
 }
 
-export const jobContextStorage = new AsyncLocalStorage<JobContext>();
+// Shared through globalThis: a bundle or a monorepo can load two copies of this
+// package, and a closure calling the other copy's durable.context() must still
+// see the job it runs in.
+const STORAGE_KEY = Symbol.for("durable-async.context");
+export const jobContextStorage: AsyncLocalStorage<JobContext> = ((globalThis as any)[STORAGE_KEY] ??= new AsyncLocalStorage<JobContext>());
 
 export function currentContext(): JobContext {
   const context = jobContextStorage.getStore();

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { normalizeAsyncOptions } from "../../src/config/options.js";
+import { normalizeStartOptions } from "../../src/config/start.js";
+import { parseDuration } from "../../src/config/duration.js";
+import { validateSchemaName } from "../../src/db/schema.js";
+import { InvalidOptionError, ConfigError } from "../../src/errors.js";
+
+const defaults = { maxAttempts: 20, timeoutMs: 60_000, nodeTypes: ["worker", "api", "datasync"] };
+const bad = (options: unknown) => {
+  try {
+    normalizeAsyncOptions(options, defaults);
+  } catch (error) {
+    return error as InvalidOptionError;
+  }
+  throw new Error("expected the options to be rejected");
+};
+
+describe("job options", () => {
+  it("maps node types to queues and applies defaults", () => {
+    expect(normalizeAsyncOptions(undefined, defaults)).toMatchObject({ queue: "ad_hoc_worker", maxAttempts: 20, timeoutMs: 60_000, priority: 0, runAt: null });
+    expect(normalizeAsyncOptions({ nodeType: "datasync" }, defaults).queue).toBe("ad_hoc_datasync");
+    expect(normalizeAsyncOptions({ queue: "phone_calls" }, defaults).queue).toBe("phone_calls");
+  });
+
+  it.each([
+    [{ maxAttempts: -1 }, "maxAttempts", /integer from 1 to 1000/],
+    [{ maxAttempts: 1.5 }, "maxAttempts", /integer/],
+    [{ nodeType: "datasyn" }, "nodeType", /Did you mean "datasync"/],
+    [{ nodeType: "billing" }, "nodeType", /nodeTypes/],
+    [{ timeout: "ten minutes" }, "timeout", /not a duration/],
+    [{ delay: "5 parsecs" }, "delay", /not a duration/],
+    [{ priority: 12 }, "priority", /0 \(runs first\) to 9/],
+    [{ at: "tomorrow" }, "at", /valid Date/],
+    [{ delay: "1m", at: new Date() }, "delay", /cannot be combined/],
+    [{ meta: { when: new Date() } }, "meta.when", /plain JSON/],
+    [{ meta: [1] }, "meta", /plain object/],
+    [{ tags: "import" }, "tags", /array of non-empty strings/],
+    [{ maxAtempts: 3 }, "maxAtempts", /Did you mean "maxAttempts"/],
+    [{ backoff: { type: "linear" } }, "backoff.type", /exponential/],
+    [{ client: {} }, "client", /pg client/],
+  ])("rejects %j naming %s", (options, option, message) => {
+    const error = bad(options);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.code).toBe("DURABLE_INVALID_OPTION");
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+  });
+
+  it("parses durations", () => {
+    expect(parseDuration("x", "1h30m")).toBe(5_400_000);
+    expect(parseDuration("x", "500ms")).toBe(500);
+    expect(parseDuration("x", "24h")).toBe(86_400_000);
+    expect(parseDuration("x", 250)).toBe(250);
+    expect(() => parseDuration("x", "")).toThrow(/not a duration/);
+    expect(() => parseDuration("x", -5)).toThrow(/non-negative/);
+  });
+});
+
+describe("start options", () => {
+  it("defaults to the worker node type and its queue", () => {
+    const c = normalizeStartOptions({});
+    expect(c.nodeTypes).toEqual(["worker"]);
+    expect(c.queues).toEqual({ ad_hoc_worker: 10 });
+    expect(c.schema).toBe("durable");
+  });
+
+  it("runs several node types and extra declared ones", () => {
+    const c = normalizeStartOptions({ nodeType: ["worker", "reports"], nodeTypes: ["reports"], queues: { ad_hoc_worker: 3 } });
+    expect(c.queues).toEqual({ ad_hoc_worker: 3, ad_hoc_reports: 10 });
+  });
+
+  it("an api node that does not run has no queues", () => {
+    expect(normalizeStartOptions({ nodeType: "api", run: false }).queues).toEqual({});
+  });
+
+  it.each([
+    [{ nodeType: "wroker" }, /Did you mean "worker"/],
+    [{ queues: { ad_hoc_worker: -1 } }, /concurrency from 0 to 10000/],
+    [{ pollInterval: "often" }, /not a duration/],
+    [{ bodyHashPolicy: "maybe" }, /run-if-captures-match/],
+    [{ leaseTtl: "1s", heartbeatInterval: "1s" }, /twice heartbeatInterval/],
+    [{ databse: "x" }, /Did you mean "database"/],
+    [{ schema: "Robert'); drop table students;--" }, /Invalid schema name/],
+  ])("rejects %j", (options, message) => {
+    expect(() => normalizeStartOptions(options as any)).toThrow(message);
+  });
+
+  it("validates schema names strictly and suggests a fix", () => {
+    expect(validateSchemaName("durable_2")).toBe("durable_2");
+    expect(() => validateSchemaName("My-Schema")).toThrow(ConfigError);
+    expect(() => validateSchemaName("My-Schema")).toThrow(/Try "my_schema"/);
+    expect(() => validateSchemaName('x"; drop schema public; --')).toThrow(/Invalid schema name/);
+  });
+});
