@@ -238,8 +238,7 @@ async function withStartLock<T>(dataDir: string, fn: () => Promise<T>): Promise<
   }
 }
 
-/** Finds the project's running embedded server, or starts one. */
-export async function ensureEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+async function locate(options: EmbeddedOptions) {
   const as = postgresUser();
   const placed = placeForUser(as, resolve(options.dataDir ?? defaultDataDir()), await binaries());
   const { dataDir, bins } = placed;
@@ -255,6 +254,17 @@ export async function ensureEmbeddedPostgres(options: EmbeddedOptions = {}): Pro
     }
     return null;
   };
+  return { as, dataDir, bins, stop, running };
+}
+
+/** The project's embedded server if it is running; never starts one (`durable dev status|stop`). */
+export async function findEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer | null> {
+  return (await locate(options)).running();
+}
+
+/** Finds the project's running embedded server, or starts one. */
+export async function ensureEmbeddedPostgres(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const { as, dataDir, bins, stop, running } = await locate(options);
   const found = await running();
   if (found) return found;
 

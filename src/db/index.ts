@@ -4,7 +4,7 @@ import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
 
 export { migrate, schemaVersion, latestVersion } from "./migrate.js";
 export { validateSchemaName, quoteSchema, channels } from "./schema.js";
-export { ensureEmbeddedPostgres, defaultDataDir, projectRoot, type EmbeddedServer } from "./embedded.js";
+export { ensureEmbeddedPostgres, findEmbeddedPostgres, defaultDataDir, projectRoot, type EmbeddedServer } from "./embedded.js";
 
 // Bigint job ids come back as strings (pg's default); counts we cast to int in SQL.
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { CommanderError } from "commander";
+import { createProgram } from "./program.js";
+import { CliError, describeError } from "./shared.js";
+
+// The `durable` executable. Errors the user can fix print one line without a
+// stack; DURABLE_DEBUG=1 shows the stack of anything unexpected.
+try {
+  const program = await createProgram();
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander already printed the message (or the help/version text).
+    process.exitCode = error.exitCode === 0 ? 0 : error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+  } else {
+    process.stderr.write(`error: ${describeError(error)}\n`);
+    if (process.env.DURABLE_DEBUG && error instanceof Error && !(error instanceof CliError)) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : 1;
+  }
+}

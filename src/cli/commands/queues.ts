@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { JOB_STATES } from "../../admin/index.js";
+import { printTable } from "../table.js";
+import { durationArg, intArg, printJson, queueArg, withAdmin, withConnection } from "../shared.js";
+
+export function register(program: Command): void {
+  const queues = program.command("queues").description("list queues; pause, resume or scale one (persisted, reaches every node within a second)");
+
+  withConnection(queues.command("list").description("queues with job counts by state, paused flag, concurrency and rate limit"))
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      await withAdmin(options, async (admin) => {
+        const rows = await admin.queues();
+        if (options.json) return printJson(rows);
+        printTable(
+          [
+            { header: "queue", value: (q) => q.name },
+            { header: "paused", value: (q) => (q.paused ? (q.pausedUntil ? `until ${q.pausedUntil.toISOString()}` : "yes") : "no") },
+            { header: "concurrency", value: (q) => (q.concurrency !== null ? `${q.concurrency} (scaled)` : q.nodeConcurrency), align: "right" },
+            { header: "rate limit", value: (q) => (q.rateLimit ? `${q.rateLimit.allowed}/${q.rateLimit.periodMs}ms` : "") },
+            ...JOB_STATES.map((s) => ({ header: s, value: (q: (typeof rows)[number]) => q.counts[s] ?? 0, align: "right" as const })),
+          ],
+          rows,
+          "No queues yet.",
+        );
+      });
+    });
+
+  withConnection(queues.command("pause").description("stop every node from starting jobs of a queue"))
+    .argument("<queue>", "queue name, e.g. ad_hoc_worker", queueArg)
+    .option("--for <duration>", "resume by itself after this long, e.g. 1h30m", durationArg)
+    .action(async (queue: string, options) => {
+      await withAdmin(options, (admin) => admin.pause(queue, options.for));
+      process.stdout.write(`Paused ${queue}${options.for ? ` for ${options.for} ms` : ""}.\n`);
+    });
+
+  withConnection(queues.command("resume").description("let nodes start jobs of a paused queue again"))
+    .argument("<queue>", "queue name", queueArg)
+    .action(async (queue: string, options) => {
+      await withAdmin(options, (admin) => admin.resume(queue));
+      process.stdout.write(`Resumed ${queue}.\n`);
+    });
+
+  withConnection(queues.command("scale").description("set the per-node concurrency of a queue on every node"))
+    .argument("<queue>", "queue name", queueArg)
+    .argument("<concurrency>", "jobs at a time per node (0 to 10000)", intArg(0, 10_000, "a concurrency"))
+    .action(async (queue: string, concurrency: number, options) => {
+      await withAdmin(options, (admin) => admin.scale(queue, concurrency));
+      process.stdout.write(`Scaled ${queue} to ${concurrency}.\n`);
+    });
+}
