@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// durable-async benchmark: the same five workloads on durable-async,
+// graphile-worker, pg-boss and BullMQ, on one Postgres (and one redis-server)
+// in the same run. See bench/RESULTS.md for figures and bench/NOTES.md for
+// the method and the profiling notes.
+//
+//   node bench/run.mjs                      full run (~5-8 min on 2 cores)
+//   node bench/run.mjs --quick              smoke run (~1 min)
+//   node bench/run.mjs --only=drain,pickup  some workloads: bulk,unique,drain,pickup,await
+//   node bench/run.mjs --systems=durable,bullmq
+//   node bench/run.mjs --json=out.json      also write the figures as JSON
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import { startPostgres, startRedis } from "./lib/services.mjs";
+import * as workloads from "./lib/workloads.mjs";
+import { printReport } from "./lib/report.mjs";
+
+const WORKLOADS = ["bulk", "unique", "drain", "pickup", "await"];
+const SYSTEMS = ["durable", "graphile", "pgboss", "bullmq"];
+
+function parseArgs(argv) {
+  const args = { quick: false, only: WORKLOADS, systems: SYSTEMS, json: null };
+  for (const arg of argv) {
+    const [key, value] = arg.split("=");
+    if (key === "--quick") args.quick = true;
+    else if (key === "--only") args.only = value.split(",");
+    else if (key === "--systems") args.systems = value.split(",");
+    else if (key === "--json") args.json = value;
+    else if (key === "--help" || key === "-h") {
+      console.log("usage: node bench/run.mjs [--quick] [--only=bulk,unique,drain,pickup,await] [--systems=durable,graphile,pgboss,bullmq] [--json=file]");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  for (const w of args.only) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload "${w}"; expected one of ${WORKLOADS.join(", ")}`);
+  for (const s of args.systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system "${s}"; expected one of ${SYSTEMS.join(", ")}`);
+  return args;
+}
+
+const SIZES = {
+  full: { reps: 3, bulkJobs: 20_000, bulkBatch: 1_000, uniqueJobs: 10_000, drainJobs: 10_000, drainLimitMs: 120_000, pickup: 300, await: 300, pollingPeerSamples: 40 },
+  quick: { reps: 1, bulkJobs: 2_000, bulkBatch: 1_000, uniqueJobs: 1_000, drainJobs: 1_000, drainLimitMs: 60_000, pickup: 20, await: 20, pollingPeerSamples: 5 },
+};
+
+const args = parseArgs(process.argv.slice(2));
+const size = args.quick ? SIZES.quick : SIZES.full;
+const log = (m) => process.stderr.write(`${m}\n`);
+const started = Date.now();
+
+const pgServer = await startPostgres(log);
+const redis = args.systems.includes("bullmq") ? await startRedis(log) : null;
+{
+  const pg = (await import("pg")).default;
+  const c = new pg.Client({ connectionString: pgServer.url });
+  await c.connect();
+  const { rows } = await c.query("select current_setting('server_version') as v, current_setting('fsync') as f, current_setting('synchronous_commit') as s");
+  pgServer.description += `, PostgreSQL ${rows[0].v}, fsync=${rows[0].f}, synchronous_commit=${rows[0].s}`;
+  await c.end();
+}
+const env = { pgUrl: pgServer.url, redis: redis ? { host: redis.host, port: redis.port } : null };
+const results = {};
+const skipped = {};
+
+try {
+  for (const file of args.systems) {
+    const system = { ...(await import(`./systems/${file}.mjs`)), file };
+    const ok = system.available(env);
+    if (ok !== true) {
+      skipped[system.name] = ok;
+      log(`${system.name}: skipped: ${ok}`);
+      continue;
+    }
+    log(`${system.name}:`);
+    const r = (results[system.name] = {});
+    // pg-boss polls (>= 500 ms) for new work, so each of its single-job samples costs ~0.25-0.5 s.
+    const samples = (n) => (system.pollsForWork ? Math.min(n, size.pollingPeerSamples) : n);
+    if (args.only.includes("bulk")) r.bulk = await workloads.bulkInsert(system, env, size, log);
+    if (args.only.includes("unique")) r.unique = await workloads.uniqueInsert(system, env, size, log);
+    if (args.only.includes("drain")) {
+      r.drain1 = await workloads.drain(system, env, size, 1, 10, log);
+      r.drain2 = await workloads.drain(system, env, size, 2, 10, log);
+    }
+    if (args.only.includes("pickup")) r.pickup = await workloads.pickup(system, env, samples(size.pickup), log);
+    if (args.only.includes("await")) r.await = await workloads.awaitRoundTrip(system, env, samples(size.await), log);
+  }
+} finally {
+  await redis?.stop();
+  await pgServer.stop();
+}
+
+const machine = {
+  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
+  memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  node: process.version,
+  postgres: pgServer.description,
+  mode: args.quick ? "quick" : "full",
+  seconds: Math.round((Date.now() - started) / 1000),
+};
+printReport({ results, skipped, machine, size, args });
+if (args.json) writeFileSync(args.json, JSON.stringify({ machine, size, results, skipped }, null, 2));
