@@ -38,9 +38,14 @@ with ins as (
               $11::timestamptz[], $12::text[], $13::text[]) with ordinality
        as r(queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace, n)
   order by r.n
-  returning id, state, queue
+  returning id, state, queue, run_at
 ), notified as (
-  select pg_notify($14, d.queue) from (select distinct queue from ins where state = 'available') d
+  -- "queue" wakes nodes now; "queue@<epoch ms>" tells them when the earliest
+  -- scheduled job is due, so it starts on time instead of on the next poll.
+  select pg_notify($14, d.queue || coalesce('@' || d.due, '')) from (
+    select queue, case when state = 'scheduled' then (extract(epoch from min(run_at)) * 1000)::bigint::text end as due
+    from ins group by queue, state
+  ) d
 )
 select id::text, state, queue from ins where (select count(*) from notified) >= 0`;
 }
