@@ -12,6 +12,8 @@ import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
 import { describe } from "./config/duration.js";
+import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
+import { queueDepth } from "./telemetry/queries.js";
 
 /** The location of the user's call, read from the stack, for errors about untransformed calls. */
 function callSiteFromStack(): string | undefined {
@@ -38,6 +40,7 @@ export class DurableInstance {
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   codec: Codec = plainCodec;
   private stopped = false;
+  private detachMetrics: (() => void) | null = null;
 
   constructor(options: StartOptions = {}) {
     this.config = normalizeStartOptions(options);
@@ -71,6 +74,8 @@ export class DurableInstance {
 
   private async doStart(): Promise<void> {
     const { config } = this;
+    // Settled before the runner starts, so the first claimed job already gets its span.
+    const otel = await telemetryReady;
     const db = await resolveDatabase(config.database, config.poolSize);
     if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
     this.db = db;
@@ -86,6 +91,10 @@ export class DurableInstance {
       await this.runner.start();
     }
     if (config.handleSignals) this.installSignalHandlers();
+    // Optional OpenTelemetry metrics; a no-op without @opentelemetry/api.
+    if (otel) {
+      this.detachMetrics = instrumentMetrics({ events: this.events, depth: async () => (await db.pool.query(queueDepth(this.q))).rows });
+    }
   }
 
   private installSignalHandlers(): void {
@@ -130,14 +139,14 @@ export class DurableInstance {
    */
   async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
     const item = this.item("async", stub, captures, options);
-    const prepared = prepare(item, this.codec.encode, null);
+    const prepared = prepare(item, this.codec.encode, captureTrace());
     return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
   asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
-    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec.encode, null));
+    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec.encode, captureTrace()));
     return this.track(this.insert(prepared), prepared[0]?.item);
   }
 
@@ -198,6 +207,8 @@ export class DurableInstance {
   }
 
   private async teardownConnections(): Promise<void> {
+    this.detachMetrics?.();
+    this.detachMetrics = null;
     await this.notifier?.stop();
     this.notifier = null;
     if (this.db?.ownsPool) await this.db.pool.end().catch(() => undefined);

@@ -9,6 +9,7 @@ import type { Acker } from "./acker.js";
 import { backoffDelay } from "./backoff.js";
 import { failJob, saveProgress, snoozeJob } from "./queries.js";
 import type { BackoffPolicy } from "../config/options.js";
+import { startAttemptSpan } from "../telemetry/index.js";
 
 export interface ClaimedJob {
   id: string;
@@ -22,6 +23,8 @@ export interface ClaimedJob {
   meta: Record<string, unknown>;
   queue: string;
   progress: unknown;
+  /** The enqueuer's trace context ({ traceparent }), linked from the attempt's span. */
+  trace?: unknown;
 }
 
 export interface ExecutorDeps {
@@ -100,6 +103,7 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
   const started = performance.now();
   const event = info(job);
   deps.events.emit("job:start", { job: event });
+  const span = startAttemptSpan(event, job.trace);
   let captures: Record<string, unknown>;
   let run: (captures: Record<string, unknown>) => unknown;
   try {
@@ -115,6 +119,7 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
     }
   } catch (error) {
     // A row that can never run (garbage captures, missing stub) is discarded at once: retrying cannot fix it.
+    span.end(error);
     await finish(job, deps, "discarded", error, 0, started, event);
     return;
   }
@@ -138,13 +143,15 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
   });
   abortion.catch(() => undefined);
   try {
-    const value = await Promise.race([jobContextStorage.run(context, async () => run(captures)), abortion]);
+    const value = await Promise.race([span.run(() => jobContextStorage.run(context, async () => run(captures))), abortion]);
     const serialized = JSON.stringify(deps.encode(serializeChecked(value, "result", `task ${job.task_id}`)));
     const bytes = Buffer.byteLength(serialized);
     if (bytes > deps.maxResultBytes) throw new ResultTooLargeError(bytes, deps.maxResultBytes);
     deps.acker.complete(job.id, serialized);
+    span.end();
     deps.events.emit("job:stop", { job: event, state: "completed", durationMs: performance.now() - started });
   } catch (error) {
+    span.end(error);
     await outcomeOfError(job, deps, error, started, event);
   } finally {
     clearTimeout(timer);

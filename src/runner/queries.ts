@@ -18,7 +18,7 @@ with picked as (
 update ${q}.jobs_active j
 set state = 'executing', attempt = j.attempt + 1, attempted_at = now(), node_id = $4
 from picked where j.id = picked.id
-returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress`;
+returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress, j.trace`;
 
 /** Batched completion; only rows still executing are completed, so a late or duplicate ack is a no-op. One NOTIFY per batch. */
 export const completeJobs = (q: string) => `
