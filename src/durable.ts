@@ -13,6 +13,25 @@ import type { TaskStub } from "./tasks/registry.js";
 
 let current: DurableInstance | null = null;
 
+/**
+ * What `durable-async/testing` installs while a testing mode is on: the
+ * facade's enqueue and await calls go to it instead of the database. A
+ * globalThis slot, so a test importing another copy of the package (src vs
+ * dist, a bundle) still swaps the one its code under test calls.
+ */
+export interface TestingTarget {
+  async(stub: unknown, captures?: unknown, options?: unknown): Promise<JobHandle>;
+  run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown>;
+  await(job: unknown, options?: AwaitOptions): Promise<unknown>;
+}
+const TESTING_KEY = Symbol.for("durable-async.testing");
+export function testingTarget(): TestingTarget | undefined {
+  return (globalThis as any)[TESTING_KEY];
+}
+export function setTestingTarget(target: TestingTarget | undefined): void {
+  (globalThis as any)[TESTING_KEY] = target;
+}
+
 /** The default instance; created on first use with env defaults and `run: false` if start() was not called. */
 export function defaultInstance(): DurableInstance {
   current ??= new DurableInstance({ run: false, handleSignals: false });
@@ -40,6 +59,7 @@ export interface Durable {
 
 export const durable: Durable = {
   async start(options: StartOptions = {}) {
+    if (testingTarget()) return;
     if (current?.started) {
       throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
     }
@@ -47,15 +67,17 @@ export const durable: Durable = {
     await current.start();
   },
   async(fn: any, captures?: any, options?: any) {
-    return defaultInstance().async(fn, captures, options);
+    return (testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   run(fn: any, captures?: any, options?: any) {
-    return defaultInstance().run(fn, captures, options) as any;
+    return (testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;
   },
   await(job: any, options?: AwaitOptions) {
-    return defaultInstance().await(job, options) as any;
+    return (testingTarget() ?? defaultInstance()).await(job, options) as any;
   },
   awaitAll(jobs: any, options?: AwaitOptions) {
+    const testing = testingTarget();
+    if (testing) return Promise.all((jobs as unknown[]).map((job) => testing.await(job, options))) as any;
     return defaultInstance().awaitAll(jobs, options) as any;
   },
   context() {
@@ -65,6 +87,7 @@ export const durable: Durable = {
     return defaultInstance().on(event, listener);
   },
   async stop(options) {
+    if (testingTarget()) return;
     const instance = current;
     current = null;
     await instance?.stop(options);

@@ -1,0 +1,155 @@
+import { DEFAULT_NODE_TYPES, normalizeAsyncOptions } from "../config/options.js";
+import { describe } from "../config/duration.js";
+import { setTestingTarget, type TestingTarget } from "../durable.js";
+import type { JobHandle } from "../enqueue/index.js";
+import { DurableError, InvalidOptionError, JobCancelledError, JobFailedError, JobNotFoundError, UntransformedCallError } from "../errors.js";
+import { deserialize, serializeChecked } from "../serialize/values.js";
+import { isTaskStub, type TaskStub } from "../tasks/registry.js";
+import { uniqueKey } from "../unique/key.js";
+import { rememberSerialized, runAttempt } from "./execute.js";
+import { nextId, type EnqueuedJob } from "./store.js";
+
+export type TestingModeName = "inline" | "manual";
+
+export interface TestingModeOptions {
+  /** Node types besides worker, api and datasync that the code under test uses. */
+  nodeTypes?: string[];
+  defaultMaxAttempts?: number;
+  defaultTimeout?: number;
+}
+
+/**
+ * Stands in for the database while a testing mode is on. `inline` runs each
+ * job to its outcome before durable.async() resolves (retries run at once,
+ * without backoff); `manual` only records, and drain()/runJob() run.
+ */
+export class TestingRuntime implements TestingTarget {
+  readonly jobs: EnqueuedJob[] = [];
+  private readonly nodeTypes: string[];
+
+  constructor(readonly mode: TestingModeName, private readonly options: TestingModeOptions = {}) {
+    this.nodeTypes = [...new Set([...DEFAULT_NODE_TYPES, ...(options.nodeTypes ?? [])])];
+  }
+
+  /** Mirrors DurableInstance.async: validation and serialization throw synchronously, at the call. */
+  async(stub: unknown, captures?: unknown, options?: unknown): Promise<JobHandle> {
+    const job = this.record("async", stub, captures, options);
+    if (job.conflict) return Promise.resolve(handleOf(job.job, true));
+    if (this.mode === "manual") return Promise.resolve(handleOf(job.job, false));
+    return this.runToOutcome(job.job).then(() => handleOf(job.job, false));
+  }
+
+  async run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {
+    if (typeof stub === "function") throw new UntransformedCallError("run", undefined);
+    const handle = await this.async(stub, captures, options);
+    return this.await(handle);
+  }
+
+  async await(job: unknown): Promise<unknown> {
+    const found = this.find(job);
+    if (found.state === "completed") return found.result;
+    const last = found.errors.at(-1) ?? null;
+    if (found.state === "discarded") throw new JobFailedError(found.id, last);
+    if (found.state === "cancelled") throw new JobCancelledError(found.id, last);
+    throw new DurableError(
+      "DURABLE_TESTING_NOT_RUN",
+      `job #${found.id} (${found.task}) is ${found.state} and has no result yet. In manual testing mode, run it first with drain("${found.queue}") or runJob(handle).`,
+    );
+  }
+
+  find(job: unknown): EnqueuedJob {
+    const id = typeof job === "string" || typeof job === "number" ? String(job) : typeof job === "object" && job !== null ? String((job as JobHandle).id) : undefined;
+    if (id === undefined) throw new InvalidOptionError("job", `expected a JobHandle or a job id, got ${describe(job)}.`);
+    const found = this.jobs.find((j) => j.id === id);
+    if (!found) throw new JobNotFoundError(id);
+    return found;
+  }
+
+  /** Runs attempts until the job is completed, discarded, cancelled or snoozed. */
+  async runToOutcome(job: EnqueuedJob): Promise<void> {
+    do await runAttempt(job);
+    while (job.state === "retryable");
+  }
+
+  private record(method: string, stub: unknown, captures: unknown, options: unknown): { job: EnqueuedJob; conflict: boolean } {
+    if (typeof stub === "function") throw new UntransformedCallError(method, undefined);
+    if (!isTaskStub(stub)) throw new InvalidOptionError("task", `durable.${method}() expects a closure like () => sendEmail(user.id), got ${describe(stub)}.`);
+    if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
+      throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
+    }
+    const task = stub as TaskStub;
+    const normalized = normalizeAsyncOptions(options, {
+      maxAttempts: this.options.defaultMaxAttempts ?? 20,
+      timeoutMs: this.options.defaultTimeout ?? 15 * 60_000,
+      nodeTypes: this.nodeTypes,
+    });
+    const where = `durable.${task.kind}() at ${task.caller.file}:${task.caller.line}:${task.caller.column}`;
+    // The real round trip: what cannot survive it fails the user's test here, as it would in production.
+    const serialized = serializeChecked(captures, "captures", where);
+    const key = normalized.unique ? uniqueKey({ task: task.id, queue: normalized.queue, captures: serialized, meta: normalized.meta }, normalized.unique, where) : null;
+    if (key && normalized.unique) {
+      const { periodMs, states } = normalized.unique;
+      const existing = this.jobs.find((j) => j.uniqueKey === key && states.includes(j.state) && (periodMs === null || Date.now() - j.insertedAt.getTime() < periodMs));
+      if (existing) return { job: existing, conflict: true };
+    }
+    const future = normalized.runAt !== null && normalized.runAt.getTime() > Date.now();
+    const job: EnqueuedJob = {
+      id: nextId(),
+      task: task.id,
+      queue: normalized.queue,
+      state: future ? "scheduled" : "available",
+      attempt: 0,
+      maxAttempts: normalized.maxAttempts,
+      priority: normalized.priority,
+      captures: deserialize(serialized),
+      meta: normalized.meta,
+      tags: normalized.tags,
+      runAt: normalized.runAt,
+      insertedAt: new Date(),
+      errors: [],
+      progress: [],
+      inTransaction: normalized.client !== undefined,
+      stub: task,
+      options: normalized,
+      uniqueKey: key,
+    };
+    rememberSerialized(job, serialized);
+    this.jobs.push(job);
+    return { job, conflict: false };
+  }
+}
+
+function handleOf(job: EnqueuedJob, conflict: boolean): JobHandle {
+  return { id: job.id, task: job.task, queue: job.queue, state: job.state, conflict };
+}
+
+let active: TestingRuntime | undefined;
+
+export function activeRuntime(caller: string): TestingRuntime {
+  if (!active) throw new DurableError("DURABLE_TESTING_OFF", `${caller}() needs a testing mode. Call useTestingMode("manual") or useTestingMode("inline") first (for example in beforeEach).`);
+  return active;
+}
+
+/**
+ * Swaps the `durable` facade's enqueue and await path for an in-memory
+ * runtime, until the returned function (or stopTestingMode) is called.
+ * durable.start() and durable.stop() do nothing meanwhile.
+ */
+export function useTestingMode(mode: TestingModeName, options: TestingModeOptions = {}): () => void {
+  if (mode !== "inline" && mode !== "manual") throw new InvalidOptionError("mode", `expected "inline" or "manual", got ${describe(mode)}.`);
+  const runtime = new TestingRuntime(mode, options);
+  active = runtime;
+  setTestingTarget(runtime);
+  return () => {
+    if (active === runtime) stopTestingMode();
+  };
+}
+
+export function stopTestingMode(): void {
+  active = undefined;
+  setTestingTarget(undefined);
+}
+
+export function testingModeName(): TestingModeName | undefined {
+  return active?.mode;
+}
