@@ -76,6 +76,10 @@ create index jobs_active_fetch_idx on :SCHEMA.jobs_active (queue, priority, run_
   where state in ('available','scheduled','retryable');
 -- Rescue: executing jobs held by a node whose lease expired.
 create index jobs_active_node_idx on :SCHEMA.jobs_active (node_id) where state = 'executing';
+-- Rate limits and global concurrency: starts of a queue in the last window
+-- and its executing jobs, counted under the queue's claim lock. Active
+-- partition only; finished starts are found through jobs_finished_queue_idx.
+create index jobs_active_attempted_idx on :SCHEMA.jobs_active (queue, attempted_at) where attempted_at is not null;
 -- Uniqueness: "is there a job with this key inserted within the window?".
 create index jobs_unique_idx on :SCHEMA.jobs (unique_key, inserted_at) where unique_key is not null;
 -- Pruning: finished jobs of a state older than its retention, oldest first.

@@ -6,6 +6,8 @@ import type { JobHandle } from "./enqueue/index.js";
 import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
 import type { TaskStub } from "./tasks/registry.js";
+import type { CronOptions } from "./cron/index.js";
+import type { JobsApi, QueueControls } from "./control/index.js";
 
 // The process-wide `durable` object. Transformed call sites call it as
 // durable.async(stub, captures, options); the signatures below are what the
@@ -53,6 +55,12 @@ export interface Durable {
   on<E extends EventName>(event: E, listener: (payload: DurableEvents[E]) => void): () => void;
   /** Graceful stop: waits for inserts in flight and running jobs (within the grace period). */
   stop(options?: { grace?: number }): Promise<void>;
+  /** Run `fn` on a cron schedule (5 fields, 6 with seconds first, or "@daily"); one job per tick across all nodes. */
+  cron(expression: string, fn: () => unknown, options?: CronOptions): { name: string; nextRun(): Date | null };
+  /** Pause, resume, scale and configure (rate limit, global concurrency, retention) queues, cluster-wide. */
+  readonly queues: QueueControls;
+  /** List, stream, count, export, cancel, retry and delete jobs by filter. */
+  readonly jobs: JobsApi;
   /** The underlying instance (pool, schema, runner), for advanced use. */
   readonly instance: DurableInstance;
 }
@@ -63,7 +71,9 @@ export const durable: Durable = {
     if (current?.started) {
       throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
     }
+    const previous = current;
     current = new DurableInstance(options);
+    if (previous) current.adoptCron(previous);
     await current.start();
   },
   async(fn: any, captures?: any, options?: any) {
@@ -82,6 +92,15 @@ export const durable: Durable = {
   },
   context() {
     return defaultInstance().context();
+  },
+  cron(expression: string, stub: any, captures?: any, options?: any) {
+    return defaultInstance().cron(expression, stub, captures, options);
+  },
+  get queues() {
+    return defaultInstance().queues;
+  },
+  get jobs() {
+    return defaultInstance().jobs;
   },
   on(event, listener) {
     return defaultInstance().on(event, listener);

@@ -18,3 +18,11 @@ export {
   isEncrypted, revealStored, redacted, resolveEncryption, createCodec, DecryptionError,
   type EncryptionOptions, type KeyRing, type EncryptedEnvelope,
 } from "./serialize/encryption.js";
+// Issue 4: uniqueness, cron, queue/job control, reports, pruning.
+export type { CronOptions } from "./cron/index.js";
+export type { QueueControls, QueueSettings, QueueInfo, RateLimit, Retention, JobsApi } from "./control/index.js";
+export {
+  JOB_STATES, STATE_GROUPS, type JobFilter, type JobState, type StateGroup, type TimeRange, type JobRecord, type JobPage, type PageOptions,
+  type CsvColumn, type MetaReportOptions, type MetaReportRow,
+} from "./reports/index.js";
+export { DEFAULT_RETENTION_MS, type PruneOptions, type PruneResult } from "./prune/index.js";

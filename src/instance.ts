@@ -14,6 +14,8 @@ import { createCodec } from "./serialize/encryption.js";
 import { describe } from "./config/duration.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
+import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
+import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
 
 /** The location of the user's call, read from the stack, for errors about untransformed calls. */
 function callSiteFromStack(): string | undefined {
@@ -41,6 +43,11 @@ export class DurableInstance {
   codec: Codec = plainCodec;
   private stopped = false;
   private detachMetrics: (() => void) | null = null;
+  /** Issue 4: queue control, job reports/control, cron entries (evaluated only where a runner runs). */
+  readonly queues = new QueueControls(() => this.target());
+  readonly jobs: JobsApi = createJobsApi(() => this.target());
+  private readonly crons = new CronScheduler();
+  private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
 
   constructor(options: StartOptions = {}) {
     this.config = normalizeStartOptions(options);
@@ -89,6 +96,7 @@ export class DurableInstance {
     if (config.run && Object.keys(config.queues).length > 0) {
       this.runner = new Runner({ pool: db.pool, q: this.q, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
+      this.crons.start({ pool: db.pool, q: this.q, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
     }
     if (config.handleSignals) this.installSignalHandlers();
     // Optional OpenTelemetry metrics; a no-op without @opentelemetry/api.
@@ -191,6 +199,46 @@ export class DurableInstance {
     return this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" });
   }
 
+  /**
+   * durable.cron(expr, stub, captures, options) as the transformer emits it.
+   * Validates now; every node that runs jobs evaluates the entry, and each
+   * tick inserts one job across all of them.
+   */
+  cron(expression: string, stub: TaskStub | (() => unknown), captures?: Record<string, unknown>, options?: CronOptions): { name: string; nextRun(): Date | null } {
+    if (typeof stub === "function") throw new UntransformedCallError("cron", callSiteFromStack());
+    const spec = cronSpec(expression, options, isTaskStub(stub) ? stub.id : "");
+    if (this.crons.has(spec.name)) throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
+    const item = this.item("cron", stub, captures, spec.jobOptions);
+    const prepared = prepare(item, this.codec.encode, null);
+    this.cronCalls.push([expression, stub, captures, options]);
+    this.crons.add({
+      ...spec,
+      insert: async (client) => {
+        await this.catalog.ensure(this.pool, [item.stub]);
+        const [handle] = await insertPrepared(client, this.q, this.channels.insert, [prepared]);
+        this.events.emit("job:insert", { jobs: [{ id: handle!.id, queue: handle!.queue, task: handle!.task, conflict: handle!.conflict }] });
+        return handle!;
+      },
+    });
+    return { name: spec.name, nextRun: () => spec.schedule.nextRun() };
+  }
+
+  /** The facade registers module-level cron entries before durable.start() replaces its instance; carry them over. */
+  adoptCron(from: DurableInstance): void {
+    for (const call of from.cronCalls) this.cron(...call);
+  }
+
+  private async target(): Promise<DurableTarget> {
+    await this.start();
+    return { pool: this.pool, q: this.q, channels: this.channels };
+  }
+
+  private reportError(during: string, error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.events.emit("node:error", { error: e, during });
+    this.config.logger.warn(`durable: ${during} failed`, { error: e.message });
+  }
+
   context(): JobContext {
     return currentContext();
   }
@@ -201,6 +249,7 @@ export class DurableInstance {
     this.stopped = true;
     await this.starting?.catch(() => undefined);
     await Promise.allSettled([...this.inflight]);
+    await this.crons.stop();
     if (this.runner) await this.runner.stop(options.grace ?? this.config.shutdownGraceMs);
     for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
     await this.teardownConnections();

@@ -14,7 +14,14 @@ export function filterWhere(f: NormalizedFilter, params: unknown[], states: read
   if (states) parts.push(`j.state = any(${p(states)}::text[])`);
   if (f.ids) parts.push(`j.id = any(${p(f.ids)}::bigint[])`);
   if (f.queues) parts.push(`j.queue = any(${p(f.queues)}::text[])`);
-  if (f.tasks) parts.push(`j.task_id = any(${p(f.tasks)}::text[])`);
+  if (f.tasks) {
+    const exact = f.tasks.filter((t) => !t.endsWith("*"));
+    const prefixes = f.tasks.filter((t) => t.endsWith("*")).map((t) => t.slice(0, -1).replace(/[\\%_]/g, "\\$&") + "%");
+    const any: string[] = [];
+    if (exact.length) any.push(`j.task_id = any(${p(exact)}::text[])`);
+    if (prefixes.length) any.push(`j.task_id like any(${p(prefixes)}::text[])`);
+    parts.push(`(${any.join(" or ")})`);
+  }
   if (f.meta) parts.push(`j.meta @> ${p(f.meta)}::jsonb`);
   if (f.tags) parts.push(`j.tags @> ${p(f.tags)}::text[]`);
   if (f.insertedFrom) parts.push(`j.inserted_at >= ${p(f.insertedFrom)}`);

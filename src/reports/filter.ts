@@ -27,10 +27,12 @@ export interface TimeRange {
 
 export interface JobFilter {
   id?: string | number | Array<string | number>;
+  /** Same as `id` (the dashboard and CLI speak of ids). */
+  ids?: Array<string | number>;
   /** A state, a group ("sent", "failed", "pending", "active", "finished") or a list of them. */
   state?: JobState | StateGroup | Array<JobState | StateGroup>;
   queue?: string | string[];
-  /** Task id(s), e.g. "src/users.ts#registerUser#0" or a stable `name`. */
+  /** Task id(s), e.g. "src/users.ts#registerUser#0" or a stable `name`; a trailing * matches a prefix ("src/users.ts#*"). */
   task?: string | string[];
   /** Jobs whose meta contains this object (jsonb @>). */
   meta?: Record<string, unknown>;
@@ -57,7 +59,7 @@ export interface NormalizedFilter {
   completedTo: Date | null;
 }
 
-const FILTER_KEYS = ["id", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until"];
+const FILTER_KEYS = ["id", "ids", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until"];
 
 const strings = (option: string, value: unknown, example: string): string[] => {
   const list = Array.isArray(value) ? value : [value];
@@ -109,8 +111,10 @@ export function normalizeFilter(input: unknown, option = "filter"): NormalizedFi
     if (!FILTER_KEYS.includes(key)) throw new InvalidOptionError(`${option}.${key}`, `is not a job filter key.${didYouMean(key, FILTER_KEYS)}`);
   }
   let ids: string[] | null = null;
-  if (f.id !== undefined) {
-    const list = Array.isArray(f.id) ? f.id : [f.id];
+  if (f.id !== undefined && f.ids !== undefined) throw new InvalidOptionError(`${option}.ids`, "and `id` both select jobs by id; use one of them.");
+  const idValue = f.id ?? f.ids;
+  if (idValue !== undefined) {
+    const list = Array.isArray(idValue) ? idValue : [idValue];
     ids = list.map((v) => {
       if ((typeof v === "string" && /^\d{1,19}$/.test(v)) || (typeof v === "number" && Number.isSafeInteger(v) && v > 0)) return String(v);
       throw new InvalidOptionError(`${option}.id`, `expected job ids (digit strings like "42"), got ${describe(v)}.`);

@@ -11,6 +11,7 @@ import * as sql from "./queries.js";
 import { channels } from "../db/schema.js";
 import type { Codec } from "../serialize/codec.js";
 import { TaskCatalog } from "../enqueue/index.js";
+import { Pruner } from "../prune/index.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
@@ -37,11 +38,13 @@ export class Runner {
   private unsubscribe: Array<() => void> = [];
   private ticks = 0;
   private stopping = false;
+  private readonly pruner: Pruner;
 
   constructor(private readonly deps: RunnerDeps) {
     const { config } = deps;
     const done = channels(deps.schema).done;
     this.acker = new Acker(deps.pool, deps.q, done, config.logger);
+    this.pruner = new Pruner(deps.pool, deps.q, config.logger, (error) => this.report("pruning finished jobs", error));
     const executorDeps = {
       pool: deps.pool,
       q: deps.q,
@@ -68,6 +71,9 @@ export class Runner {
       this.unsubscribe.push(
         notifier.on(ch.insert, (queue) => this.producers.get(queue)?.dispatch()),
         notifier.on(ch.control, () => void this.refreshControls()),
+        // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
+        // a limited queue may have a free global slot now.
+        notifier.on(ch.done, (payload) => this.onJobsDone(payload)),
         notifier.onReconnect(() => {
           void this.refreshControls();
           for (const p of this.producers.values()) p.dispatch();
@@ -116,6 +122,8 @@ export class Runner {
       config.logger.info("durable: rescued jobs from dead nodes", { count: rescued.rows.length });
       for (const r of rescued.rows) this.producers.get(r.queue)?.dispatch();
     }
+    await this.abortCancelled([...this.producers.values()].flatMap((p) => [...p.running.keys()]));
+    this.pruner.maybeRun();
     if (this.ticks++ % 10 === 0) {
       await pool.query(sql.deleteDeadNodes(q));
       await this.refreshTasks();
@@ -151,11 +159,37 @@ export class Runner {
       const byName = new Map(rows.map((r) => [r.name, r]));
       for (const [name, producer] of this.producers) {
         const row = byName.get(name);
-        const paused = Boolean(row?.paused) && (row.paused_until === null || new Date(row.paused_until) > new Date());
-        producer.setControl({ paused, concurrency: row?.concurrency ?? null });
+        producer.setControl({
+          paused: Boolean(row?.paused),
+          concurrency: row?.concurrency ?? null,
+          globalConcurrency: row?.global_concurrency ?? null,
+          rateLimit: row?.rate_limit_allowed ? { allowed: row.rate_limit_allowed, periodMs: row.rate_limit_period_ms } : null,
+        });
       }
     } catch (error) {
       this.report("reading queue controls", error);
+    }
+  }
+
+  private onJobsDone(payload: string): void {
+    const running = payload.split(",").filter((id) => this.isRunning(id));
+    if (running.length > 0) void this.abortCancelled(running);
+    for (const p of this.producers.values()) if (p.limited) p.dispatch();
+  }
+
+  private isRunning(jobId: string): boolean {
+    for (const p of this.producers.values()) if (p.running.has(jobId)) return true;
+    return false;
+  }
+
+  /** Aborts the signal of jobs running here whose row was cancelled (durable.jobs.cancel from any process). */
+  private async abortCancelled(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const { rows } = await this.deps.pool.query(sql.cancelledAmong(this.deps.q), [ids]);
+      for (const { id } of rows) this.cancelRunning(id, "cancelled with durable.jobs.cancel()");
+    } catch (error) {
+      this.report("checking for cancelled jobs", error);
     }
   }
 
@@ -188,6 +222,7 @@ export class Runner {
       for (const p of this.producers.values()) p.abortRunning();
     }
     await this.acker.drain();
+    await this.pruner.idle();
     await pool.query(sql.unregisterNode(q), [this.nodeId]).catch((error) => this.report("unregistering the node", error));
   }
 }

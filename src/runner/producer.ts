@@ -2,8 +2,9 @@ import type pg from "pg";
 import type { Logger } from "../events/index.js";
 import { executeJob, AbortReason, type ClaimedJob, type ExecutorDeps } from "./executor.js";
 import { fetchJobs } from "./queries.js";
+import { claimLimited, hasLimits, type QueueLimits } from "./limits.js";
 
-export interface QueueControl {
+export interface QueueControl extends QueueLimits {
   paused: boolean;
   /** Concurrency set with durable.queues.scale(); null keeps the node's own. */
   concurrency: number | null;
@@ -16,7 +17,8 @@ export interface QueueControl {
  */
 export class Producer {
   readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private control: QueueControl = { paused: false, concurrency: null };
+  private control: QueueControl = { paused: false, concurrency: null, globalConcurrency: null, rateLimit: null };
+  private limitTimer: NodeJS.Timeout | null = null;
   private dispatching = false;
   private again = false;
   private stopped = false;
@@ -36,12 +38,18 @@ export class Producer {
     return this.control.concurrency ?? this.localLimit;
   }
 
+  /** Has cluster-wide limits (global concurrency or a rate limit). */
+  get limited(): boolean {
+    return hasLimits(this.control);
+  }
+
   get paused(): boolean {
     return this.control.paused;
   }
 
   setControl(control: QueueControl): void {
-    const changed = control.paused !== this.control.paused || control.concurrency !== this.control.concurrency;
+    const changed = control.paused !== this.control.paused || control.concurrency !== this.control.concurrency ||
+      control.globalConcurrency !== this.control.globalConcurrency || JSON.stringify(control.rateLimit) !== JSON.stringify(this.control.rateLimit);
     this.control = control;
     if (changed) this.dispatch();
   }
@@ -81,6 +89,7 @@ export class Producer {
 
   private async claim(demand: number, keys: string[]): Promise<ClaimedJob[]> {
     try {
+      if (hasLimits(this.control)) return await this.claimWithinLimits(demand, keys);
       const { rows } = await this.deps.pool.query({
         name: `durable-fetch-${this.deps.q}`,
         text: fetchJobs(this.deps.q),
@@ -93,6 +102,19 @@ export class Producer {
       if (this.fetchFailures++ === 0) this.deps.logger.warn("durable: fetching jobs failed; will retry", { queue: this.queue, error: String(error) });
       return [];
     }
+  }
+
+  /** Cluster-wide limits (issue 4): a locked claim; when the rate window is full, wake up as it frees a slot. */
+  private async claimWithinLimits(demand: number, keys: string[]): Promise<ClaimedJob[]> {
+    const { jobs, waitMs } = await claimLimited(this.deps.pool, this.deps.q, this.queue, keys, demand, this.nodeId, this.control);
+    this.fetchFailures = 0;
+    if (waitMs !== null && !this.limitTimer && !this.stopped) {
+      this.limitTimer = setTimeout(() => {
+        this.limitTimer = null;
+        this.dispatch();
+      }, waitMs);
+    }
+    return jobs;
   }
 
   private start(job: ClaimedJob): void {
@@ -116,6 +138,7 @@ export class Producer {
   /** Stops claiming; resolves when running jobs finish or the grace period ends, returning the ids still running. */
   async stop(graceMs: number): Promise<string[]> {
     this.stopped = true;
+    if (this.limitTimer) clearTimeout(this.limitTimer);
     if (this.running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -128,8 +128,15 @@ returning j.id::text, j.task_id`;
 export const taskVersions = (q: string) => `
 select task_id, body_hash, capture_names from ${q}.tasks where task_id = any($1::text[])`;
 
+/** Pause is judged by the database clock, so `pause({ for })` resumes on every node at the same moment. */
 export const queueControls = (q: string) => `
-select name, paused, paused_until, concurrency from ${q}.queues where name = any($1::text[])`;
+select name, coalesce(paused and (paused_until is null or paused_until > now()), false) as paused, concurrency,
+       global_concurrency, rate_limit_allowed, rate_limit_period_ms
+from ${q}.queues where name = any($1::text[])`;
+
+/** Which of the jobs running here were cancelled meanwhile (the fallback when a done notification was lost). */
+export const cancelledAmong = (q: string) => `
+select id::text from ${q}.jobs_finished where id = any($1::bigint[]) and state = 'cancelled'`;
 
 export const saveProgress = (q: string) => `
 update ${q}.jobs_active set progress = $2::jsonb where id = $1 and state = 'executing'`;

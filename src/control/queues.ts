@@ -1,0 +1,162 @@
+import { InvalidOptionError } from "../errors.js";
+import { describe, parseDuration } from "../config/duration.js";
+import { validateQueueName } from "../config/options.js";
+import { didYouMean } from "../config/suggest.js";
+import type { TargetSource } from "./target.js";
+import * as sql from "./queries.js";
+
+export interface RateLimit {
+  /** Jobs that may start in any window of `period`, across all nodes. */
+  allowed: number;
+  period: string | number;
+}
+
+export interface Retention {
+  completed?: string | number;
+  discarded?: string | number;
+  cancelled?: string | number;
+}
+
+/** Per-queue settings that hold across all nodes. `null` clears a setting. */
+export interface QueueSettings {
+  rateLimit?: RateLimit | null;
+  globalConcurrency?: number | null;
+  retention?: Retention | null;
+}
+
+export interface QueueInfo {
+  name: string;
+  paused: boolean;
+  pausedUntil: Date | null;
+  /** Per-node concurrency set with scale(); null means each node's own. */
+  concurrency: number | null;
+  /** Sum of the per-node limits of live nodes serving this queue. */
+  nodeConcurrency: number;
+  globalConcurrency: number | null;
+  rateLimit: { allowed: number; periodMs: number } | null;
+  retention: { completed?: number; discarded?: number; cancelled?: number } | null;
+  /** Unfinished jobs by state. */
+  counts: Record<string, number>;
+}
+
+const SETTINGS = ["rateLimit", "globalConcurrency", "retention"];
+const RETENTION_STATES = ["completed", "discarded", "cancelled"];
+/** rate_limit_period_ms is an integer column. */
+const MAX_PERIOD_MS = 2_147_483_647;
+
+function positiveInt(option: string, value: unknown, max: number, fix: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw new InvalidOptionError(option, `expected an integer from 1 to ${max}, got ${describe(value)}. ${fix}`);
+  }
+  return value as number;
+}
+
+export function normalizeRateLimit(value: unknown): { allowed: number; periodMs: number } | null {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidOptionError("rateLimit", `expected { allowed: 10, period: "1s" } or null to remove it, got ${describe(value)}.`);
+  }
+  const r = value as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (key !== "allowed" && key !== "period") throw new InvalidOptionError(`rateLimit.${key}`, `is not a rate limit option.${didYouMean(key, ["allowed", "period"])}`);
+  }
+  const allowed = positiveInt("rateLimit.allowed", r.allowed, 1_000_000, "It is how many jobs may start per period.");
+  if (r.period === undefined) throw new InvalidOptionError("rateLimit.period", `is required: the window length, like "1s" or "1m".`);
+  const periodMs = parseDuration("rateLimit.period", r.period);
+  if (periodMs < 1 || periodMs > MAX_PERIOD_MS) throw new InvalidOptionError("rateLimit.period", `must be from 1 ms to about 24 days, got ${periodMs} ms.`);
+  return { allowed, periodMs };
+}
+
+export function normalizeRetention(value: unknown): Record<string, number> | null {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidOptionError("retention", `expected { completed: "7d", discarded: "30d", cancelled: "30d" } (any subset) or null, got ${describe(value)}.`);
+  }
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!RETENTION_STATES.includes(key)) throw new InvalidOptionError(`retention.${key}`, `is not a finished state.${didYouMean(key, RETENTION_STATES)}`);
+    out[key] = parseDuration(`retention.${key}`, v);
+  }
+  return out;
+}
+
+function normalizeSettings(value: unknown) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError("settings", `expected an object like { rateLimit: { allowed: 10, period: "1s" }, globalConcurrency: 3 }, got ${describe(value)}.`);
+  }
+  const s = value as Record<string, unknown>;
+  for (const key of Object.keys(s)) {
+    if (!SETTINGS.includes(key)) throw new InvalidOptionError(key, `is not a queue setting.${didYouMean(key, SETTINGS)}`);
+  }
+  return {
+    global: s.globalConcurrency === undefined ? undefined : s.globalConcurrency === null ? null : positiveInt("globalConcurrency", s.globalConcurrency, 100_000, "It caps running jobs across all nodes; pass null to remove it."),
+    rate: s.rateLimit === undefined ? undefined : normalizeRateLimit(s.rateLimit),
+    retention: s.retention === undefined ? undefined : normalizeRetention(s.retention),
+  };
+}
+
+/**
+ * durable.queues: pause, resume, scale and configure queues. Everything is
+ * persisted in the queues table (so nodes that start later see it) and
+ * announced on the control channel (so running nodes apply it at once; their
+ * poll re-reads it anyway if a notification is lost).
+ */
+export class QueueControls {
+  constructor(private readonly target: TargetSource) {}
+
+  /** Stops every node from starting jobs of `queue`; with `for`, it resumes by itself. Running jobs finish. */
+  async pause(queue: string, options: { for?: string | number } = {}): Promise<void> {
+    validateQueueName("queue", queue);
+    if (typeof options !== "object" || options === null) throw new InvalidOptionError("options", `expected { for?: "1h30m" }, got ${describe(options)}.`);
+    for (const key of Object.keys(options)) if (key !== "for") throw new InvalidOptionError(key, `is not an option of queues.pause().${didYouMean(key, ["for"])}`);
+    const forMs = options.for === undefined ? null : parseDuration("for", options.for);
+    if (forMs !== null && forMs < 1) throw new InvalidOptionError("for", `must be longer than 0, like "30m"; call resume() to resume now.`);
+    const t = await this.target();
+    await t.pool.query(sql.pauseQueue(t.q), [queue, t.channels.control, forMs]);
+  }
+
+  async resume(queue: string): Promise<void> {
+    validateQueueName("queue", queue);
+    const t = await this.target();
+    await t.pool.query(sql.resumeQueue(t.q), [queue, t.channels.control]);
+  }
+
+  /** Sets the per-node concurrency of `queue` on every node; null goes back to each node's own setting. */
+  async scale(queue: string, concurrency: number | null): Promise<void> {
+    validateQueueName("queue", queue);
+    if (concurrency !== null && (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 10_000)) {
+      throw new InvalidOptionError("concurrency", `expected an integer from 0 to 10000 (0 stops the queue on every node), or null for each node's own, got ${describe(concurrency)}.`);
+    }
+    const t = await this.target();
+    await t.pool.query(sql.scaleQueue(t.q), [queue, t.channels.control, concurrency]);
+  }
+
+  /** Cluster-wide limits and retention. Only the settings passed change; null removes one. */
+  async configure(queue: string, settings: QueueSettings): Promise<void> {
+    validateQueueName("queue", queue);
+    const s = normalizeSettings(settings);
+    const t = await this.target();
+    await t.pool.query(sql.configureQueue(t.q), [
+      queue, t.channels.control,
+      s.global !== undefined, s.global ?? null,
+      s.rate !== undefined, s.rate?.allowed ?? null, s.rate?.periodMs ?? null,
+      s.retention !== undefined, s.retention ? JSON.stringify(s.retention) : null,
+    ]);
+  }
+
+  async list(): Promise<QueueInfo[]> {
+    const t = await this.target();
+    const { rows } = await t.pool.query(sql.listQueues(t.q));
+    return rows.map((r) => ({
+      name: r.name,
+      paused: r.paused,
+      pausedUntil: r.paused_until,
+      concurrency: r.concurrency,
+      nodeConcurrency: r.node_concurrency,
+      globalConcurrency: r.global_concurrency,
+      rateLimit: r.rate_limit_allowed ? { allowed: r.rate_limit_allowed, periodMs: r.rate_limit_period_ms } : null,
+      retention: r.retention,
+      counts: r.counts,
+    }));
+  }
+}

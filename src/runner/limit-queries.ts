@@ -1,0 +1,53 @@
+// SQL of the limited claim (issue 4): queues with a global concurrency or a
+// rate limit claim under a per-queue advisory lock, so "how many may start"
+// and "start them" cannot interleave between nodes. Unlimited queues never
+// come here; their claim stays the one-statement fetchJobs.
+
+/** Its own statement: the allowance that follows must take its snapshot after the lock is held. */
+export const lockQueue = `select pg_advisory_xact_lock(hashtextextended($1::text, 0))`;
+
+/**
+ * How many of $2 wanted jobs may start now. $3: global concurrency, $4/$5:
+ * rate limit allowed/period ms (nulls: no such limit). Starts are counted by
+ * attempted_at with no upper bound, so a stamp taken slightly in the past by
+ * a slow claimer is still counted by everyone after it. `at` is the start
+ * stamp the claim must use; `wait_ms` says when the rate window frees a slot.
+ */
+export const allowance = (q: string) => `
+with clock as (select clock_timestamp() as at),
+running as (
+  select count(*)::int as n from ${q}.jobs_active where $3::int is not null and queue = $1 and state = 'executing'
+),
+recent as (
+  select count(*)::int as n, min(s.attempted_at) as oldest from (
+    select attempted_at from ${q}.jobs_active
+    where $4::int is not null and queue = $1 and attempted_at > (select at from clock) - $5::bigint * interval '1 millisecond'
+    union all
+    -- a job that started inside the window finished inside it too, so the (queue, finished_at) index bounds this scan
+    select attempted_at from ${q}.jobs_finished
+    where $4::int is not null and queue = $1 and finished_at > (select at from clock) - $5::bigint * interval '1 millisecond'
+      and attempted_at > (select at from clock) - $5::bigint * interval '1 millisecond'
+  ) s
+)
+select (select at from clock)::text as at,
+       greatest(0, least($2::int,
+                         coalesce($3::int - (select n from running), $2::int),
+                         coalesce($4::int - (select n from recent), $2::int)))::int as n,
+       case when $4::int is not null and (select n from recent) >= $4::int
+            then greatest(1, ceil(extract(epoch from ((select oldest from recent) + $5::bigint * interval '1 millisecond' - (select at from clock))) * 1000))::int
+       end as wait_ms`;
+
+/** fetchJobs with the start stamp taken under the lock ($5), so recorded starts honour the limit. */
+export const fetchLimitedJobs = (q: string) => `
+with picked as (
+  select id from ${q}.jobs_active
+  where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
+    and (task_id || ':' || body_hash) = any($2::text[])
+  order by priority, run_at, id
+  limit $3
+  for update skip locked
+)
+update ${q}.jobs_active j
+set state = 'executing', attempt = j.attempt + 1, attempted_at = $5::timestamptz, node_id = $4
+from picked where j.id = picked.id
+returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress`;
