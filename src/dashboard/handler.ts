@@ -37,7 +37,8 @@ const SECURITY_HEADERS = {
   "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on form posts.
+  "referrer-policy": "same-origin",
   "cache-control": "no-store",
 };
 
@@ -101,6 +102,7 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
 
     if (req.method === "GET" && path === "/assets/app.css") return sendAsset(res, "text/css", CSS);
     if (req.method === "GET" && path === "/assets/app.js") return sendAsset(res, "text/javascript", SCRIPT);
+    if (path === "/favicon.ico") return void res.writeHead(204).end();
 
     const given = url.searchParams.get("token");
     if (req.method === "GET" && given !== null && guard.token) {

@@ -55,10 +55,13 @@ export class Guard {
     return typeof given === "string" && given.length > 0 && equalSecret(given, this.csrfFor(req));
   }
 
-  /** A cross-site form post carries a foreign Origin; reject it even before the token check. */
+  /**
+   * A cross-site form post carries a foreign Origin; reject it even before the
+   * token check. An absent or opaque ("null") origin is left to the CSRF token.
+   */
   sameOrigin(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    if (!origin || origin === "null") return origin !== "null";
+    if (!origin || origin === "null") return true;
     try {
       const host = new URL(origin).host;
       const forwarded = String(req.headers["x-forwarded-host"] ?? "").split(",")[0]!.trim();

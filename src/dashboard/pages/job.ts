@@ -36,6 +36,7 @@ export async function jobPage(ctx: PageContext, id: string): Promise<Html | null
 <p>${canRetry ? actionForm(ctx, "retry", fields, "Retry") : ""} ${canCancel ? actionForm(ctx, "cancel", fields, "Cancel", { danger: true, confirm: "Cancel this job?" }) : ""}
 ${job.state !== "executing" ? actionForm(ctx, "delete", fields, "Delete", { danger: true, confirm: "Delete this job?" }) : ""}</p>
 <dl class="grid" id="summary">
+<dt>State</dt><dd id="state">${stateBadge(job.state)}</dd>
 <dt>Task</dt><dd><code>${job.task_id}</code> <span class="muted">body ${job.body_hash}</span></dd>
 <dt>Called from</dt><dd id="caller">${caller ? html`<code>${caller.file}:${caller.line}:${caller.column}</code>${caller.fn ? html` in <code>${caller.fn}</code>` : ""}` : html`<span class="muted">unknown (task not recorded)</span>`}</dd>
 <dt>Queue</dt><dd><a href="${ctx.base}/jobs?queue=${encodeURIComponent(job.queue)}">${job.queue}</a> · priority ${job.priority}</dd>
