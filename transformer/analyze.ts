@@ -8,7 +8,7 @@ import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { bodyHash, normalizedTokens } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
-import { PACKAGE_NAME, projectRelative } from "./project.js";
+import { PACKAGE_NAME, projectRelative } from "./prefilter.js";
 import { checkSerializable, registeredClassNames } from "./serializable.js";
 
 export type CallKind = "async" | "run" | "cron";
@@ -55,6 +55,8 @@ export interface AnalyzeOptions {
   nodeTypes?: readonly string[];
   /** Class names registered with superjson elsewhere (beyond `registerClass(...)` calls the analyzer sees). */
   serializableClasses?: readonly string[];
+  /** Check capture types for serializability (default true); needs a full Program. */
+  typeCheck?: boolean;
 }
 
 /** Where module-level stubs go: after imports, so a module-level cron finds its stub. */
@@ -188,6 +190,7 @@ class FileAnalyzer {
       for (const write of findLaterWrites(capture, call.node, fn, checker)) {
         this.report("DA1007", write, `Captured variable \`${capture.name}\` is reassigned after the durable.${call.kind} call; the job sees the value at enqueue time.`, capture.name);
       }
+      if (this.options.typeCheck === false) continue;
       const type = checker.getTypeAtLocation(ref);
       for (const problem of checkSerializable(type, { checker, registeredClasses: this.registered })) {
         const path = `captures.${capture.name}${problem.path ? `.${problem.path}` : ""}`;

@@ -4,7 +4,7 @@
 // that shadows the import is not mistaken for it.
 import { ts } from "ts-morph";
 import type { Closure } from "./captures.js";
-import { PACKAGE_NAME } from "./project.js";
+import { PACKAGE_NAME } from "./prefilter.js";
 
 export type DurableKind = "async" | "run" | "cron";
 const KINDS = new Set<string>(["async", "run", "cron"]);

@@ -40,3 +40,6 @@ export function transform(fileName: string, source: string, options: TransformOp
   const result = rewrite(source, analysis, { runtimeModule: options.runtimeModule });
   return { code: result.code, map: result.map, diagnostics: analysis.diagnostics, tasks: result.manifest.tasks, analysis };
 }
+export { TransformSession } from "./session.js";
+export type { SessionOptions, FileResult, DiscoveredModule } from "./session.js";
+export { candidateFiles, registryModuleSource, inlineSourceMap } from "./prefilter.js";

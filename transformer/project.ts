@@ -2,32 +2,29 @@
 // expensive part of analysis, and TypeScript reuses unchanged source files when
 // a Program is rebuilt, so every file of a build goes through the same one.
 import { existsSync } from "node:fs";
-import { join, relative, isAbsolute, sep } from "node:path";
+import { join } from "node:path";
 import { Project, ts } from "ts-morph";
 
-export const PACKAGE_NAME = "durable-async";
-
-/** Extensions the transformer parses; anything else passes through untouched. */
-export const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
-
-/**
- * The cheap pre-filter: a file that never names the package cannot contain a
- * call site, so it is skipped before any parsing (the bench depends on it).
- */
-export function mentionsDurable(source: string): boolean {
-  return source.includes(PACKAGE_NAME);
-}
-
-export function isCandidateFile(fileName: string): boolean {
-  return SOURCE_EXTENSIONS.test(fileName) && !fileName.endsWith(".d.ts") && !fileName.includes(`${sep}node_modules${sep}`);
-}
+export { PACKAGE_NAME, SOURCE_EXTENSIONS, mentionsDurable, isCandidateFile, projectRelative } from "./prefilter.js";
 
 export interface ProjectOptions {
   /** Project root: module paths in task ids are relative to it. */
   root: string;
   /** tsconfig used for compiler options; default `<root>/tsconfig.json` when present. */
   tsConfigFilePath?: string;
+  /**
+   * false: a Program of the files alone (no lib, no imports resolved), enough
+   * for scopes and captures but not for capture types. Binding @types/node and
+   * the lib costs seconds per cold build; this mode is for builds that leave
+   * the type check to `durable check` in CI.
+   */
+  typeCheck?: boolean;
 }
+
+const SCOPES_ONLY: ts.CompilerOptions = {
+  noLib: true, noResolve: true, types: [], allowJs: true, noEmit: true, jsx: ts.JsxEmit.Preserve,
+  target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
+};
 
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -38,12 +35,15 @@ const DEFAULT_OPTIONS: ts.CompilerOptions = {
   skipLibCheck: true,
   noEmit: true,
   jsx: ts.JsxEmit.Preserve,
+  // The DOM lib alone is larger than most projects; Node code does not need it.
+  lib: ["lib.es2023.d.ts"],
   // TypeScript 6 defaults `types` to []; without Node's types a captured
   // stream or socket would look like `any` and pass with a warning only.
   types: ["node"],
 };
 
 export function createProject(options: ProjectOptions): Project {
+  if (options.typeCheck === false) return new Project({ compilerOptions: SCOPES_ONLY });
   const tsconfig = options.tsConfigFilePath ?? join(options.root, "tsconfig.json");
   if (existsSync(tsconfig)) {
     // Files are added one by one as the bundler asks for them; imports are
@@ -57,8 +57,3 @@ export function createProject(options: ProjectOptions): Project {
   return new Project({ compilerOptions: DEFAULT_OPTIONS });
 }
 
-/** Forward-slash, project-relative path: the module part of a task id. */
-export function projectRelative(root: string, fileName: string): string {
-  const rel = isAbsolute(fileName) ? relative(root, fileName) : fileName;
-  return rel.split(sep).join("/");
-}

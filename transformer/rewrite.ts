@@ -4,7 +4,7 @@
 // worker's stack trace points at the user's original line.
 import MagicString from "magic-string";
 import type { Analysis, CallSite } from "./analyze.js";
-import { PACKAGE_NAME } from "./project.js";
+import { PACKAGE_NAME } from "./prefilter.js";
 
 /** A stub's metadata as the runtime's `__durableModules` wants it (no `run`). */
 export interface TaskManifestEntry {

@@ -1,0 +1,93 @@
+// esbuild plugin: `import durable from "durable-async/esbuild"`.
+// Thin adapter: files that do not mention the package are left to esbuild;
+// the rest go through the shared session. A virtual registry module is
+// injected into every entry so the bundle contains every stub module, even
+// those the entry never imports (a worker must be able to run them).
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, extname } from "node:path";
+import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
+import type { Diagnostic } from "../diagnostics.js";
+import { inlineSourceMap, mentionsDurable, registryModuleSource } from "../prefilter.js";
+import { TransformSession, type SessionOptions } from "../session.js";
+
+export interface DurableEsbuildOptions extends SessionOptions {
+  /** Inject the registry module into entry points (default: when bundling). */
+  registry?: boolean;
+}
+
+const REGISTRY = "durable-async:registry";
+const NAMESPACE = "durable-async-registry";
+
+const LOADERS: Record<string, Loader> = {
+  ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx",
+};
+
+export function toMessage(d: Diagnostic, fileName: string, source: string): PartialMessage {
+  const lineText = source.split("\n")[d.line - 1] ?? "";
+  return {
+    id: d.code,
+    text: `${d.code}: ${d.message}`,
+    location: { file: fileName, line: d.line, column: d.column - 1, lineText, length: d.name?.length ?? 0 },
+    notes: [{ text: `Fix: ${d.fix}.` }],
+  };
+}
+
+export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
+  return {
+    name: "durable-async",
+    setup(build) {
+      const session = new TransformSession({ root: build.initialOptions.absWorkingDir ?? process.cwd(), ...options });
+      // A file both imported by an entry and found by discovery would report
+      // its diagnostics twice; whichever path reports first wins.
+      const reported = new Set<string>();
+      const dedupe = (messages: PartialMessage[]): PartialMessage[] => messages.filter((m) => {
+        const key = `${m.location?.file}:${m.location?.line}:${m.location?.column}:${m.id}`;
+        return reported.has(key) ? false : (reported.add(key), true);
+      });
+      build.onStart(() => reported.clear());
+      const useRegistry = options.registry ?? build.initialOptions.bundle === true;
+      if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), REGISTRY];
+
+      build.onResolve({ filter: /^durable-async:registry$/ }, () => ({ path: REGISTRY, namespace: NAMESPACE }));
+      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, () => {
+        const modules = session.discover();
+        const errors: PartialMessage[] = [];
+        const warnings: PartialMessage[] = [];
+        for (const module of modules) {
+          // Discovery sees files the entry never imports; their errors must
+          // still fail the build, or a worker would lack those tasks.
+          const source = module.diagnostics.length ? safeRead(module.fileName) : "";
+          for (const d of module.diagnostics) (d.severity === "error" ? errors : warnings).push(toMessage(d, module.fileName, source));
+        }
+        const contents = registryModuleSource(modules, (file) => file, options.runtimeModule);
+        return { contents, loader: "js", resolveDir: session.root, errors: dedupe(errors), warnings: dedupe(warnings) };
+      });
+
+      build.onLoad({ filter: /\.(m|c)?[jt]sx?$/ }, async (args) => {
+        if (args.namespace !== "file" || args.path.includes("/node_modules/") || args.path.endsWith(".d.ts")) return undefined;
+        const source = await readFile(args.path, "utf8");
+        const loader = LOADERS[extname(args.path)] ?? "default";
+        if (!mentionsDurable(source)) return { contents: source, loader };
+        const result = session.transform(args.path, source);
+        const messages = result.diagnostics.map((d) => ({ severity: d.severity, message: toMessage(d, args.path, source) }));
+        const errors = messages.filter((m) => m.severity === "error").map((m) => m.message);
+        const warnings = messages.filter((m) => m.severity === "warning").map((m) => m.message);
+        if (errors.length > 0) return { errors: dedupe(errors), warnings: dedupe(warnings) };
+        const contents = result.map ? result.code + inlineSourceMap(result.map) : result.code;
+        return { contents, loader, warnings: dedupe(warnings), resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
+function safeRead(fileName: string): string {
+  try {
+    return readFileSync(fileName, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+export type { Message };
+export default durableEsbuild;

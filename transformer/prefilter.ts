@@ -1,0 +1,66 @@
+// Everything that must work without loading the TypeScript compiler: the
+// text pre-filter, project scanning and the registry module source. Loading
+// ts-morph costs about a second, so warm starts and files that do not mention
+// the package never pay it.
+import { readdirSync, readFileSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
+import type { TaskManifestEntry } from "./rewrite.js";
+
+export const PACKAGE_NAME = "durable-async";
+
+/** Extensions the transformer parses; anything else passes through untouched. */
+export const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+
+/** A file that never names the package cannot contain a call site. */
+export function mentionsDurable(source: string): boolean {
+  return source.includes(PACKAGE_NAME);
+}
+
+export function isCandidateFile(fileName: string): boolean {
+  return SOURCE_EXTENSIONS.test(fileName) && !fileName.endsWith(".d.ts") && !fileName.includes(`${sep}node_modules${sep}`);
+}
+
+/** Forward-slash, project-relative path: the module part of a task id. */
+export function projectRelative(root: string, fileName: string): string {
+  const rel = isAbsolute(fileName) ? relative(root, fileName) : fileName;
+  return rel.split(sep).join("/");
+}
+
+export const DEFAULT_IGNORE_DIRS = ["node_modules", "dist", "build", "coverage", "fixtures"];
+
+/** Every project file that mentions the package (a text check; nothing is parsed). */
+export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
+  const ignore = new Set(ignoreDirs);
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith(".") || ignore.has(entry.name)) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && isCandidateFile(path) && mentionsDurable(readFileSync(path, "utf8"))) found.push(path);
+    }
+  };
+  walk(root);
+  return found.sort();
+}
+
+export interface RegistryModule {
+  fileName: string;
+  tasks: TaskManifestEntry[];
+}
+
+/** Source of a registry module: lazy loaders for every stub module (INTERNALS "Discovery"). */
+export function registryModuleSource(
+  modules: readonly RegistryModule[],
+  specifierFor: (fileName: string) => string,
+  runtimeModule = PACKAGE_NAME,
+): string {
+  const entries = modules
+    .filter((m) => m.tasks.length > 0)
+    .map((m) => `  { tasks: ${JSON.stringify(m.tasks)}, load: () => import(${JSON.stringify(specifierFor(m.fileName))}) },`);
+  return `import { __durableModules } from ${JSON.stringify(runtimeModule)};\n__durableModules([\n${entries.join("\n")}\n]);\n`;
+}
+
+export function inlineSourceMap(map: string): string {
+  return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(map).toString("base64")}\n`;
+}
