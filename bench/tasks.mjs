@@ -1,7 +1,9 @@
 // The benchmark's durable task stubs, written exactly as the transformer
 // emits them (docs/INTERNALS.md), so the parent and every worker child
 // register the same task ids. `hooks.job` is set by the worker child.
-import { __durableTask } from "../dist/src/index.js";
+import { distUrl } from "./lib/dist.mjs";
+
+const { __durableTask } = await import(distUrl("src/index.js"));
 
 export const hooks = { job: (_payload) => undefined };
 

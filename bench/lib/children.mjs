@@ -6,8 +6,13 @@ import { sleep } from "./clock.mjs";
 
 const CHILD = fileURLToPath(new URL("../child.mjs", import.meta.url));
 
-export function forkWorker(system, env) {
-  const child = fork(CHILD, [system], { env: { ...process.env, BENCH_ENV: JSON.stringify(env) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** Every worker child still running, so an interrupted run can end them (by pid). */
+export const liveChildren = new Set();
+
+export function forkWorker(system, env, { execArgv = [] } = {}) {
+  const child = fork(CHILD, [system], { env: { ...process.env, BENCH_ENV: JSON.stringify(env) }, execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  liveChildren.add(child);
+  child.once("exit", () => liveChildren.delete(child));
   const listeners = new Set();
   const backlog = [];
   child.on("message", (m) => {

@@ -7,12 +7,13 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep } from "./clock.mjs";
+import { distUrl } from "./dist.mjs";
 
 export async function startPostgres(log) {
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, description: "DATABASE_URL", stop: async () => undefined };
   }
-  const { ensureEmbeddedPostgres } = await import("../../dist/src/db/embedded.js");
+  const { ensureEmbeddedPostgres } = await import(distUrl("src/db/embedded.js"));
   const dir = mkdtempSync(join(tmpdir(), "durable-bench-"));
   log(`starting embedded PostgreSQL in ${dir} (default settings, fsync on)`);
   const server = await ensureEmbeddedPostgres({ dataDir: join(dir, "pg") });

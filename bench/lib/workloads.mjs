@@ -66,7 +66,7 @@ export async function uniqueInsert(system, env, size, log) {
 }
 
 /** (3) Drain N pre-inserted no-op jobs with `procs` worker processes × `concurrency`. */
-export async function drain(system, env, size, procs, concurrency, log) {
+export async function drain(system, env, size, procs, concurrency, log, { forkOptions, beforeStart } = {}) {
   const rates = [];
   for (let rep = 0; rep < size.reps; rep++) {
     await system.reset(env);
@@ -74,8 +74,9 @@ export async function drain(system, env, size, procs, concurrency, log) {
     const workers = [];
     try {
       await insertAll(c, size.drainJobs, size.bulkBatch);
-      for (let i = 0; i < procs; i++) workers.push(forkWorker(system.file, env));
+      for (let i = 0; i < procs; i++) workers.push(forkWorker(system.file, env, forkOptions));
       await Promise.all(workers.map((w) => w.waitFor("ready")));
+      await beforeStart?.();
       const state = workers.map(() => ({ count: 0, firstAt: NaN, lastAt: NaN }));
       const done = new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${system.name}: drain of ${size.drainJobs} did not finish in ${size.drainLimitMs} ms (${state.map((s) => s.count).join("+")} ran)`)), size.drainLimitMs);
@@ -113,15 +114,16 @@ export async function drain(system, env, size, procs, concurrency, log) {
  */
 const randomPhase = (system) => (system.pollsForWork ? sleep(Math.random() * system.pollsForWork) : undefined);
 
-async function withIdleWorker(system, env, report, fn) {
+async function withIdleWorker(system, env, report, fn, { forkOptions, beforeStart } = {}) {
   await system.reset(env);
   const c = await system.client(env);
-  const w = forkWorker(system.file, env);
+  const w = forkWorker(system.file, env, forkOptions);
   try {
     await w.waitFor("ready");
     w.send({ type: "start", concurrency: 10, report, mode: "latency" });
     await w.waitFor("started");
     await c.prepareAwait?.();
+    await beforeStart?.();
     return await fn(c, w);
   } finally {
     await w.stop();
@@ -130,7 +132,7 @@ async function withIdleWorker(system, env, report, fn) {
 }
 
 /** (4) Pickup latency: enqueue call start -> closure start in an idle worker process, sequential single jobs. */
-export async function pickup(system, env, samples, log) {
+export async function pickup(system, env, samples, log, opts) {
   return withIdleWorker(system, env, "each", async (c, w) => {
     const starts = new Map();
     let waiting = null;
@@ -155,11 +157,11 @@ export async function pickup(system, env, samples, log) {
     const s = latencySummary(latencies);
     log(`  pickup: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (n=${s.n})`);
     return s;
-  });
+  }, opts);
 }
 
 /** (5) Await round trip: enqueue + wait for the recorded result, sequential. */
-export async function awaitRoundTrip(system, env, samples, log) {
+export async function awaitRoundTrip(system, env, samples, log, opts) {
   if (!system.hasAwait) return null;
   return withIdleWorker(system, env, "drain", async (c) => {
     const latencies = [];
@@ -177,5 +179,5 @@ export async function awaitRoundTrip(system, env, samples, log) {
     const s = latencySummary(latencies);
     log(`  await: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (n=${s.n})`);
     return s;
-  });
+  }, opts);
 }

@@ -1,7 +1,9 @@
 // durable-async, through the same low-level API the transformer compiles to.
 import pg from "pg";
-import { DurableInstance } from "../../dist/src/index.js";
+import { distUrl } from "../lib/dist.mjs";
 import { hooks, noop } from "../tasks.mjs";
+
+const { DurableInstance } = await import(distUrl("src/index.js"));
 
 export const name = "durable-async";
 export const hasAwait = true;

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Issue 7 item 2: does the hot path stay hot at scale? On a scratch Postgres
+// (default settings, fsync on), measures the runner's own claim statement
+// (fetchJobs) and ack statement (completeJobs) and the public insert API,
+// per job, with
+//   A. 10k jobs queued,
+//   B. 1M jobs queued,
+//   C. 10k queued + 1M finished jobs retained,
+//   D. C right after a burst of 50k claims + completions (dead tuples),
+// and prints EXPLAIN (ANALYZE, BUFFERS) of the claim in each state.
+//
+//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { DurableInstance } from "../dist/src/index.js";
+import { ensureEmbeddedPostgres } from "../dist/src/db/embedded.js";
+import { completeJobs, fetchJobs } from "../dist/src/runner/queries.js";
+import { noop } from "./tasks.mjs";
+import { median, nowMs } from "./lib/clock.mjs";
+
+const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
+const BIG = arg("big", 1_000_000);
+const SMALL = arg("small", 10_000);
+const BURST = arg("burst", 50_000);
+const SCHEMA = "bench_scale";
+const Q = `"${SCHEMA}"`;
+const QUEUE = "ad_hoc_worker";
+const KEYS = [`${noop.id}:${noop.hash}`];
+const NODE = "scale-bench-node";
+const log = (m) => process.stderr.write(`${m}\n`);
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+let server = null;
+let dir = null;
+let url = process.env.DATABASE_URL;
+if (!url) {
+  dir = mkdtempSync(join(tmpdir(), "durable-scale-"));
+  server = await ensureEmbeddedPostgres({ dataDir: join(dir, "pg") });
+  url = server.url;
+}
+const pool = new pg.Pool({ connectionString: url, max: 4 });
+await pool.query(`drop schema if exists ${Q} cascade`);
+const instance = new DurableInstance({ database: url, schema: SCHEMA, run: false, logger: quiet, handleSignals: false });
+await instance.start();
+await instance.async(noop, { seq: 0 }); // writes the tasks row
+await pool.query(`delete from ${Q}.jobs`);
+
+const genJobs = (n, state) => `
+insert into ${Q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, result, completed_at, finished_at, attempt)
+select '${state}', '${QUEUE}', '${noop.id}', '${noop.hash}', 20, 900000, jsonb_build_object('json', jsonb_build_object('seq', g)),
+       ${state === "completed" ? `'{"json":1}'::jsonb, now(), now(), 1` : "null, null, null, 0"}
+from generate_series(1, ${n}) g`;
+
+async function fill(n, state) {
+  const t0 = nowMs();
+  for (let done = 0; done < n; done += 100_000) await pool.query(genJobs(Math.min(100_000, n - done), state));
+  log(`  generated ${n.toLocaleString("en-US")} ${state} jobs in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** The runner's claim (10 at a time, as a producer with 10 free slots) and its batched ack. */
+async function claimCost(claims = 100, demand = 10) {
+  const client = await pool.connect();
+  const fetchMs = [];
+  const ackMs = [];
+  try {
+    for (let i = 0; i < claims; i++) {
+      let t0 = nowMs();
+      const { rows } = await client.query({ name: "fetch", text: fetchJobs(Q), values: [QUEUE, KEYS, demand, NODE] });
+      fetchMs.push(nowMs() - t0);
+      t0 = nowMs();
+      await client.query({ name: "ack", text: completeJobs(Q), values: [rows.map((r) => r.id), rows.map(() => "null"), `${SCHEMA}.done`] });
+      ackMs.push(nowMs() - t0);
+    }
+  } finally {
+    client.release();
+  }
+  return { fetchPerClaim: median(fetchMs), fetchPerJob: median(fetchMs) / demand, ackPerJob: median(ackMs) / demand };
+}
+
+async function insertCost() {
+  let t0 = nowMs();
+  for (let b = 0; b < 5; b++) await instance.asyncMany(Array.from({ length: 1000 }, (_, i) => [noop, { seq: b * 1000 + i }]));
+  const bulkPerJobUs = ((nowMs() - t0) / 5000) * 1000;
+  const singles = [];
+  for (let i = 0; i < 200; i++) {
+    t0 = nowMs();
+    await instance.async(noop, { seq: i });
+    singles.push(nowMs() - t0);
+  }
+  return { bulkPerJobUs, singleMs: median(singles) };
+}
+
+async function explainClaim() {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const { rows } = await client.query({ text: `explain (analyze, buffers, costs off, timing on) ${fetchJobs(Q)}`, values: [QUEUE, KEYS, 10, NODE] });
+    await client.query("rollback");
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  } finally {
+    client.release();
+  }
+}
+
+async function deadTuples() {
+  const { rows } = await pool.query(
+    `select relname, n_live_tup, n_dead_tup from pg_stat_user_tables where schemaname = $1 and relname in ('jobs_active','jobs_finished') order by relname`,
+    [SCHEMA],
+  );
+  return rows.map((r) => `${r.relname}: ${r.n_live_tup} live, ${r.n_dead_tup} dead`).join("; ");
+}
+
+const results = [];
+async function scenario(name) {
+  log(`scenario ${name}`);
+  const explain = await explainClaim();
+  const claim = await claimCost();
+  const tuples = await deadTuples();
+  const { rows } = await pool.query(`select last_value from ${Q}.jobs_id_seq`);
+  const insert = await insertCost();
+  results.push({ name, ...claim, ...insert, tuples, explain });
+  // Keep the queue at its size: drop what the insert measurement added.
+  await pool.query(`delete from ${Q}.jobs where id > $1`, [rows[0].last_value]);
+}
+
+try {
+  await fill(SMALL, "available");
+  await pool.query(`vacuum analyze ${Q}.jobs_active`);
+  await scenario(`A: ${SMALL.toLocaleString("en-US")} queued`);
+
+  await fill(BIG - SMALL, "available");
+  await pool.query(`vacuum analyze ${Q}.jobs_active`);
+  await scenario(`B: ${BIG.toLocaleString("en-US")} queued`);
+
+  await pool.query(`truncate ${Q}.jobs_active`);
+  await fill(SMALL + BURST, "available");
+  await fill(BIG, "completed");
+  await pool.query(`vacuum analyze ${Q}.jobs_active; vacuum analyze ${Q}.jobs_finished`);
+  await scenario(`C: ${SMALL.toLocaleString("en-US")} queued + ${BIG.toLocaleString("en-US")} finished retained`);
+
+  log(`  burst: claiming and completing ${BURST.toLocaleString("en-US")} jobs, 100 per statement`);
+  const t0 = nowMs();
+  const client = await pool.connect();
+  for (let done = 0; done < BURST; done += 100) {
+    const { rows } = await client.query({ name: "fetch100", text: fetchJobs(Q), values: [QUEUE, KEYS, 100, NODE] });
+    await client.query({ name: "ack100", text: completeJobs(Q), values: [rows.map((r) => r.id), rows.map(() => "null"), `${SCHEMA}.done`] });
+  }
+  client.release();
+  log(`  burst took ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+  await scenario(`D: C right after a burst of ${BURST.toLocaleString("en-US")} claims + completions`);
+} finally {
+  await instance.stop();
+  await pool.query(`drop schema if exists ${Q} cascade`).catch(() => undefined);
+  await pool.end();
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+console.log("| scenario | claim of 10: ms | fetch µs/job | ack µs/job | bulk insert µs/job | single insert ms | tuples after the claims |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+for (const r of results) {
+  console.log(`| ${r.name} | ${r.fetchPerClaim.toFixed(2)} | ${(r.fetchPerJob * 1000).toFixed(0)} | ${(r.ackPerJob * 1000).toFixed(0)} | ${r.bulkPerJobUs.toFixed(1)} | ${r.singleMs.toFixed(2)} | ${r.tuples} |`);
+}
+for (const r of results) console.log(`\n### EXPLAIN (ANALYZE, BUFFERS) of the claim, ${r.name}\n\n\`\`\`\n${r.explain}\n\`\`\``);
