@@ -88,9 +88,9 @@ create index jobs_finished_prune_idx on :SCHEMA.jobs_finished (state, finished_a
 create index jobs_finished_task_idx on :SCHEMA.jobs_finished (task_id, finished_at);
 create index jobs_finished_queue_idx on :SCHEMA.jobs_finished (queue, finished_at);
 create index jobs_finished_meta_idx on :SCHEMA.jobs_finished using gin (meta jsonb_path_ops);
-create index jobs_active_meta_idx on :SCHEMA.jobs_active using gin (meta jsonb_path_ops);
--- Lookup by id alone (await, dashboard) probes both partitions' indexes.
-create index jobs_id_idx on :SCHEMA.jobs (id);
+-- Lookup by id alone (await, dashboard) uses the primary key (id, state) on
+-- each partition. No meta index on the active partition: every claim is a
+-- non-HOT update that would rewrite it, and the partition is small.
 
 -- Nodes: one row per running process, kept alive by a heartbeat. A node
 -- whose lease expired is dead; its executing jobs are rescued.

@@ -99,7 +99,7 @@ function progressWriter(deps: ExecutorDeps, jobId: string) {
 }
 
 /** Runs one claimed job to an outcome and records it. Never throws. */
-export async function executeJob(job: ClaimedJob, controller: AbortController, deps: ExecutorDeps): Promise<void> {
+export async function executeJob(job: ClaimedJob, controller: AbortController, deps: ExecutorDeps, rescheduled: (dueMs: number) => void = () => undefined): Promise<void> {
   const started = performance.now();
   const event = info(job);
   deps.events.emit("job:start", { job: event });
@@ -152,7 +152,8 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
     deps.events.emit("job:stop", { job: event, state: "completed", durationMs: performance.now() - started });
   } catch (error) {
     span.end(error);
-    await outcomeOfError(job, deps, error, started, event);
+    const dueMs = await outcomeOfError(job, deps, error, started, event);
+    if (dueMs !== undefined) rescheduled(dueMs);
   } finally {
     clearTimeout(timer);
     writer.stop();
@@ -160,19 +161,24 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
   }
 }
 
-async function outcomeOfError(job: ClaimedJob, deps: ExecutorDeps, error: unknown, started: number, event: JobEventInfo): Promise<void> {
+/** Records the outcome of a thrown error; returns when the job is due again, if it was rescheduled. */
+async function outcomeOfError(job: ClaimedJob, deps: ExecutorDeps, error: unknown, started: number, event: JobEventInfo): Promise<number | undefined> {
   if (error instanceof Snooze) {
     await query(deps, snoozeJob(deps.q), [job.id, error.delayMs]);
     deps.events.emit("job:error", { job: event, state: "scheduled", error, durationMs: performance.now() - started });
-    return;
+    return Date.now() + error.delayMs;
   }
   // Shutdown released the job to other nodes already; nothing to record.
   if (error instanceof AbortReason && error.kind === "shutdown") return;
-  if (error instanceof AbortReason && error.kind === "cancel") return finish(job, deps, "cancelled", error, 0, started, event);
-  if (error instanceof Cancel) return finish(job, deps, "cancelled", error, 0, started, event);
-  if (error instanceof Discard) return finish(job, deps, "discarded", error, 0, started, event);
-  if (job.attempt >= job.max_attempts) return finish(job, deps, "discarded", error, 0, started, event);
-  return finish(job, deps, "retryable", error, backoffDelay(job.attempt, job.backoff), started, event);
+  const cancelled = (error instanceof AbortReason && error.kind === "cancel") || error instanceof Cancel;
+  const final = cancelled ? "cancelled" : error instanceof Discard || job.attempt >= job.max_attempts ? "discarded" : null;
+  if (final) {
+    await finish(job, deps, final, error, 0, started, event);
+    return undefined;
+  }
+  const delayMs = backoffDelay(job.attempt, job.backoff);
+  await finish(job, deps, "retryable", error, delayMs, started, event);
+  return Date.now() + delayMs;
 }
 
 async function finish(job: ClaimedJob, deps: ExecutorDeps, state: "retryable" | "discarded" | "cancelled", error: unknown, delayMs: number, started: number, event: JobEventInfo) {

@@ -69,24 +69,28 @@ export class Runner {
     if (notifier) {
       const ch = channels(this.deps.schema);
       this.unsubscribe.push(
-        notifier.on(ch.insert, (queue) => this.producers.get(queue)?.dispatch()),
+        notifier.on(ch.insert, (payload) => {
+          const at = payload.lastIndexOf("@");
+          if (at === -1) return this.producers.get(payload)?.wake();
+          this.producers.get(payload.slice(0, at))?.wakeAt(Number(payload.slice(at + 1)));
+        }),
         notifier.on(ch.control, () => void this.refreshControls()),
         // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
         // a limited queue may have a free global slot now.
         notifier.on(ch.done, (payload) => this.onJobsDone(payload)),
         notifier.onReconnect(() => {
           void this.refreshControls();
-          for (const p of this.producers.values()) p.dispatch();
+          for (const p of this.producers.values()) p.wake();
         }),
       );
     }
     this.unsubscribe.push(onTasksChanged(() => void this.refreshTasks().then(() => this.register())));
     this.every(config.pollIntervalMs, () => {
-      for (const p of this.producers.values()) p.dispatch();
+      for (const p of this.producers.values()) p.wake();
       void this.refreshControls();
     });
     this.every(config.heartbeatIntervalMs, () => this.maintain());
-    for (const p of this.producers.values()) p.dispatch();
+    for (const p of this.producers.values()) p.wake();
   }
 
   private every(ms: number, fn: () => void | Promise<void>): void {
@@ -120,7 +124,7 @@ export class Runner {
     if (rescued.rows.length > 0) {
       events.emit("job:rescue", { jobs: rescued.rows.map((r) => ({ id: r.id, state: r.state })) });
       config.logger.info("durable: rescued jobs from dead nodes", { count: rescued.rows.length });
-      for (const r of rescued.rows) this.producers.get(r.queue)?.dispatch();
+      for (const r of rescued.rows) this.producers.get(r.queue)?.wake();
     }
     await this.abortCancelled([...this.producers.values()].flatMap((p) => [...p.running.keys()]));
     this.pruner.maybeRun();
@@ -174,7 +178,7 @@ export class Runner {
   private onJobsDone(payload: string): void {
     const running = payload.split(",").filter((id) => this.isRunning(id));
     if (running.length > 0) void this.abortCancelled(running);
-    for (const p of this.producers.values()) if (p.limited) p.dispatch();
+    for (const p of this.producers.values()) if (p.limited) p.wake();
   }
 
   private isRunning(jobId: string): boolean {

@@ -51,7 +51,33 @@ export class Producer {
     const changed = control.paused !== this.control.paused || control.concurrency !== this.control.concurrency ||
       control.globalConcurrency !== this.control.globalConcurrency || JSON.stringify(control.rateLimit) !== JSON.stringify(this.control.rateLimit);
     this.control = control;
-    if (changed) this.dispatch();
+    if (changed) this.wake();
+  }
+
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAtMs = Infinity;
+
+  /** Arms a dispatch for when a scheduled or retried job falls due (the poll is only the fallback). */
+  wakeAt(dueMs: number): void {
+    if (this.stopped || !Number.isFinite(dueMs) || dueMs >= this.wakeAtMs) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAtMs = dueMs;
+    // A few ms late on purpose: the claim compares with the database's clock.
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAtMs = Infinity;
+      this.wake();
+    }, Math.max(0, dueMs - Date.now() + 5));
+    this.wakeTimer.unref();
+  }
+
+  /** The last claim found fewer due jobs than it asked for. */
+  private drained = false;
+
+  /** Something may have made jobs due (an insert, the poll, a timer, a control change): claim again. */
+  wake(): void {
+    this.drained = false;
+    this.dispatch();
   }
 
   /** Coalesces wake-ups: many in one tick cost one fetch. */
@@ -64,6 +90,24 @@ export class Producer {
     });
   }
 
+  /**
+   * Claimed jobs waiting for a slot. Claiming one job per freed slot costs a
+   * transaction (and a WAL flush) per job; while jobs are short we claim up to
+   * a second `limit` ahead, so claims come in batches. Long jobs never wait
+   * here: prefetch turns off as soon as recent jobs take longer than
+   * PREFETCH_MAX_MS, and nodes with cluster-wide limits never prefetch (a
+   * buffered job would count against the limit without running).
+   */
+  private readonly buffer: ClaimedJob[] = [];
+  private readonly recentMs: number[] = [];
+  private static readonly PREFETCH_MAX_MS = 25;
+
+  private get prefetch(): number {
+    if (hasLimits(this.control) || this.recentMs.length < 8) return 0;
+    const sorted = [...this.recentMs].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1]! <= Producer.PREFETCH_MAX_MS ? this.limit : 0;
+  }
+
   private async fill(): Promise<void> {
     if (this.dispatching) {
       this.again = true;
@@ -73,13 +117,24 @@ export class Producer {
     try {
       do {
         this.again = false;
-        while (!this.stopped && !this.control.paused && this.running.size < this.limit) {
-          const demand = this.limit - this.running.size;
+        while (!this.stopped && !this.control.paused) {
+          while (this.buffer.length > 0 && this.running.size < this.limit) this.start(this.buffer.shift()!);
+          const prefetch = this.prefetch;
+          // Claim when a slot is free, or top the buffer up while jobs still
+          // run, so the next batch is here before the slots free up.
+          const wanted = this.running.size < this.limit || (prefetch > 0 && this.buffer.length <= prefetch / 2);
+          const demand = this.limit - this.running.size + prefetch - this.buffer.length;
           const keys = this.taskKeys();
-          if (keys.length === 0) break;
+          if (!wanted || this.drained || keys.length === 0 || demand <= 0) break;
           const jobs = await this.claim(demand, keys);
-          for (const job of jobs) this.start(job);
-          if (jobs.length < demand) break;
+          this.buffer.push(...jobs);
+          if (jobs.length < demand) {
+            // Nothing more is due: don't ask again on every finished job,
+            // only when something may have changed (insert, poll, timer).
+            this.drained = true;
+            while (this.buffer.length > 0 && this.running.size < this.limit) this.start(this.buffer.shift()!);
+            break;
+          }
         }
       } while (this.again && !this.stopped);
     } finally {
@@ -111,7 +166,7 @@ export class Producer {
     if (waitMs !== null && !this.limitTimer && !this.stopped) {
       this.limitTimer = setTimeout(() => {
         this.limitTimer = null;
-        this.dispatch();
+        this.wake();
       }, waitMs);
     }
     return jobs;
@@ -119,7 +174,10 @@ export class Producer {
 
   private start(job: ClaimedJob): void {
     const controller = new AbortController();
-    const done = executeJob(job, controller, this.deps).finally(() => {
+    const startedAt = performance.now();
+    const done = executeJob(job, controller, this.deps, (dueMs) => this.wakeAt(dueMs)).finally(() => {
+      this.recentMs.push(performance.now() - startedAt);
+      if (this.recentMs.length > 32) this.recentMs.shift();
       this.running.delete(job.id);
       if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       this.dispatch();
@@ -139,6 +197,7 @@ export class Producer {
   async stop(graceMs: number): Promise<string[]> {
     this.stopped = true;
     if (this.limitTimer) clearTimeout(this.limitTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -147,7 +206,8 @@ export class Producer {
       ]);
       clearTimeout(timer);
     }
-    return [...this.running.keys()];
+    // Claimed but never started: hand back with the running ones.
+    return [...this.running.keys(), ...this.buffer.splice(0).map((job) => job.id)];
   }
 
   /** After the still-running jobs were released to other nodes: tell their closures to stop. */
