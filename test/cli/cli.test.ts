@@ -1,0 +1,210 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { databaseUrl, eventually, testDatabase } from "../support/db.js";
+import * as tasks from "../support/dashboard-tasks.mjs";
+
+// The real built binary (npm test builds first), against a real database.
+const BIN = join(process.cwd(), "dist/src/cli/bin.js");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function durable(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl(), NO_COLOR: "1", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts a long-running command and resolves once its output matches `ready`. */
+function background(args: string[], ready: RegExp) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl() } });
+  let output = "";
+  const started = new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d;
+      const m = ready.exec(output);
+      if (m) resolve(m[1] ?? m[0]);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("close", (code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  return { child, started, exited, output: () => output };
+}
+
+describe("durable CLI", () => {
+  it("prints help for every command and exits 0", async () => {
+    const top = await durable(["--help"]);
+    expect(top.code).toBe(0);
+    for (const c of ["worker", "migrate", "dashboard", "check", "build", "jobs", "queues", "dev"]) expect(top.stdout).toContain(c);
+    for (const args of [["jobs", "--help"], ["jobs", "list", "--help"], ["queues", "pause", "--help"], ["worker", "--help"], ["dashboard", "--help"], ["dev", "--help"]]) {
+      const r = await durable(args);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.stdout).toMatch(/Usage: durable/);
+    }
+  });
+
+  it("rejects bad arguments with an error naming the argument and the fix, non-zero exit", async () => {
+    const { schema } = await testDatabase();
+    const cases: Array<[string[], RegExp, number]> = [
+      [["jobs", "list", "--state", "faild", "--schema", schema], /--state.*unknown state "faild".*Did you mean "failed"/s, 2],
+      [["jobs", "list", "--limit", "lots"], /--limit.*expected a row count: an integer from 1 to 1000/, 2],
+      [["jobs", "show", "abc"], /"abc" is not a job id/, 2],
+      [["jobs", "retry"], /give job ids or a filter/, 2],
+      [["jobs", "list", "--since", "yesterday-ish"], /--since.*is not a date/, 2],
+      [["jobs", "list", "--meta", "orgId"], /--meta.*key=value/, 2],
+      [["queues", "scale", "ad_hoc_worker", "many"], /concurrency.*integer from 0 to 10000/, 2],
+      [["queues", "pause", "bad queue!"], /queue name/, 2],
+      [["queues", "pause", "q", "--for", "soon"], /"soon" is not a duration/, 2],
+      [["jobs", "list", "--schema", "Bad-Name"], /Invalid schema name.*Try "bad_name"/, 2],
+      [["jbos"], /unknown command 'jbos'.*Did you mean jobs\?/s, 2],
+      [["jobs", "list", "--frobnicate"], /unknown option '--frobnicate'/, 2],
+      [["dashboard", "--host", "0.0.0.0"], /--token/, 2],
+      [["dashboard", "--port", "99999"], /--port.*TCP port/, 2],
+      [["worker", "--import", "./does-not-exist.js", "--schema", schema], /--import \.\/does-not-exist\.js: no such file/, 2],
+      [["jobs", "list", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables\. Run `durable migrate/, 1],
+    ];
+    for (const [args, message, code] of cases) {
+      const r = await durable(args);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+      expect(r.code, args.join(" ")).toBe(code);
+      expect(r.stderr).not.toMatch(/^\s+at /m); // no stack traces for user errors
+    }
+  });
+
+  it("migrates, lists, shows, retries, cancels and exports jobs", async () => {
+    const db = await testDatabase();
+    const migrate = await durable(["migrate", "--schema", db.schema]);
+    expect(migrate.code).toBe(0);
+    expect(migrate.stdout).toMatch(/Applied migration/);
+    expect((await durable(["migrate", "--schema", db.schema])).stdout).toMatch(/up to date/);
+
+    const d = await db.start();
+    const ok = await d.async(tasks.sendWelcomeEmail, { user: { id: 1, email: "a@example.com" } }, { meta: { orgId: 7 }, tags: ["welcome"] });
+    await d.await(ok, { timeout: "10s" });
+    const bad = await d.async(tasks.chargeCard, { order: { id: 4242, total: 5 } }, { maxAttempts: 1 });
+    await expect(d.await(bad, { timeout: "10s" })).rejects.toThrow(/card declined/);
+    const waiting = await d.async(tasks.sendWelcomeEmail, { user: { id: 2, email: "b@example.com" } }, { nodeType: "datasync" });
+    const importing = await d.async(tasks.importCsv, { rows: 10 });
+    await eventually("progress recorded", async () => (await db.pool.query(`select progress from ${db.q}.jobs where id = $1`, [importing.id])).rows[0].progress);
+    const s = ["--schema", db.schema];
+
+    const table = await durable(["jobs", "list", ...s]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^\s*ID\s+STATE\s+QUEUE\s+TASK\s+ATTEMPT\s+PROGRESS\s+INSERTED\s+LAST ERROR$/);
+    expect(lines).toHaveLength(5);
+    // Aligned: every row's state column starts where the header's does.
+    const stateAt = lines[0]!.indexOf("STATE");
+    for (const line of lines.slice(1)) expect(line.slice(stateAt)).toMatch(/^(completed|discarded|available|executing)/);
+    expect(table.stdout).toContain("[####------] 40% 4/10");
+
+    const json = JSON.parse((await durable(["jobs", "list", "--json", "--state", "failed", ...s])).stdout);
+    expect(json.map((j: { id: string }) => j.id)).toEqual([bad.id]);
+    const byMeta = JSON.parse((await durable(["jobs", "list", "--json", "--meta", "orgId=7", "--tag", "welcome", ...s])).stdout);
+    expect(byMeta.map((j: { id: string }) => j.id)).toEqual([ok.id]);
+
+    const show = await durable(["jobs", "show", bad.id, ...s]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("caller:      src/orders.ts:42:5 in OrderService.charge");
+    expect(show.stdout).toContain("payments.charge(order.id, order.total)");
+    expect(show.stdout).toMatch(/Error: card declined for order 4242\n\s+at /);
+    expect((await durable(["jobs", "show", importing.id, ...s])).stdout).toMatch(/progress:\s+\[########------------\] 40% 4\/10 importing rows/);
+    const missing = await durable(["jobs", "show", "987654", ...s]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/job 987654 does not exist/);
+
+    tasks.accepted.add(4242);
+    const retried = await durable(["jobs", "retry", bad.id, ...s]);
+    expect(retried.stdout).toBe("Retried 1 job.\n");
+    await eventually("retried job completes", async () => (await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [bad.id])).rows[0].state === "completed");
+
+    const cancelled = await durable(["jobs", "cancel", "--queue", "ad_hoc_datasync", ...s]);
+    expect(cancelled.stdout).toBe("Cancelled 1 job.\n");
+    expect((await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [waiting.id])).rows[0].state).toBe("cancelled");
+
+    const csv = await durable(["jobs", "export", "--state", "completed", ...s]);
+    const rows = csv.stdout.trimEnd().split("\n");
+    expect(rows[0]).toBe("id,state,queue,task_id,attempt,max_attempts,priority,meta,tags,inserted_at,attempted_at,finished_at,last_error");
+    expect(rows).toHaveLength(3);
+    expect(csv.stdout).toContain(`"{""orgId"":7}"`);
+    await d.runner?.cancelRunning(importing.id, "test over");
+  });
+
+  it("lists, pauses, resumes and scales queues", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    await d.async(tasks.sendWelcomeEmail, { user: { id: 1, email: "a@example.com" } });
+    const s = ["--schema", db.schema];
+    const list = await durable(["queues", "list", ...s]);
+    expect(list.stdout).toMatch(/^QUEUE\s+PAUSED\s+CONCURRENCY\s+RATE LIMIT\s+AVAILABLE/);
+    expect(list.stdout).toMatch(/ad_hoc_worker\s+no\s+0\s+1/);
+    expect((await durable(["queues", "pause", "ad_hoc_worker", "--for", "1h", ...s])).stdout).toMatch(/Paused ad_hoc_worker/);
+    const paused = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);
+    expect(paused[0]).toMatchObject({ name: "ad_hoc_worker", paused: true });
+    expect(new Date(paused[0].pausedUntil).getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    await durable(["queues", "resume", "ad_hoc_worker", ...s]);
+    await durable(["queues", "scale", "ad_hoc_worker", "3", ...s]);
+    const after = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);
+    expect(after[0]).toMatchObject({ paused: false, concurrency: 3 });
+  });
+
+  it("runs a worker that loads the user's module and executes its jobs until SIGTERM", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const worker = background(["worker", "--import", "./test/support/dashboard-tasks.mjs", "--schema", db.schema, "--queues", "ad_hoc_worker=2"], /durable worker (\S+):/);
+    await worker.started;
+    expect(worker.output()).toMatch(/ad_hoc_worker×2; \d+ tasks known/);
+    const job = await d.async(tasks.sendWelcomeEmail, { user: { id: 3, email: "c@example.com" } });
+    expect(await d.await(job, { timeout: "20s" })).toEqual({ sent: "c@example.com" });
+    worker.child.kill("SIGTERM");
+    await worker.exited;
+    expect((await db.pool.query(`select count(*)::int n from ${db.q}.nodes`)).rows[0].n).toBe(0);
+  });
+
+  it("serves the dashboard", async () => {
+    const db = await testDatabase();
+    await db.start({ run: false });
+    const server = background(["dashboard", "--port", "0", "--schema", db.schema], /dashboard on (http:\S+\/)/);
+    const url = await server.started;
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(await res.text()).toContain("<h1>Overview</h1>");
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+  });
+
+  it("starts, reports and stops the embedded dev server", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "durable-dev-"));
+    try {
+      const d = ["--data-dir", join(dir, "pg")];
+      const before = await durable(["dev", "status", ...d]);
+      expect(before.code).toBe(3);
+      expect(before.stdout).toMatch(/Not running/);
+      const start = await durable(["dev", "start", "--json", ...d]);
+      expect(start.code).toBe(0);
+      const info = JSON.parse(start.stdout);
+      expect(info).toMatchObject({ started: true });
+      const status = await durable(["dev", "status", ...d]);
+      expect(status.stdout).toContain(info.url);
+      expect((await durable(["dev", "stop", ...d])).stdout).toMatch(/Stopped/);
+      expect((await durable(["dev", "status", ...d])).code).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
