@@ -1,0 +1,20 @@
+import type { Command } from "commander";
+
+// `durable check [paths...]`: the transformer's diagnostics without a build.
+// The transformer (and the TypeScript checker) is loaded only when the
+// command runs, so other commands start fast.
+export function register(program: Command): void {
+  program
+    .command("check")
+    .description("report every durable call site, its id, captures and diagnostics (exit 1 on errors)")
+    .argument("[paths...]", "files or directories to check (default: the project root)")
+    .option("--root <dir>", "project root; task ids are relative to it", process.cwd())
+    .option("--json", "print the report as JSON")
+    .option("--node-types <types>", "comma-separated node types; a literal nodeType outside them is an error")
+    .action(async (paths: string[], options: { root: string; json?: boolean; nodeTypes?: string }) => {
+      const { runCheck, formatCheckReport } = await import("../../../transformer/check.js");
+      const report = runCheck(paths, { root: options.root, nodeTypes: options.nodeTypes?.split(",").map((t) => t.trim()) });
+      process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatCheckReport(report)}\n`);
+      process.exitCode = report.errors > 0 ? 1 : 0;
+    });
+}

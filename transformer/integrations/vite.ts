@@ -1,0 +1,68 @@
+// Vite / Vitest plugin: `import durable from "durable-async/vite"`.
+// Runs before Vite strips types (enforce: "pre"). Every module that mentions
+// the package also imports a virtual registry module, so whichever module
+// starts the worker, the registry of every stub module comes with it.
+import { formatDiagnostic } from "../diagnostics.js";
+import { isCandidateFile, mentionsDurable, registryModuleSource } from "../prefilter.js";
+import { TransformSession, type SessionOptions } from "../session.js";
+
+export interface DurableViteOptions extends SessionOptions {
+  /** Import the registry module from every durable module (default true). */
+  registry?: boolean;
+}
+
+/** The subset of Vite's plugin context this plugin uses (no hard dependency on vite's types). */
+interface PluginContext {
+  error(error: { message: string; id?: string; loc?: { file?: string; line: number; column: number } }): never;
+  warn(message: string | { message: string; id?: string; loc?: { file?: string; line: number; column: number } }): void;
+}
+
+export interface DurableVitePlugin {
+  name: string;
+  enforce: "pre";
+  configResolved(config: { root: string }): void;
+  resolveId(id: string): string | null;
+  load(id: string): string | null;
+  transform(this: PluginContext, code: string, id: string): { code: string; map: string | null } | null;
+}
+
+export const REGISTRY_ID = "virtual:durable-async/registry";
+const RESOLVED_REGISTRY_ID = "\0durable-async:registry";
+
+export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin {
+  let session = new TransformSession(options);
+  return {
+    name: "durable-async",
+    enforce: "pre",
+    configResolved(config) {
+      if (!options.root) session = new TransformSession({ ...options, root: config.root });
+    },
+    resolveId(id) {
+      return id === REGISTRY_ID ? RESOLVED_REGISTRY_ID : null;
+    },
+    load(id) {
+      if (id !== RESOLVED_REGISTRY_ID) return null;
+      // Absolute paths: Vite serves them in SSR/Vitest and via /@fs in dev.
+      return registryModuleSource(session.discover(), (file) => file, options.runtimeModule);
+    },
+    transform(code, id) {
+      const fileName = id.split("?")[0]!;
+      if (id.startsWith("\0") || !isCandidateFile(fileName) || !mentionsDurable(code)) return null;
+      const result = session.transform(fileName, code);
+      const errors = result.diagnostics.filter((d) => d.severity === "error");
+      for (const d of result.diagnostics.filter((w) => w.severity === "warning")) {
+        this.warn({ message: formatDiagnostic(d), id: fileName, loc: { file: fileName, line: d.line, column: d.column - 1 } });
+      }
+      if (errors.length > 0) {
+        const first = errors[0]!;
+        this.error({ message: errors.map(formatDiagnostic).join("\n"), id: fileName, loc: { file: fileName, line: first.line, column: first.column - 1 } });
+      }
+      // Appended, not prepended: imports are hoisted anyway, and the source
+      // map's lines stay untouched.
+      const registryImport = options.registry === false ? "" : `\nimport ${JSON.stringify(REGISTRY_ID)};\n`;
+      return { code: result.code + registryImport, map: result.map };
+    },
+  };
+}
+
+export default durableVite;
