@@ -15,6 +15,10 @@ export class Notifier {
   private connecting: Promise<void> | null = null;
   private backoffMs = 100;
   private retryTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  /** A LISTEN connection only receives, so a half-open one would stay silent forever: ping it. */
+  static pingIntervalMs = 10_000;
+  static pingTimeoutMs = 5_000;
 
   constructor(
     private readonly connection: pg.ClientConfig,
@@ -56,6 +60,7 @@ export class Notifier {
         for (const channel of this.channels) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
         this.client = client;
         this.backoffMs = 100;
+        this.schedulePing(client);
         if (isReconnect) {
           this.logger.info("durable: notification connection restored");
           for (const handler of this.reconnectHandlers) handler();
@@ -72,10 +77,28 @@ export class Notifier {
     return this.connecting;
   }
 
+  private schedulePing(client: pg.Client): void {
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    this.pingTimer = setTimeout(() => {
+      this.pingTimer = null;
+      if (this.client !== client || this.closed) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer to a ping within ${Notifier.pingTimeoutMs} ms (half-open connection)`)), Notifier.pingTimeoutMs);
+      });
+      Promise.race([client.query("select 1"), timeout])
+        .then(() => this.schedulePing(client), (error: Error) => this.lost(client, error))
+        .finally(() => clearTimeout(timer));
+    }, Notifier.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
   private lost(client: pg.Client, error: Error): void {
     if (this.client !== client) return;
     this.client = null;
     client.removeAllListeners("end");
+    // end() waits for the server's goodbye, which a half-open socket never sends.
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     client.end().catch(() => undefined);
     if (this.closed) return;
     this.logger.warn("durable: notification connection lost; reconnecting (polling covers the gap)", { error: error.message });
@@ -103,6 +126,7 @@ export class Notifier {
   async stop(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pingTimer) clearTimeout(this.pingTimer);
     await this.connecting?.catch(() => undefined);
     const client = this.client;
     this.client = null;

@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   /** Extra `-c name=value` server settings (tests turn fsync off). */
   settings?: Record<string, string>;
   log?: (message: string) => void;
+  /** Listen on this port instead of a free one (a restart that clients must find again at the same address). */
+  port?: number;
 }
 
 interface Binaries {
@@ -278,7 +280,7 @@ export async function ensureEmbeddedPostgres(options: EmbeddedOptions = {}): Pro
       await run(bins.initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"], as, options.log);
     }
     // A crashed server leaves postmaster.pid behind; pg_ctl handles a stale one itself.
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const settings = { listen_addresses: "127.0.0.1", unix_socket_directories: "", max_connections: "300", ...options.settings };
     const flags = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v === "" ? "''" : v}`)].join(" ");
     await run(bins.pg_ctl, ["-D", dataDir, "-l", join(dataDir, "server.log"), "-w", "-t", "60", "-o", flags, "start"], as, options.log);

@@ -39,7 +39,11 @@ export async function resolveDatabase(database: DatabaseOption, poolSize: number
     embedded = await ensureEmbeddedPostgres();
     config = { connectionString: embedded.url };
   }
-  const pool = new pg.Pool({ max: poolSize, ...config });
+  // A half-open connection (a peer or NAT that vanished without a FIN) never
+  // errors by itself: without these bounds a query or a connect on it waits
+  // forever, holding a pool slot and leaving acks and heartbeats stuck. A
+  // timed-out client is discarded by the pool. Pool settings passed in win.
+  const pool = new pg.Pool({ max: poolSize, connectionTimeoutMillis: 10_000, query_timeout: 30_000, keepAlive: true, ...config });
   // An idle client dying (server restart, network blip) must not crash the process.
   pool.on("error", () => undefined);
   return { pool, ownsPool: true, connection: config, embedded };

@@ -64,7 +64,8 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> 
     for (const migration of loadMigrations()) {
       if (migration.version <= current) continue;
       await client.query(`insert into ${q}.migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
-      await client.query(migration.sql.replaceAll(":SCHEMA", q));
+      // A migration may build an index over millions of rows: exempt it from the pool's query_timeout.
+      await client.query({ text: migration.sql.replaceAll(":SCHEMA", q), query_timeout: 24 * 3_600_000 } as any);
       applied.push(migration.version);
     }
     await client.query("commit");
