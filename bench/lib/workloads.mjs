@@ -68,6 +68,7 @@ export async function uniqueInsert(system, env, size, log) {
 /** (3) Drain N pre-inserted no-op jobs with `procs` worker processes × `concurrency`. */
 export async function drain(system, env, size, procs, concurrency, log, { forkOptions, beforeStart } = {}) {
   const rates = [];
+  let window = null;
   for (let rep = 0; rep < size.reps; rep++) {
     await system.reset(env);
     const c = await system.client(env);
@@ -94,6 +95,7 @@ export async function drain(system, env, size, procs, concurrency, log, { forkOp
       const last = Math.max(...state.filter((s) => s.count > 0).map((s) => s.lastAt));
       const ran = state.reduce((a, s) => a + s.count, 0);
       rates.push((ran / (last - first)) * 1000);
+      window = [first, last];
       await Promise.all(workers.map((w) => w.stop()));
       const left = await waitDrained(c);
       if (left > 0) log(`  WARNING: ${system.name} still has ${left} unfinished jobs after the drain`);
@@ -104,7 +106,7 @@ export async function drain(system, env, size, procs, concurrency, log, { forkOp
     }
   }
   log(`  drain ${procs}×${concurrency}: ${rates.map((r) => r.toFixed(0)).join(", ")} jobs/s`);
-  return { rate: median(rates), runs: rates };
+  return { rate: median(rates), runs: rates, window };
 }
 
 /**
@@ -166,8 +168,10 @@ export async function awaitRoundTrip(system, env, samples, log, opts) {
   return withIdleWorker(system, env, "drain", async (c) => {
     const latencies = [];
     const warmup = 5;
+    let from = NaN;
     for (let i = 0; i < samples + warmup; i++) {
       const seq = 2_000_000 + i;
+      if (i === warmup) from = nowMs();
       await randomPhase(system);
       const t0 = nowMs();
       const ref = await c.enqueue(seq);
@@ -178,6 +182,6 @@ export async function awaitRoundTrip(system, env, samples, log, opts) {
     }
     const s = latencySummary(latencies);
     log(`  await: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (n=${s.n})`);
-    return s;
+    return { ...s, window: [from, nowMs()] };
   }, opts);
 }
