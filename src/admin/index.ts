@@ -1,31 +1,22 @@
 import type pg from "pg";
-import { quoteSchema } from "../db/schema.js";
-import { isEncrypted } from "../serialize/encryption.js";
+import type { Readable } from "node:stream";
+import { QueueControls, cancelJobs, deleteJobs, retryJobs, type DurableTarget, type QueueInfo } from "../control/index.js";
+import { channels, quoteSchema } from "../db/schema.js";
 import type { RecordedError } from "../errors.js";
+import { countJobs, jobsCsv, listJobs, streamJobs, type JobFilter, type JobRecord, type JobState } from "../reports/index.js";
+import { isEncrypted } from "../serialize/encryption.js";
 import * as sql from "./queries.js";
-import * as actions from "./actions.js";
-import { filterSql, type JobFilter } from "./filter.js";
 
-export { JOB_STATES, STATE_GROUPS, normalizeStates, parseMetaPairs, type JobFilter, type JobState } from "./filter.js";
-export type { Progress } from "./actions.js";
+export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
 
-// The operator surface's one data API: the dashboard and the CLI both call
-// these methods and never hold SQL of their own. Writes go through
-// ./actions.ts; when the queue-control and report modules of durable.jobs /
-// durable.queues expose the same operations, these delegate to them.
+// The operator surface's one data API: the dashboard and the CLI call these
+// methods. Lists, counts, exports and every write go to the reports and
+// control modules behind durable.jobs / durable.queues; only views those do
+// not offer (nodes, tasks, throughput, one job in full) query here.
 
-export interface QueueSummary {
-  name: string;
-  counts: Record<string, number>;
-  paused: boolean;
-  pausedUntil: Date | null;
-  /** Concurrency set with scale(); null means each node's own setting. */
-  concurrency: number | null;
-  /** Sum of the per-node limits of live nodes serving this queue. */
-  nodeConcurrency: number;
-  globalConcurrency: number | null;
-  rateLimit: { allowed: number; periodMs: number } | null;
-}
+export type Progress = { fraction?: number; done?: number; total?: number; message?: string; at?: string } | null;
+
+export interface QueueSummary extends QueueInfo {}
 
 export interface NodeSummary {
   nodeId: string;
@@ -51,37 +42,9 @@ export interface TaskSummary {
   nodeIds: string[];
 }
 
-export interface JobRowView {
-  id: string;
-  state: string;
-  queue: string;
-  task_id: string;
-  body_hash: string;
-  priority: number;
-  attempt: number;
-  max_attempts: number;
-  meta: Record<string, unknown>;
-  tags: string[];
-  progress: { fraction?: number; done?: number; total?: number; message?: string; at?: string } | null;
-  node_id: string | null;
-  run_at: Date;
-  inserted_at: Date;
-  attempted_at: Date | null;
-  completed_at: Date | null;
-  discarded_at: Date | null;
-  cancelled_at: Date | null;
-  finished_at: Date | null;
-  last_error?: string | null;
-}
-
-export interface JobDetail extends JobRowView {
-  captures: DisplayValue;
-  result: DisplayValue | null;
-  errors: RecordedError[];
-  trace: unknown;
-  caller: { file: string; fn: string | null; line: number; column: number } | null;
-  source: string | null;
-  captureNames: string[];
+/** A report row plus its progress, for list views. */
+export interface JobView extends JobRecord {
+  progress: Progress;
 }
 
 /** A stored value as operators may see it: plain JSON, or redacted when sealed with a key. */
@@ -93,51 +56,64 @@ export function displayValue(stored: unknown): DisplayValue {
   return { kind: "value", value: stored };
 }
 
-export interface Page {
-  limit?: number;
-  offset?: number;
+export interface JobDetail {
+  id: string;
+  state: JobState;
+  queue: string;
+  task_id: string;
+  body_hash: string;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  meta: Record<string, unknown>;
+  tags: string[];
+  progress: Progress;
+  node_id: string | null;
+  run_at: Date;
+  inserted_at: Date;
+  attempted_at: Date | null;
+  completed_at: Date | null;
+  discarded_at: Date | null;
+  cancelled_at: Date | null;
+  finished_at: Date | null;
+  captures: DisplayValue;
+  result: DisplayValue | null;
+  errors: RecordedError[];
+  trace: unknown;
+  caller: { file: string; fn: string | null; line: number; column: number } | null;
+  source: string | null;
+  captureNames: string[];
 }
 
+/** Which states each bulk operation touches (mirrors the control module), for progress counting. */
+const TOUCHES: Record<"retry" | "cancel" | "delete", JobState[]> = {
+  retry: ["retryable", "discarded", "cancelled", "completed"],
+  cancel: ["available", "scheduled", "executing", "retryable"],
+  delete: ["available", "scheduled", "retryable", "completed", "discarded", "cancelled"],
+};
+
 export class Admin {
-  readonly q: string;
+  readonly target: DurableTarget;
+  private readonly controls: QueueControls;
+
   constructor(readonly pool: pg.Pool, readonly schema: string) {
-    this.q = quoteSchema(schema);
+    this.target = { pool, q: quoteSchema(schema), channels: channels(schema) };
+    this.controls = new QueueControls(async () => this.target);
   }
 
-  private get target() {
-    return { pool: this.pool, q: this.q, schema: this.schema };
+  private get q(): string {
+    return this.target.q;
   }
 
+  /** Queues with settings and unfinished counts (control), plus finished counts of the last 24 hours. */
   async queues(): Promise<QueueSummary[]> {
-    const [counts, controls, nodes] = await Promise.all([
-      this.pool.query(sql.queueCounts(this.q)),
-      this.pool.query(sql.queueControls(this.q)),
-      this.nodes(),
-    ]);
-    const byName = new Map<string, QueueSummary>();
-    const get = (name: string) => {
-      let s = byName.get(name);
-      if (!s) {
-        s = { name, counts: {}, paused: false, pausedUntil: null, concurrency: null, nodeConcurrency: 0, globalConcurrency: null, rateLimit: null };
-        byName.set(name, s);
-      }
-      return s;
-    };
-    for (const row of counts.rows) get(row.queue).counts[row.state] = (get(row.queue).counts[row.state] ?? 0) + row.count;
-    for (const row of controls.rows) {
-      const s = get(row.name);
-      const until: Date | null = row.paused_until;
-      s.paused = Boolean(row.paused) && (until === null || until > new Date());
-      s.pausedUntil = s.paused ? until : null;
-      s.concurrency = row.concurrency;
-      s.globalConcurrency = row.global_concurrency;
-      s.rateLimit = row.rate_limit_allowed ? { allowed: row.rate_limit_allowed, periodMs: row.rate_limit_period_ms } : null;
+    const [queues, finished] = await Promise.all([this.controls.list(), this.pool.query(sql.finishedCounts(this.q))]);
+    const byName = new Map(queues.map((q) => [q.name, { ...q, counts: { ...q.counts } }]));
+    for (const row of finished.rows) {
+      const q = byName.get(row.queue);
+      if (q) q.counts[row.state] = row.count;
     }
-    for (const node of nodes) {
-      if (!node.alive) continue;
-      for (const [queue, limit] of Object.entries(node.queues)) get(queue).nodeConcurrency += Number(limit) || 0;
-    }
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...byName.values()];
   }
 
   async nodes(): Promise<NodeSummary[]> {
@@ -148,7 +124,7 @@ export class Admin {
     }));
   }
 
-  /** Finished jobs per minute over the last hour: [{ minute, completed, failed }], oldest first, 60 buckets. */
+  /** Finished jobs per minute over the last hour: 60 buckets, oldest first. */
   async throughput(): Promise<Array<{ minute: number; completed: number; failed: number }>> {
     const { rows } = await this.pool.query(sql.throughput(this.q));
     const now = Math.floor(Date.now() / 60_000) * 60_000;
@@ -176,7 +152,7 @@ export class Admin {
     const { rows } = await this.pool.query(sql.jobDetail(this.q), [id]);
     const r = rows[0];
     if (!r) return null;
-    const { file, fn, line, col, source, capture_names, captures, result, errors, ...rest } = r;
+    const { file, fn, line, col, source, capture_names, captures, result, errors, unique_key: _unique, timeout_ms: _timeout, ...rest } = r;
     return {
       ...rest,
       captures: displayValue(captures),
@@ -188,50 +164,73 @@ export class Admin {
     };
   }
 
-  async list(filter: JobFilter, page: Page = {}): Promise<JobRowView[]> {
-    const params: unknown[] = [];
-    const where = filterSql(filter, params);
-    params.push(Math.min(Math.max(page.limit ?? 50, 1), 1000), Math.max(page.offset ?? 0, 0));
-    const { rows } = await this.pool.query(sql.listJobs(this.q, where, `$${params.length - 1}`, `$${params.length}`), params);
-    return rows;
+  /** One page, newest first; pass `next` back as `after` for the following page. */
+  async list(filter: JobFilter, page: { limit?: number; after?: string | null } = {}): Promise<{ jobs: JobView[]; next: string | null }> {
+    const result = await listJobs(this.target, filter, { limit: page.limit ?? 50, after: page.after ?? null, order: "desc" });
+    const ids = result.jobs.map((j) => j.id);
+    const progress = new Map<string, Progress>();
+    if (ids.length) for (const r of (await this.pool.query(sql.progressOf(this.q), [ids])).rows) progress.set(r.id, r.progress);
+    return { jobs: result.jobs.map((j) => ({ ...j, progress: progress.get(j.id) ?? null })), next: result.next };
   }
 
-  async count(filter: JobFilter): Promise<number> {
-    const params: unknown[] = [];
-    const { rows } = await this.pool.query(sql.countJobs(this.q, filterSql(filter, params)), params);
-    return rows[0].count;
+  count(filter: JobFilter): Promise<number> {
+    return countJobs(this.target, filter);
   }
 
-  /** Every matching job, newest first, in batches of `batch` rows; memory stays flat. */
-  async *stream(filter: JobFilter, batch = 500): AsyncGenerator<JobRowView & { captures: DisplayValue; result: DisplayValue | null; errors: RecordedError[] }> {
-    let after = "9223372036854775807";
-    for (;;) {
-      const params: unknown[] = [];
-      const where = filterSql(filter, params);
-      params.push(after, batch);
-      const { rows } = await this.pool.query(sql.exportBatch(this.q, where, `$${params.length - 1}::bigint`, `$${params.length}`), params);
-      for (const r of rows) yield { ...r, captures: displayValue(r.captures), result: r.result === null ? null : displayValue(r.result) };
-      if (rows.length < batch) return;
-      after = rows[rows.length - 1].id;
+  stream(filter: JobFilter): AsyncGenerator<JobRecord> {
+    return streamJobs(this.target, filter, { order: "desc" });
+  }
+
+  csv(filter: JobFilter): Readable {
+    return jobsCsv(this.target, filter);
+  }
+
+  retry(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+    return this.bulk("retry", filter, () => retryJobs(this.target, filter), onProgress);
+  }
+  cancel(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+    return this.bulk("cancel", filter, () => cancelJobs(this.target, filter), onProgress);
+  }
+  delete(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+    return this.bulk("delete", filter, () => deleteJobs(this.target, filter), onProgress);
+  }
+
+  /**
+   * The control functions work in batches but report only the total, so a
+   * progress display counts what is still left to do while they run.
+   */
+  private async bulk(kind: keyof typeof TOUCHES, filter: JobFilter, run: () => Promise<number>, onProgress?: (done: number, total: number) => void): Promise<number> {
+    if (!onProgress) return run();
+    const states = filter.state === undefined ? TOUCHES[kind] : (Array.isArray(filter.state) ? filter.state : [filter.state]).filter((s) => (TOUCHES[kind] as string[]).includes(s));
+    const pending = { ...filter, state: states as JobState[] };
+    const total = states.length ? await countJobs(this.target, pending) : 0;
+    let best = 0;
+    let running = true;
+    const poll = (async () => {
+      while (running) {
+        await new Promise((r) => setTimeout(r, 200));
+        if (!running) break;
+        const left = await countJobs(this.target, pending).catch(() => total);
+        best = Math.max(best, total - left);
+        onProgress(best, total);
+      }
+    })();
+    onProgress(0, total);
+    try {
+      return await run();
+    } finally {
+      running = false;
+      await poll;
     }
   }
 
-  retry(filter: JobFilter, onProgress?: actions.Progress) {
-    return actions.retryJobs(this.target, filter, onProgress);
+  pause(queue: string, forMs?: number): Promise<void> {
+    return this.controls.pause(queue, forMs === undefined ? {} : { for: forMs });
   }
-  cancel(filter: JobFilter, onProgress?: actions.Progress) {
-    return actions.cancelJobs(this.target, filter, onProgress);
+  resume(queue: string): Promise<void> {
+    return this.controls.resume(queue);
   }
-  delete(filter: JobFilter, onProgress?: actions.Progress) {
-    return actions.deleteJobs(this.target, filter, onProgress);
-  }
-  pause(queue: string, forMs?: number) {
-    return actions.pauseQueue(this.target, queue, forMs);
-  }
-  resume(queue: string) {
-    return actions.resumeQueue(this.target, queue);
-  }
-  scale(queue: string, concurrency: number) {
-    return actions.scaleQueue(this.target, queue, concurrency);
+  scale(queue: string, concurrency: number): Promise<void> {
+    return this.controls.scale(queue, concurrency);
   }
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type pg from "pg";
 import { Admin } from "../admin/index.js";
-import { normalizeStates, parseMetaPairs, type JobFilter } from "../admin/filter.js";
+import { isScoped as scoped, parseMetaPairs, parseStates, type JobFilter } from "../admin/filter.js";
 import { parseDuration } from "../config/duration.js";
 import { validateQueueName } from "../config/options.js";
 import { resolveDatabase, schemaVersion, validateSchemaName } from "../db/index.js";
@@ -70,7 +70,7 @@ export function queueArg(value: string): string {
 
 export function stateArg(value: string, previous: string[] = []): string[] {
   try {
-    return [...previous, ...normalizeStates(value)!];
+    return [...new Set([...previous, ...parseStates(value)])];
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message.replace(/^Invalid option `state`: /, ""));
   }
@@ -102,12 +102,19 @@ export function filterFrom(options: Record<string, any>, ids: string[] = []): Jo
   } catch (error) {
     throw new CliError(`${(error as Error).message.replace(/^Invalid option `--meta`: /, "option '--meta': ")}`, 2);
   }
-  return { ids: ids.length ? ids : undefined, state: options.state, queue: options.queue, task: options.task, meta, tags: options.tag, since: options.since, until: options.until };
+  const filter: JobFilter = {};
+  if (ids.length) filter.ids = ids;
+  if (options.state?.length) filter.state = options.state;
+  if (options.queue) filter.queue = options.queue;
+  if (options.task) filter.task = options.task;
+  if (meta) filter.meta = meta;
+  if (options.tag?.length) filter.tags = options.tag;
+  if (options.since) filter.since = options.since;
+  if (options.until) filter.until = options.until;
+  return filter;
 }
 
-export function isScoped(filter: JobFilter): boolean {
-  return Boolean(filter.ids?.length || filter.state || filter.queue || filter.task || filter.meta || filter.tags?.length || filter.since || filter.until);
-}
+export const isScoped = scoped;
 
 /** Opens a pool and the admin API; fails with the fix when the schema was never migrated. */
 export async function openAdmin(options: ConnectionOptions): Promise<{ admin: Admin; pool: pg.Pool; close: () => Promise<void> }> {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { databaseUrl, eventually, testDatabase } from "../support/db.js";
 import * as tasks from "../support/dashboard-tasks.mjs";
+import { CSV_COLUMNS } from "../../src/reports/index.js";
 
 // The real built binary (npm test builds first), against a real database.
 const BIN = join(process.cwd(), "dist/src/cli/bin.js");
@@ -137,8 +138,8 @@ describe("durable CLI", () => {
     expect((await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [waiting.id])).rows[0].state).toBe("cancelled");
 
     const csv = await durable(["jobs", "export", "--state", "completed", ...s]);
-    const rows = csv.stdout.trimEnd().split("\n");
-    expect(rows[0]).toBe("id,state,queue,task_id,attempt,max_attempts,priority,meta,tags,inserted_at,attempted_at,finished_at,last_error");
+    const rows = csv.stdout.trimEnd().split(/\r?\n/);
+    expect(rows[0]).toBe(CSV_COLUMNS.join(","));
     expect(rows).toHaveLength(3);
     expect(csv.stdout).toContain(`"{""orgId"":7}"`);
     await d.runner?.cancelRunning(importing.id, "test over");

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option("--outdir <dir>", "bundle output directory", "dist")
     .action(async (entries: string[], options: { root: string; manifest: string; outdir: string }) => {
       const { buildManifest, writeManifest } = await import("../../../transformer/manifest.js");
-      const manifest = buildManifest({ root: options.root });
+      const manifest = await buildManifest({ root: options.root });
       const path = writeManifest(manifest, options.root, options.manifest);
       const tasks = manifest.modules.reduce((n, m) => n + m.tasks.length, 0);
       for (const line of manifest.diagnostics) process.stderr.write(`${line}\n`);

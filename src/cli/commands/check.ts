@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option("--node-types <types>", "comma-separated node types; a literal nodeType outside them is an error")
     .action(async (paths: string[], options: { root: string; json?: boolean; nodeTypes?: string }) => {
       const { runCheck, formatCheckReport } = await import("../../../transformer/check.js");
-      const report = runCheck(paths, { root: options.root, nodeTypes: options.nodeTypes?.split(",").map((t) => t.trim()) });
+      const report = await runCheck(paths, { root: options.root, nodeTypes: options.nodeTypes?.split(",").map((t) => t.trim()) });
       process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatCheckReport(report)}\n`);
       process.exitCode = report.errors > 0 ? 1 : 0;
     });

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import type { Admin, JobDetail, JobRowView } from "../../admin/index.js";
+import type { Admin, JobDetail, JobFilter, JobView } from "../../admin/index.js";
 import { progressFraction } from "../../dashboard/html.js";
 import { progressReporter } from "../progress.js";
 import { bar, formatTable, printTable } from "../table.js";
@@ -14,7 +14,7 @@ function ago(date: Date | null): string {
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
 
-function progressText(progress: JobRowView["progress"]): string {
+function progressText(progress: JobView["progress"]): string {
   const f = progressFraction(progress);
   if (f === null) return "";
   return `${bar(f, 10)}${progress?.total ? ` ${progress.done}/${progress.total}` : ""}`;
@@ -25,27 +25,28 @@ export function register(program: Command): void {
 
   withConnection(withFilter(jobs.command("list").description("list jobs, newest first")))
     .option("--limit <n>", "rows to show", intArg(1, 1000, "a row count"), 50)
-    .option("--offset <n>", "rows to skip", intArg(0, 1e9, "a row offset"), 0)
+    .option("--after <id>", "the next-page cursor printed by the previous page", jobIdArg)
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
       const filter = filterFrom(options);
       await withAdmin(options, async (admin) => {
-        const rows = await admin.list(filter, { limit: options.limit, offset: options.offset });
+        const { jobs: rows, next } = await admin.list(filter, { limit: options.limit, after: options.after });
         if (options.json) return printJson(rows);
         printTable(
           [
             { header: "id", value: (j) => j.id, align: "right" },
             { header: "state", value: (j) => j.state },
             { header: "queue", value: (j) => j.queue },
-            { header: "task", value: (j) => j.task_id, max: 50 },
-            { header: "attempt", value: (j) => `${j.attempt}/${j.max_attempts}`, align: "right" },
+            { header: "task", value: (j) => j.task, max: 50 },
+            { header: "attempt", value: (j) => `${j.attempt}/${j.maxAttempts}`, align: "right" },
             { header: "progress", value: (j) => progressText(j.progress) },
-            { header: "inserted", value: (j) => ago(j.inserted_at) },
-            { header: "last error", value: (j) => j.last_error ?? "", max: 50 },
+            { header: "inserted", value: (j) => ago(j.insertedAt) },
+            { header: "last error", value: (j) => j.lastError?.message ?? "", max: 50 },
           ],
           rows,
           "No jobs match.",
         );
+        if (next) process.stderr.write(`more: add --after ${next} for the next page\n`);
       });
     });
 
@@ -84,14 +85,18 @@ export function register(program: Command): void {
   registerExport(jobs);
 }
 
-async function bulk(admin: Admin, name: "retry" | "cancel" | "delete", filter: Parameters<Admin["retry"]>[0]): Promise<number> {
-  // Counting first costs one query and buys a bar with a real total.
-  const total = process.stderr.isTTY ? await admin.count(filter) : 0;
-  const reporter = progressReporter(name === "retry" ? "retrying" : name === "cancel" ? "cancelling" : "deleting", total);
+async function bulk(admin: Admin, name: "retry" | "cancel" | "delete", filter: JobFilter): Promise<number> {
+  // Only a terminal gets a bar; piped output gets the one-line summary alone.
+  if (!process.stderr.isTTY || (filter.ids?.length ?? 0) === 1) return admin[name](filter);
+  const label = name === "retry" ? "retrying" : name === "cancel" ? "cancelling" : "deleting";
+  let reporter: ReturnType<typeof progressReporter> | null = null;
   try {
-    return await admin[name](filter, (done) => reporter.update(done));
+    return await admin[name](filter, (done, total) => {
+      reporter ??= progressReporter(label, total);
+      reporter.update(done);
+    });
   } finally {
-    reporter.finish();
+    (reporter as ReturnType<typeof progressReporter> | null)?.finish();
   }
 }
 

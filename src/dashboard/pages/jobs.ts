@@ -1,11 +1,12 @@
-import { JOB_STATES, STATE_GROUPS, normalizeStates, parseMetaPairs, type JobFilter } from "../../admin/index.js";
+import { STATE_NAMES, parseMetaPairs, parseStates, type JobFilter } from "../../admin/index.js";
+import { normalizeFilter } from "../../reports/index.js";
 import { ago, html, type Html } from "../html.js";
 import { actionForm, layout, progressBar, stateBadge, type PageContext } from "../layout.js";
 
 const PAGE = 50;
 const FILTER_KEYS = ["state", "queue", "task", "meta", "tags", "since", "until"] as const;
 
-/** Reads the jobs filter from query or form fields; throws InvalidOptionError naming the field. */
+/** Reads the jobs filter from query or form fields; throws an error naming the field. */
 export function filterFromParams(params: URLSearchParams): JobFilter {
   const get = (k: string) => params.get(k)?.trim() || undefined;
   const date = (k: string) => {
@@ -15,17 +16,21 @@ export function filterFromParams(params: URLSearchParams): JobFilter {
     if (Number.isNaN(d.getTime())) throw new Error(`${k}: "${v}" is not a date; use 2026-01-31 or 2026-01-31T12:00.`);
     return d;
   };
+  const filter: JobFilter = {};
+  const state = get("state");
+  if (state) filter.state = parseStates(state) as JobFilter["state"];
+  if (get("queue")) filter.queue = get("queue");
+  if (get("task")) filter.task = get("task");
   const meta = get("meta");
-  return {
-    state: normalizeStates(get("state")),
-    queue: get("queue"),
-    task: get("task"),
-    meta: meta ? parseMetaPairs(meta.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean)) : undefined,
-    tags: get("tags")?.split(",").map((t) => t.trim()).filter(Boolean),
-    since: date("since"),
-    until: date("until"),
-    ids: params.getAll("id").filter((id) => /^\d{1,19}$/.test(id)),
-  };
+  if (meta) filter.meta = parseMetaPairs(meta.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean));
+  const tags = get("tags")?.split(",").map((t) => t.trim()).filter(Boolean);
+  if (tags?.length) filter.tags = tags;
+  if (date("since")) filter.since = date("since");
+  if (date("until")) filter.until = date("until");
+  const ids = params.getAll("id").filter((id) => /^\d{1,19}$/.test(id));
+  if (ids.length) filter.ids = ids;
+  normalizeFilter(filter); // the reports' own validation, so a bad field is reported here, not as a 500
+  return filter;
 }
 
 export function filterFields(params: URLSearchParams): Record<string, string | undefined> {
@@ -34,7 +39,7 @@ export function filterFields(params: URLSearchParams): Record<string, string | u
 
 export async function jobsPage(ctx: PageContext): Promise<Html> {
   const p = ctx.url.searchParams;
-  const offset = Math.max(0, Number.parseInt(p.get("offset") ?? "0", 10) || 0);
+  const after = /^\d{1,19}$/.test(p.get("after") ?? "") ? p.get("after") : null;
   let filter: JobFilter;
   let problem: string | null = null;
   try {
@@ -43,26 +48,28 @@ export async function jobsPage(ctx: PageContext): Promise<Html> {
     problem = (error as Error).message;
     filter = { ids: ["0"] };
   }
-  const [jobs, total] = await Promise.all([ctx.admin.list(filter, { limit: PAGE, offset }), ctx.admin.count(filter)]);
+  const [{ jobs, next }, total] = await Promise.all([ctx.admin.list(filter, { limit: PAGE, after }), ctx.admin.count(filter)]);
   const field = (k: string) => p.get(k) ?? "";
-  const pageLink = (o: number) => {
-    const next = new URLSearchParams(p);
-    next.set("offset", String(o));
-    return `${ctx.base}/jobs?${next}`;
+  const pageLink = (cursor: string | null) => {
+    const link = new URLSearchParams(p);
+    link.delete("notice");
+    if (cursor) link.set("after", cursor);
+    else link.delete("after");
+    return `${ctx.base}/jobs?${link}`;
   };
   const hasFilter = FILTER_KEYS.some((k) => p.get(k));
   const bulk = filterFields(p);
 
   const rows = jobs.map((j) => html`<tr data-job="${j.id}">
 <td><a href="${ctx.base}/jobs/${j.id}">${j.id}</a></td><td>${stateBadge(j.state)}</td><td>${j.queue}</td>
-<td><code>${j.task_id}</code></td><td class="num">${j.attempt}/${j.max_attempts}</td><td>${progressBar(j.progress)}</td>
-<td title="${new Date(j.inserted_at).toISOString()}">${ago(j.inserted_at)}</td>
-<td class="error">${j.last_error ? String(j.last_error).slice(0, 140) : ""}</td></tr>`);
+<td><code>${j.task}</code></td><td class="num">${j.attempt}/${j.maxAttempts}</td><td>${progressBar(j.progress)}</td>
+<td title="${new Date(j.insertedAt).toISOString()}">${ago(j.insertedAt)}</td>
+<td class="error">${j.lastError ? j.lastError.message.slice(0, 140) : ""}</td></tr>`);
 
   return layout(ctx, "Jobs", "jobs", html`<h1>Jobs</h1>
 <form class="filters" method="get" action="${ctx.base}/jobs" id="filters">
 <label>State<select name="state"><option value="">any</option>
-${[...JOB_STATES, ...Object.keys(STATE_GROUPS)].map((s) => html`<option value="${s}" ${field("state") === s ? html`selected` : ""}>${s}</option>`)}</select></label>
+${STATE_NAMES.map((s) => html`<option value="${s}" ${field("state") === s ? html`selected` : ""}>${s}</option>`)}</select></label>
 <label>Queue<input name="queue" value="${field("queue")}" size="14"></label>
 <label>Task<input name="task" value="${field("task")}" size="26" placeholder="id, or prefix*"></label>
 <label>Meta<input name="meta" value="${field("meta")}" size="18" placeholder="orgId=42"></label>
@@ -74,9 +81,8 @@ ${[...JOB_STATES, ...Object.keys(STATE_GROUPS)].map((s) => html`<option value="$
 ${problem ? html`<p class="error" role="alert">${problem}</p>` : ""}
 <div id="live" data-live="on">
 <div class="pager"><span id="total">${total} matching</span>
-${offset > 0 ? html`<a href="${pageLink(Math.max(0, offset - PAGE))}">← newer</a>` : ""}
-${offset + PAGE < total ? html`<a href="${pageLink(offset + PAGE)}">older →</a>` : ""}
-<span class="muted">${total ? `${offset + 1}–${Math.min(offset + PAGE, total)}` : ""}</span>
+${after ? html`<a href="${pageLink(null)}">← newest</a>` : ""}
+${next ? html`<a href="${pageLink(next)}" rel="next">older →</a>` : ""}
 ${hasFilter && total > 0 ? html`<span>All ${total} matching:
 ${actionForm(ctx, "retry", bulk, "Retry", { confirm: `Retry every job matching this filter?` })}
 ${actionForm(ctx, "cancel", bulk, "Cancel", { danger: true, confirm: `Cancel every pending or running job matching this filter?` })}
