@@ -39,11 +39,11 @@ export function filesFor(paths: readonly string[], root: string): string[] {
   return [...files].sort();
 }
 
-export function runCheck(paths: readonly string[], options: SessionOptions = {}): CheckReport {
+export async function runCheck(paths: readonly string[], options: SessionOptions = {}): Promise<CheckReport> {
   const root = options.root ?? process.cwd();
   const session = new TransformSession({ ...options, root, cache: false });
   const files: CheckedFile[] = [];
-  for (const result of session.transformAll(filesFor(paths, root))) {
+  for (const result of await session.transformAll(filesFor(paths, root))) {
     if (!result.analysis) continue;
     files.push({
       file: projectRelative(root, result.fileName),

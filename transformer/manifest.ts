@@ -16,9 +16,9 @@ export interface Manifest {
   errors: number;
 }
 
-export function buildManifest(options: SessionOptions & { root: string }): Manifest {
+export async function buildManifest(options: SessionOptions & { root: string }): Promise<Manifest> {
   const session = new TransformSession(options);
-  const modules = session.discover();
+  const modules = await session.discover();
   const diagnostics = modules.flatMap((m) => m.diagnostics);
   return {
     version: 1,

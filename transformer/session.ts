@@ -4,12 +4,13 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Project } from "ts-morph";
-import { analyzeSource, type Analysis, type AnalyzeOptions } from "./analyze.js";
-import type { Diagnostic } from "./diagnostics.js";
+import type { Analysis, AnalyzeOptions } from "./analyze.js";
 import { DiskCache } from "./cache.js";
-import { createProject } from "./project.js";
+import type { Diagnostic } from "./diagnostics.js";
 import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModule } from "./prefilter.js";
-import { rewrite, type TaskManifestEntry } from "./rewrite.js";
+import type { TaskManifestEntry } from "./rewrite.js";
+
+type Core = typeof import("./core.js");
 
 export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
   root?: string;
@@ -43,6 +44,7 @@ export function contentKey(fileName: string, source: string): string {
 export class TransformSession {
   readonly root: string;
   private project: Project | undefined;
+  private core: Core | undefined;
   private readonly memo = new Map<string, { key: string; result: FileResult }>();
   private readonly disk: DiskCache | undefined;
 
@@ -51,13 +53,20 @@ export class TransformSession {
     this.disk = options.cache ? new DiskCache(this.root) : undefined;
   }
 
-  /** Created on first use, so a build with no durable files never loads the checker. */
-  getProject(): Project {
-    this.project ??= createProject({ root: this.root, tsConfigFilePath: this.options.tsConfigFilePath, typeCheck: this.options.typeCheck });
-    return this.project;
+  private async loadCore(): Promise<Core> {
+    this.core ??= await import("./core.js");
+    return this.core;
   }
 
-  transform(fileName: string, source: string): FileResult {
+  /** Created on first use, so a build with no durable files never loads the checker. */
+  async getProject(): Promise<Project> {
+    const { createProject } = await this.loadCore();
+    const project = this.project ?? createProject({ root: this.root, tsConfigFilePath: this.options.tsConfigFilePath, typeCheck: this.options.typeCheck });
+    this.project = project;
+    return project;
+  }
+
+  async transform(fileName: string, source: string): Promise<FileResult> {
     if (!mentionsDurable(source)) {
       return { fileName, code: source, map: null, diagnostics: [], tasks: [], analysis: null };
     }
@@ -70,7 +79,8 @@ export class TransformSession {
       this.memo.set(fileName, { key, result });
       return result;
     }
-    const analysis = analyzeSource(this.getProject(), fileName, source, { ...this.options, root: this.root });
+    const { analyzeSource, rewrite } = await this.loadCore();
+    const analysis = analyzeSource(await this.getProject(), fileName, source, { ...this.options, root: this.root });
     let result: FileResult = { fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], analysis };
     if (analysis.callSites.length > 0) {
       const out = rewrite(source, analysis, { runtimeModule: this.options.runtimeModule });
@@ -90,21 +100,23 @@ export class TransformSession {
    * first checker query matters: each added file after a query rebuilds the
    * Program and throws the checker's work away.
    */
-  transformAll(files: readonly string[]): FileResult[] {
+  async transformAll(files: readonly string[]): Promise<FileResult[]> {
     const sources = files.map((fileName) => ({ fileName, source: readFileSync(fileName, "utf8") }));
     const pending = sources.filter(({ fileName, source }) =>
       mentionsDurable(source) && this.memo.get(fileName)?.key !== contentKey(fileName, source) && !this.disk?.get(fileName, source));
     if (pending.length > 1) {
-      const project = this.getProject();
+      const project = await this.getProject();
       for (const { fileName, source } of pending) project.createSourceFile(fileName, source, { overwrite: true });
     }
-    return sources.map(({ fileName, source }) => this.transform(fileName, source));
+    const results: FileResult[] = [];
+    for (const { fileName, source } of sources) results.push(await this.transform(fileName, source));
+    return results;
   }
 
   /** Modules holding stubs, with their task metadata, for the registry. */
-  discover(files: readonly string[] = this.candidateFiles()): DiscoveredModule[] {
+  async discover(files: readonly string[] = this.candidateFiles()): Promise<DiscoveredModule[]> {
     const modules: DiscoveredModule[] = [];
-    for (const result of this.transformAll(files)) {
+    for (const result of await this.transformAll(files)) {
       const fileName = result.fileName;
       if (result.tasks.length > 0 || result.diagnostics.length > 0) {
         modules.push({ fileName, tasks: result.tasks, diagnostics: result.diagnostics });

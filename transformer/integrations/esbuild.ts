@@ -50,8 +50,8 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
       if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), REGISTRY];
 
       build.onResolve({ filter: /^durable-async:registry$/ }, () => ({ path: REGISTRY, namespace: NAMESPACE }));
-      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, () => {
-        const modules = session.discover();
+      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, async () => {
+        const modules = await session.discover();
         const errors: PartialMessage[] = [];
         const warnings: PartialMessage[] = [];
         for (const module of modules) {
@@ -68,8 +68,8 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         if (args.namespace !== "file" || args.path.includes("/node_modules/") || args.path.endsWith(".d.ts")) return undefined;
         const source = await readFile(args.path, "utf8");
         const loader = LOADERS[extname(args.path)] ?? "default";
-        if (!mentionsDurable(source)) return { contents: source, loader };
-        const result = session.transform(args.path, source);
+        if (!mentionsDurable(source)) return undefined; // esbuild loads it natively
+        const result = await session.transform(args.path, source);
         const messages = result.diagnostics.map((d) => ({ severity: d.severity, message: toMessage(d, args.path, source) }));
         const errors = messages.filter((m) => m.severity === "error").map((m) => m.message);
         const warnings = messages.filter((m) => m.severity === "warning").map((m) => m.message);

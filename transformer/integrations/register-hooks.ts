@@ -59,7 +59,7 @@ async function transformDurable(fileName: string, source: string): Promise<{ cod
   if (!result) {
     // The checker is loaded only on a cache miss.
     session ??= new (await import("../session.js")).TransformSession({ root });
-    const fresh = session.transform(fileName, source);
+    const fresh = await session.transform(fileName, source);
     diskCache.set(fileName, source, fresh);
     result = fresh;
   }

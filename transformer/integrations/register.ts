@@ -27,7 +27,7 @@ async function registerProjectModules(): Promise<void> {
     // The checker is loaded only on a cache miss: a warm start skips it.
     const { TransformSession } = await import("../session.js");
     const session = new TransformSession({ root });
-    for (const result of session.transformAll(misses.map((m) => m.fileName))) {
+    for (const result of await session.transformAll(misses.map((m) => m.fileName))) {
       const source = misses.find((m) => m.fileName === result.fileName)!.source;
       cache.set(result.fileName, source, result);
       results.set(result.fileName, result);

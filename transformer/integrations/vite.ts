@@ -22,8 +22,8 @@ export interface DurableVitePlugin {
   enforce: "pre";
   configResolved(config: { root: string }): void;
   resolveId(id: string): string | null;
-  load(id: string): string | null;
-  transform(this: PluginContext, code: string, id: string): { code: string; map: string | null } | null;
+  load(id: string): Promise<string | null>;
+  transform(this: PluginContext, code: string, id: string): Promise<{ code: string; map: string | null } | null>;
 }
 
 export const REGISTRY_ID = "virtual:durable-async/registry";
@@ -40,15 +40,15 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
     resolveId(id) {
       return id === REGISTRY_ID ? RESOLVED_REGISTRY_ID : null;
     },
-    load(id) {
+    async load(id) {
       if (id !== RESOLVED_REGISTRY_ID) return null;
       // Absolute paths: Vite serves them in SSR/Vitest and via /@fs in dev.
-      return registryModuleSource(session.discover(), (file) => file, options.runtimeModule);
+      return registryModuleSource(await session.discover(), (file) => file, options.runtimeModule);
     },
-    transform(code, id) {
+    async transform(code, id) {
       const fileName = id.split("?")[0]!;
       if (id.startsWith("\0") || !isCandidateFile(fileName) || !mentionsDurable(code)) return null;
-      const result = session.transform(fileName, code);
+      const result = await session.transform(fileName, code);
       const errors = result.diagnostics.filter((d) => d.severity === "error");
       for (const d of result.diagnostics.filter((w) => w.severity === "warning")) {
         this.warn({ message: formatDiagnostic(d), id: fileName, loc: { file: fileName, line: d.line, column: d.column - 1 } });
