@@ -20,7 +20,7 @@ export function layout(ctx: PageContext, title: string, active: string, body: Ht
   const notice = ctx.url.searchParams.get("notice");
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · durable</title><link rel="stylesheet" href="${ctx.base}/assets/app.css"></head>
+${ctx.readOnly ? "" : html`<meta name="csrf-token" content="${ctx.csrf}">`}<title>${title} · durable</title><link rel="stylesheet" href="${ctx.base}/assets/app.css"></head>
 <body>
 <header><span class="brand">durable</span>
 ${nav.map(([key, path, label]) => html`<a href="${ctx.base}${path}" class="${key === active ? "on" : ""}">${label}</a>`)}

@@ -1,0 +1,146 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createDashboardHandler, startDashboard } from "../../src/dashboard/index.js";
+import { ConfigError } from "../../src/errors.js";
+import { progressReporter } from "../../src/cli/progress.js";
+import { testDatabase } from "../support/db.js";
+import * as tasks from "../support/dashboard-tasks.mjs";
+
+// The handler as users mount it: in a plain http server under a base path,
+// and behind an Express-style router (mount path stripped from req.url,
+// originalUrl kept, next() for everything else, body already parsed).
+
+async function listen(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handle);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const csrfOf = (page: string) => /<meta name="csrf-token" content="([^"]+)">/.exec(page)?.[1];
+
+describe("mounting the dashboard handler", () => {
+  it("serves under a base path in a plain http server and builds links from it", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    await d.async(tasks.sendWelcomeEmail, { user: { id: 1, email: "a@example.com" } });
+    const handler = createDashboardHandler({ instance: d, basePath: "/durable/" });
+    const app = await listen((req, res) => handler(req, res));
+    try {
+      const page = await (await fetch(`${app.url}/durable/jobs`)).text();
+      expect(page).toContain('href="/durable/jobs/1"');
+      expect(await (await fetch(`${app.url}/durable/`)).text()).toContain('action="/durable/actions/pause"');
+      expect(page).toContain('src="/durable/assets/app.js"');
+      expect((await fetch(`${app.url}/durable/assets/app.css`)).headers.get("content-type")).toContain("text/css");
+      expect((await fetch(`${app.url}/elsewhere`)).status).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("works behind an Express-style router: originalUrl, next() and a pre-parsed body", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const handler = createDashboardHandler({ instance: d, basePath: "/admin/jobs" });
+    let fellThrough = 0;
+    const app = await listen((req, res) => {
+      const original = req.url!;
+      const next = () => {
+        fellThrough++;
+        res.writeHead(418).end();
+      };
+      if (!original.startsWith("/admin/jobs")) return next();
+      Object.assign(req, { originalUrl: original, url: original.slice("/admin/jobs".length) || "/" });
+      if (req.method === "POST") {
+        // What express.urlencoded() leaves behind.
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", () => {
+          (req as any).body = Object.fromEntries(new URLSearchParams(body));
+          handler(req, res, next);
+        });
+        return;
+      }
+      handler(req, res, next);
+    });
+    try {
+      const page = await (await fetch(`${app.url}/admin/jobs/`)).text();
+      expect(page).toContain("<h1>Overview</h1>");
+      const csrf = csrfOf(page);
+      expect(csrf).toBeTruthy();
+      const res = await fetch(`${app.url}/admin/jobs/actions/pause`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf!, queue: "reports", return: "/admin/jobs/" }),
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toMatch(/^\/admin\/jobs\/\?notice=Queue\+reports/);
+      expect((await db.pool.query(`select paused from ${db.q}.queues where name = 'reports'`)).rows[0].paused).toBe(true);
+      expect((await fetch(`${app.url}/health`)).status).toBe(418);
+      expect(fellThrough).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("trades ?token= for an HttpOnly cookie and refuses requests without it", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const dash = await startDashboard({ instance: d, port: 0, token: "a-long-enough-token" });
+    try {
+      expect((await fetch(dash.url)).status).toBe(401);
+      expect((await fetch(dash.url, { headers: { cookie: "durable_dashboard=wrong" } })).status).toBe(401);
+      const login = await fetch(`${dash.url}jobs?token=a-long-enough-token&state=failed`, { redirect: "manual" });
+      expect(login.status).toBe(303);
+      expect(login.headers.get("location")).toBe("/jobs?state=failed");
+      const cookie = login.headers.get("set-cookie")!;
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Strict/);
+      expect((await fetch(`${dash.url}jobs`, { headers: { cookie: cookie.split(";")[0]! } })).status).toBe(200);
+      expect((await fetch(`${dash.url}jobs`, { headers: { authorization: "Bearer a-long-enough-token" } })).status).toBe(200);
+    } finally {
+      await dash.close();
+    }
+  });
+
+  it("refuses to bind beyond loopback without a token", async () => {
+    await expect(startDashboard({ host: "0.0.0.0", port: 0, database: "postgres://unused" })).rejects.toThrow(ConfigError);
+    await expect(startDashboard({ host: "0.0.0.0", port: 0, database: "postgres://unused" })).rejects.toThrow(/--token/);
+  });
+
+  it("shows encrypted captures and results as redacted", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ encryption: { key: randomBytes(32).toString("base64") } });
+    const job = await d.async(tasks.sendWelcomeEmail, { user: { id: 5, email: "secret@example.com" } });
+    await d.await(job, { timeout: "10s" });
+    const dash = await startDashboard({ instance: d, port: 0 });
+    try {
+      const page = await (await fetch(`${dash.url}jobs/${job.id}`)).text();
+      expect(page).not.toContain("secret@example.com");
+      expect(page).toMatch(/id="captures"><span class="badge">encrypted<\/span>/);
+      expect(page).toMatch(/id="result"><span class="badge">encrypted<\/span>/);
+    } finally {
+      await dash.close();
+    }
+  });
+});
+
+describe("CLI progress bar", () => {
+  it("draws on a terminal and stays silent otherwise", () => {
+    let written = "";
+    const tty = { isTTY: true, write: (s: string) => ((written += s), true) } as unknown as NodeJS.WriteStream;
+    const bar = progressReporter("cancelling", 200, tty);
+    bar.update(200);
+    bar.finish();
+    expect(written).toContain("cancelling [");
+    expect(written).toContain("100% 200/200");
+    let piped = "";
+    const pipe = { isTTY: false, write: (s: string) => ((piped += s), true) } as unknown as NodeJS.WriteStream;
+    const silent = progressReporter("cancelling", 200, pipe);
+    silent.update(100);
+    silent.finish();
+    expect(piped).toBe("");
+  });
+});
