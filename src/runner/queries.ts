@@ -18,6 +18,9 @@ with picked as (
 update ${q}.jobs_active j
 set state = 'executing', attempt = j.attempt + 1, attempted_at = now(), node_id = $4
 from picked where j.id = picked.id
+  -- A claim need not survive a server crash (the job would just be available
+  -- again: at-least-once holds), so its commit skips the WAL flush wait.
+  and (select set_config('synchronous_commit', 'off', true)) is not null
 returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress, j.trace`;
 
 /** Batched completion; only rows still executing are completed, so a late or duplicate ack is a no-op. One NOTIFY per batch. */
