@@ -7,6 +7,8 @@ import { snapshotDist } from "./harness.js";
 let dist: string | undefined;
 
 export async function setup(project: TestProject) {
+  // DURABLE_FAULT_DIST may name a prepared build (e.g. to show a scenario failing without a fix); it is not deleted.
+  if (process.env.DURABLE_FAULT_DIST) return project.provide("faultDist", process.env.DURABLE_FAULT_DIST);
   dist = await snapshotDist();
   project.provide("faultDist", dist);
 }

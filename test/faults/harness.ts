@@ -85,6 +85,8 @@ export interface RunOptions {
   workerUrls?: string[];
   workers?: number;
   concurrency?: number;
+  /** LISTEN on the enqueuer too (soak awaits results). */
+  notifications?: boolean;
 }
 
 /** One scenario: a schema, side tables that record executions and completions, and the workers. */
@@ -93,7 +95,8 @@ export class FaultRun {
   readonly q: string;
   readonly pool: pg.Pool;
   workers: WorkerHandle[] = [];
-  private enqueuer: any;
+  /** The enqueuing instance (run: false), from the same dist snapshot as the workers. */
+  enqueuer: any;
   unexpectedExits: string[] = [];
 
   constructor(readonly options: RunOptions) {
@@ -106,7 +109,7 @@ export class FaultRun {
   async setup(): Promise<void> {
     const { DurableInstance } = await import(new URL("src/index.js", this.options.dist).href);
     await this.pool.query(`drop schema if exists ${this.q} cascade`);
-    this.enqueuer = new DurableInstance({ database: this.options.url, schema: this.schema, run: false, handleSignals: false, notifications: false, logger: quiet });
+    this.enqueuer = new DurableInstance({ database: this.options.url, schema: this.schema, run: false, handleSignals: false, notifications: this.options.notifications ?? false, logger: quiet });
     await this.enqueuer.start();
     await this.pool.query(`
       create table ${this.q}.fault_executions (seq bigserial primary key, job_id bigint not null, attempt int not null, worker text not null, at timestamptz not null default clock_timestamp());
