@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { context, trace, ROOT_CONTEXT, type Context, type ContextManager } from "@opentelemetry/api";
+import { context, metrics, trace, ROOT_CONTEXT, type Context, type ContextManager, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, testDatabase } from "../support/db.js";
@@ -28,17 +28,32 @@ class AlsContextManager implements ContextManager {
   }
 }
 
+/** Records what the instrumentation reports (the metrics SDK is not a dependency; the API's provider hook is enough). */
+const recorded: Array<{ name: string; value: number; attributes: Record<string, unknown> }> = [];
+const gauges = new Map<string, Array<(result: { observe(value: number, attributes?: Record<string, unknown>): void }) => unknown>>();
+const recordingMeter = {
+  createCounter: (name: string) => ({ add: (value: number, attributes = {}) => recorded.push({ name, value, attributes }) }),
+  createHistogram: (name: string) => ({ record: (value: number, attributes = {}) => recorded.push({ name, value, attributes }) }),
+  createObservableGauge: (name: string) => ({
+    addCallback: (cb: any) => gauges.set(name, [...(gauges.get(name) ?? []), cb]),
+    removeCallback: (cb: any) => gauges.set(name, (gauges.get(name) ?? []).filter((c) => c !== cb)),
+  }),
+} as unknown as Meter;
+const meterProvider: MeterProvider = { getMeter: () => recordingMeter };
+
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 
 beforeAll(() => {
   context.setGlobalContextManager(new AlsContextManager());
   trace.setGlobalTracerProvider(provider);
+  metrics.setGlobalMeterProvider(meterProvider);
 });
 afterAll(async () => {
   await provider.shutdown();
   trace.disable();
   context.disable();
+  metrics.disable();
 });
 
 describe("OpenTelemetry", () => {
@@ -93,5 +108,29 @@ describe("OpenTelemetry", () => {
     const seen = (await d.await(job, { timeout: "10s" })) as { traceId: string; spanId: string };
     const span = await eventually("the job span", () => exporter.getFinishedSpans().find((s) => s.name === "durable.job test#activeSpan"));
     expect(seen).toEqual({ traceId: span.spanContext().traceId, spanId: span.spanContext().spanId });
+  });
+
+  it("counts started, completed and failed jobs and reports queue depth", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ nodeType: ["worker"] });
+    recorded.length = 0;
+    const ok = await d.async(tasks.add, { a: 1, b: 1 });
+    const bad = await d.async(tasks.fail, { message: "no" }, { maxAttempts: 1 });
+    await d.await(ok, { timeout: "10s" });
+    await expect(d.await(bad, { timeout: "10s" })).rejects.toThrow();
+    await d.async(tasks.add, { a: 1, b: 1 }, { nodeType: "datasync" });
+    const count = (name: string, task: string) => recorded.filter((r) => r.name === name && r.attributes["durable.task.id"] === task).length;
+    await eventually("metrics recorded", () => count("durable.jobs.completed", "test#add") === 1 && count("durable.jobs.failed", "test#fail") === 1);
+    expect(count("durable.jobs.started", "test#add")).toBe(1);
+    expect(count("durable.jobs.started", "test#fail")).toBe(1);
+    expect(recorded.find((r) => r.name === "durable.jobs.failed")!.attributes).toMatchObject({ "durable.job.queue": "ad_hoc_worker", "durable.job.state": "discarded" });
+    expect(recorded.some((r) => r.name === "durable.job.duration")).toBe(true);
+
+    const observed: Array<{ value: number; attributes?: Record<string, unknown> }> = [];
+    const callbacks = gauges.get("durable.queue.depth") ?? [];
+    await callbacks[callbacks.length - 1]!({ observe: (value, attributes) => observed.push({ value, attributes }) });
+    expect(observed).toContainEqual({ value: 1, attributes: { "durable.job.queue": "ad_hoc_datasync", "durable.job.state": "available" } });
+    await d.stop({ grace: 0 });
+    expect(gauges.get("durable.queue.depth")).not.toContain(callbacks[callbacks.length - 1]);
   });
 });
