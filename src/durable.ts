@@ -36,15 +36,23 @@ export function setTestingTarget(target: TestingTarget | undefined): void {
 
 /** The default instance; created on first use with env defaults and `run: false` if start() was not called. */
 export function defaultInstance(): DurableInstance {
-  current ??= new DurableInstance({ run: false, handleSignals: false });
+  if (!current) {
+    current = new DurableInstance({ run: false, handleSignals: false });
+    lazy = current;
+  }
   return current;
 }
+
+/** The instance made implicitly by a call before durable.start(); start() replaces it. */
+let lazy: DurableInstance | null = null;
 
 export interface Durable {
   /** Connects, migrates and (unless `run: false`) starts executing jobs for this node's types. */
   start(options?: StartOptions): Promise<void>;
   /** Enqueue a closure as a durable job. Returns its handle once the row is committed. */
   async<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>>;
+  /** Insert every durable.async() made inside `fn` in one round trip; resolves with their handles. */
+  bulk(fn: () => unknown): Promise<JobHandle[]>;
   /** Enqueue and await the result. */
   run<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<Awaited<T>>;
   /** Wait for a job's recorded result, from any process. */
@@ -68,6 +76,13 @@ export interface Durable {
 export const durable: Durable = {
   async start(options: StartOptions = {}) {
     if (testingTarget()) return;
+    if (current && current === lazy) {
+      // A call before start() connected a client-only instance; start() takes over.
+      lazy = null;
+      const previous = current;
+      current = null;
+      await previous.stop();
+    }
     if (current?.started) {
       throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
     }
@@ -78,6 +93,9 @@ export const durable: Durable = {
   },
   async(fn: any, captures?: any, options?: any) {
     return (testingTarget() ?? defaultInstance()).async(fn, captures, options);
+  },
+  bulk(fn: () => unknown) {
+    return defaultInstance().bulk(fn);
   },
   run(fn: any, captures?: any, options?: any) {
     return (testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type pg from "pg";
 import { normalizeAsyncOptions, type AsyncOptions } from "./config/options.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
@@ -16,6 +17,12 @@ import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/ind
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
+
+interface BulkBatch {
+  owner: DurableInstance;
+  items: Array<{ prepared: PreparedItem; resolve: (handle: JobHandle) => void; reject: (error: unknown) => void }>;
+}
+const bulkScope = new AsyncLocalStorage<BulkBatch>();
 
 /** The location of the user's call, read from the stack, for errors about untransformed calls. */
 function callSiteFromStack(): string | undefined {
@@ -147,6 +154,11 @@ export class DurableInstance {
    */
   async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
     const item = this.item("async", stub, captures, options);
+    const batch = bulkScope.getStore();
+    if (batch && batch.owner === this) {
+      // Inside durable.bulk(): collected now, inserted with the others when the scope ends.
+      return new Promise((resolve, reject) => batch.items.push({ prepared: prepare(item, this.codec.encode, captureTrace()), resolve: resolve as any, reject }));
+    }
     const prepared = prepare(item, this.codec.encode, captureTrace());
     return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
   }
@@ -156,6 +168,31 @@ export class DurableInstance {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
     const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec.encode, captureTrace()));
     return this.track(this.insert(prepared), prepared[0]?.item);
+  }
+
+  /**
+   * Runs `fn` and inserts every durable.async() call it makes in one round
+   * trip (per 5,000 jobs), once it returns. Each call's promise resolves
+   * with its handle after that insert commits.
+   */
+  async bulk(fn: () => unknown): Promise<JobHandle[]> {
+    if (typeof fn !== "function") throw new InvalidOptionError("fn", `durable.bulk() expects a function that calls durable.async(), got ${describe(fn)}.`);
+    const batch: BulkBatch = { owner: this, items: [] };
+    try {
+      await bulkScope.run(batch, fn);
+    } catch (error) {
+      for (const entry of batch.items) entry.reject(error);
+      throw error;
+    }
+    const prepared = batch.items.map((entry) => entry.prepared);
+    try {
+      const handles = await this.track(this.insert(prepared), prepared[0]?.item);
+      batch.items.forEach((entry, i) => entry.resolve(handles[i]!));
+      return handles;
+    } catch (error) {
+      for (const entry of batch.items) entry.reject(error);
+      throw error;
+    }
   }
 
   private async insert(prepared: PreparedItem[]): Promise<JobHandle[]> {

@@ -111,3 +111,33 @@ describe("enqueue", () => {
     expect(rows[0].n).toBe(50);
   });
 });
+
+describe("bulk scope", () => {
+  it("collects every async() made inside bulk() into one insert and resolves each handle", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const inside: Array<Promise<any>> = [];
+    const handles = await d.bulk(async () => {
+      for (let n = 0; n < 300; n++) inside.push(d.async(tasks.record, { n }));
+      await Promise.resolve();
+      inside.push(d.async(tasks.record, { n: 300 }));
+    });
+    expect(handles).toHaveLength(301);
+    expect((await Promise.all(inside)).map((h) => h.id)).toEqual(handles.map((h) => h.id));
+    const { rows } = await db.pool.query(`select count(*)::int as n from ${db.q}.jobs`);
+    expect(rows[0].n).toBe(301);
+  });
+
+  it("inserts nothing when the scope throws", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    let pending: Promise<unknown> | undefined;
+    await expect(d.bulk(() => {
+      pending = d.async(tasks.record, { n: 1 });
+      throw new Error("changed my mind");
+    })).rejects.toThrow("changed my mind");
+    await expect(pending).rejects.toThrow("changed my mind");
+    const { rows } = await db.pool.query(`select count(*)::int as n from ${db.q}.jobs`);
+    expect(rows[0].n).toBe(0);
+  });
+});
