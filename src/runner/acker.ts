@@ -31,6 +31,12 @@ export class Acker {
     return this.buffer.length;
   }
 
+  /** Jobs finished here whose completion is not written yet (buffered or being written). */
+  unwritten(): string[] {
+    return [...this.writing, ...this.buffer.map((a) => a.id)];
+  }
+  private writing: string[] = [];
+
   /** Resolves once every ack handed in so far is written. */
   async drain(): Promise<void> {
     if (!this.inFlight && this.buffer.length === 0) return;
@@ -42,6 +48,7 @@ export class Acker {
     await new Promise((r) => setImmediate(r));
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, Acker.BATCH);
+      this.writing = batch.map((a) => a.id);
       try {
         await this.pool.query({
           name: `durable-complete-${this.q}`,
@@ -54,6 +61,8 @@ export class Acker {
         this.retryDelayMs = Math.min(5_000, Math.max(50, this.retryDelayMs * 2));
         this.logger.warn("durable: writing completions failed; retrying", { count: batch.length, error: String(error), retryInMs: this.retryDelayMs });
         await new Promise((r) => setTimeout(r, this.retryDelayMs));
+      } finally {
+        this.writing = [];
       }
     }
     this.inFlight = null;

@@ -127,6 +127,7 @@ export class Runner {
       for (const r of rescued.rows) this.producers.get(r.queue)?.wake();
     }
     await this.abortCancelled([...this.producers.values()].flatMap((p) => [...p.running.keys()]));
+    if (this.ticks % 5 === 0) await this.releaseForgottenJobs();
     this.pruner.maybeRun();
     if (this.ticks++ % 10 === 0) {
       await pool.query(sql.deleteDeadNodes(q));
@@ -134,6 +135,23 @@ export class Runner {
       const discarded = await pool.query(sql.discardUnknownTasks(q), [config.unknownTaskGraceMs]);
       if (discarded.rows.length > 0) events.emit("job:discard-unknown", { jobs: discarded.rows.map((r) => ({ id: r.id, task: r.task_id })) });
     }
+  }
+
+  /**
+   * Hands back jobs claimed in this node's name that it is not running (the
+   * claim's reply was lost). Only when the pool bounds query time: a claim
+   * reply may arrive until then, and one arriving after a release could run
+   * a job that already succeeded elsewhere.
+   */
+  private async releaseForgottenJobs(): Promise<void> {
+    const { pool, q, config } = this.deps;
+    const queryTimeoutMs = Number((pool as unknown as { options?: { query_timeout?: unknown } }).options?.query_timeout) || 0;
+    if (queryTimeoutMs <= 0) return;
+    const held = [...this.producers.values()].flatMap((p) => [...p.running.keys()]).concat(this.acker.unwritten());
+    const released = await pool.query(sql.releaseForgottenJobs(q), [this.nodeId, held, queryTimeoutMs + 30_000]);
+    if (released.rows.length === 0) return;
+    config.logger.warn("durable: released jobs claimed for this node that it never received (a lost reply)", { count: released.rows.length });
+    for (const r of released.rows) this.producers.get(r.queue)?.wake();
   }
 
   /**

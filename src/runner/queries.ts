@@ -61,6 +61,19 @@ set state = 'available', attempt = greatest(j.attempt - 1, 0), node_id = null, r
 where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
 returning j.queue`;
 
+/**
+ * Jobs this node holds but is not running: a claim that committed while its
+ * reply was lost (half-open connection, query timeout). The node's lease stays
+ * alive, so rescue never takes them; they go back once older than any claim
+ * that could still be in flight ($3 ms), without spending the attempt.
+ */
+export const releaseForgottenJobs = (q: string) => `
+update ${q}.jobs_active j
+set state = 'available', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now()
+where j.node_id = $1 and j.state = 'executing' and not (j.id = any($2::bigint[]))
+  and j.attempted_at < now() - ($3::bigint * interval '1 millisecond')
+returning j.id::text, j.queue`;
+
 export const registerNode = (q: string) => `
 insert into ${q}.nodes (node_id, node_types, queues, task_ids, hostname, pid, lease_expires_at)
 values ($1, $2, $3, $4, $5, $6, now() + ($7::bigint * interval '1 millisecond'))
