@@ -47,6 +47,8 @@ export interface Analysis {
   diagnostics: Diagnostic[];
   /** Offset after the last import (or directive prologue): where stubs go. */
   stubInsert: number;
+  /** The module imports the runtime (not only mentions its name in a string). */
+  importsRuntime: boolean;
 }
 
 export interface AnalyzeOptions {
@@ -223,7 +225,9 @@ export function analyze(sourceFile: SourceFile, options: AnalyzeOptions): Analys
     else analyzer.analyzeCall(use);
   }
   analyzer.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-  return { fileName, file, callSites: analyzer.callSites, diagnostics: analyzer.diagnostics, stubInsert: stubInsertOffset(sf) };
+  const importsRuntime = sf.statements.some((st) =>
+    ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === PACKAGE_NAME && !st.importClause?.isTypeOnly);
+  return { fileName, file, callSites: analyzer.callSites, diagnostics: analyzer.diagnostics, stubInsert: stubInsertOffset(sf), importsRuntime };
 }
 
 /** Adds (or refreshes) `fileName` in the project with `source` and analyzes it. */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { FileResult } from "./session.js";
 
 /** Bump when analysis or output format changes. */
-export const TRANSFORMER_VERSION = "1";
+export const TRANSFORMER_VERSION = "2";
 
 export type CachedResult = Omit<FileResult, "analysis">;
 

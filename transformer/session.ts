@@ -30,6 +30,8 @@ export interface FileResult {
   map: string | null;
   diagnostics: Diagnostic[];
   tasks: TaskManifestEntry[];
+  /** The file imports durable-async (integrations hang the registry on these). */
+  importsRuntime: boolean;
   analysis: Analysis | null;
 }
 
@@ -68,7 +70,7 @@ export class TransformSession {
 
   async transform(fileName: string, source: string): Promise<FileResult> {
     if (!mentionsDurable(source)) {
-      return { fileName, code: source, map: null, diagnostics: [], tasks: [], analysis: null };
+      return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, analysis: null };
     }
     const key = contentKey(fileName, source);
     const memo = this.memo.get(fileName);
@@ -81,7 +83,9 @@ export class TransformSession {
     }
     const { analyzeSource, rewrite } = await this.loadCore();
     const analysis = analyzeSource(await this.getProject(), fileName, source, { ...this.options, root: this.root });
-    let result: FileResult = { fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], analysis };
+    let result: FileResult = {
+      fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], importsRuntime: analysis.importsRuntime, analysis,
+    };
     if (analysis.callSites.length > 0) {
       const out = rewrite(source, analysis, { runtimeModule: this.options.runtimeModule });
       result = { ...result, code: out.code, map: JSON.stringify(out.map), tasks: out.manifest.tasks };

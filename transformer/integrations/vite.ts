@@ -59,7 +59,10 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
       }
       // Appended, not prepended: imports are hoisted anyway, and the source
       // map's lines stay untouched.
-      const registryImport = options.registry === false ? "" : `\nimport ${JSON.stringify(REGISTRY_ID)};\n`;
+      // Only modules importing the runtime: the runtime's own files mention
+      // the package name too, and importing the registry there is a cycle.
+      const registryImport = options.registry === false || !result.importsRuntime ? "" : `\nimport ${JSON.stringify(REGISTRY_ID)};\n`;
+      if (!registryImport && !result.map) return null;
       return { code: result.code + registryImport, map: result.map };
     },
   };

@@ -1,0 +1,48 @@
+// `durable check`: every call site with id and captures, diagnostics, JSON,
+// and exit code 1 on errors (through the real CLI binary).
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatCheckReport, runCheck } from "../../transformer/check.js";
+import { makeApp, repoRoot, runNode } from "./apps.js";
+
+const files = {
+  "src/users.ts": `import { durable } from "durable-async";
+export function register(user: { id: number; email: string }) {
+  durable.async(() => console.log(user.email, user.id));
+}
+`,
+  "src/bad.ts": `import { durable } from "durable-async";
+export function go(cb: () => void, payload: any) {
+  durable.async(() => { cb(); return payload; });
+}
+`,
+  "src/plain.ts": `export const unrelated = 1;\n`,
+};
+
+describe("durable check", () => {
+  it("lists call sites with ids, captures and diagnostics", async () => {
+    const root = makeApp("check", files);
+    const report = await runCheck([], { root });
+    expect(report.files.map((f) => f.file)).toEqual(["src/bad.ts", "src/users.ts"]);
+    expect(report.files[1]!.callSites).toEqual([
+      expect.objectContaining({ id: "src/users.ts#register#0", kind: "async", captures: ["user"], caller: { file: "src/users.ts", fn: "register", line: 3, column: 3 } }),
+    ]);
+    expect(report.errors).toBe(1);
+    expect(report.warnings).toBe(1);
+    const text = formatCheckReport(report);
+    expect(text).toContain("src/bad.ts:3:25 error DA2001: Captured value `captures.cb` is a function.");
+    expect(text).toContain("src/bad.ts:3:38 warning DA3001");
+    expect(text).toContain("3:3  durable.async  src/users.ts#register#0");
+  });
+
+  it("exits 1 on errors and prints JSON with --json", async () => {
+    const root = makeApp("check-cli", files);
+    const bin = join(repoRoot, "dist/src/cli/bin.js");
+    const failing = await runNode([bin, "check", "--json"], root);
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.stdout).errors).toBe(1);
+    const passing = await runNode([bin, "check", "src/users.ts"], root);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toContain("1 call site(s), 0 error(s), 0 warning(s)");
+  });
+});

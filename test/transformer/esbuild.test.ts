@@ -1,0 +1,77 @@
+// The esbuild plugin: transformed stubs in the bundle, a registry that pulls
+// in stub modules the entry never imports, and diagnostics as esbuild errors
+// with the real file, line and column.
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { durableEsbuild } from "../../transformer/integrations/esbuild.js";
+import { makeApp } from "./apps.js";
+
+const files = {
+  "src/main.ts": `import { durable } from "durable-async";
+import { shout } from "./shout.js";
+export function greet(name: string): Promise<unknown> {
+  return durable.async(() => shout(name));
+}
+export const registry = (globalThis as any)[Symbol.for("durable-async.registry")];
+`,
+  "src/shout.ts": `export const shout = (s: string): string => s.toUpperCase();\n`,
+  "src/jobs/report.ts": `import { durable } from "durable-async";
+export function nightly(day: string) {
+  durable.async(() => console.log("report", day), { name: "nightly-report" });
+}
+`,
+};
+
+describe("esbuild plugin", () => {
+  it("bundles every stub module, including ones the entry never imports", async () => {
+    const root = makeApp("esbuild", files);
+    const outfile = join(root, "out", "main.mjs");
+    const result = await build({
+      entryPoints: [join(root, "src/main.ts")], bundle: true, format: "esm", platform: "node", packages: "external",
+      outfile, sourcemap: "inline", absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent",
+    });
+    expect(result.errors).toEqual([]);
+    const bundled = await import(pathToFileURL(outfile).href);
+    const ids = [...bundled.registry.metadata.keys()];
+    expect(ids).toContain("src/main.ts#greet#0");
+    expect(ids).toContain("nightly-report");
+    // The report module is lazy: its stub registers when the module loads.
+    const lazy = [...bundled.registry.lazy.values()].find((m: { tasks: { id: string }[] }) => m.tasks.some((t) => t.id === "nightly-report"));
+    await lazy.load();
+    expect(bundled.registry.stubs.has("nightly-report")).toBe(true);
+  });
+
+  it("reports diagnostics as esbuild errors with file, line and column", async () => {
+    const root = makeApp("esbuild-errors", {
+      "src/main.ts": `import { durable } from "durable-async";
+export class Mailer {
+  to = "a@example.com";
+  send() {
+    durable.async(() => console.log(this.to));
+  }
+}
+`,
+    });
+    const failure = await build({
+      entryPoints: [join(root, "src/main.ts")], bundle: true, write: false, format: "esm", platform: "node",
+      packages: "external", absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent",
+    }).catch((error: { errors: import("esbuild").Message[] }) => error);
+    const errors = (failure as { errors: import("esbuild").Message[] }).errors;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.text).toContain("DA1001");
+    // esbuild prints locations relative to absWorkingDir.
+    expect(errors[0]!.location).toMatchObject({ file: "src/main.ts", line: 5, column: 36, lineText: "    durable.async(() => console.log(this.to));" });
+    expect(errors[0]!.notes[0]!.text).toMatch(/^Fix: /);
+  });
+
+  it("passes files that do not mention the package through untouched", async () => {
+    const root = makeApp("esbuild-plain", { "src/main.ts": `export const x: number = 1;\n` });
+    const result = await build({
+      entryPoints: [join(root, "src/main.ts")], bundle: true, write: false, format: "esm", platform: "node",
+      absWorkingDir: root, plugins: [durableEsbuild({ root, registry: false })], logLevel: "silent",
+    });
+    expect(result.outputFiles[0]!.text).not.toContain("__durable");
+  });
+});
