@@ -11,6 +11,7 @@
 //   node bench/run.mjs --json=out.json      also write the figures as JSON
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import { spawnSync } from "node:child_process";
 import { startPostgres, startRedis } from "./lib/services.mjs";
 import * as workloads from "./lib/workloads.mjs";
 import { printReport } from "./lib/report.mjs";
@@ -109,7 +110,14 @@ try {
   await cleanup();
 }
 
+const git = (args) => {
+  const r = spawnSync("git", args, { cwd: new URL("..", import.meta.url), encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "";
+};
+// The bench measures the working tree as built at its start, committed or not.
+const dirty = git(["status", "--porcelain", "--", "src", "migrations"]) !== "";
 const machine = {
+  build: `${git(["rev-parse", "--short", "HEAD"]) || "?"}${dirty ? " + uncommitted changes in src/ or migrations/" : ""}`,
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
   memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
   node: process.version,

@@ -59,6 +59,7 @@ export function printReport({ results, skipped, machine, size }) {
   const out = [];
   out.push("");
   out.push(`machine: ${machine.cpus}, ${machine.memory}, Node ${machine.node}; ${machine.postgres}`);
+  out.push(`build: ${machine.build}`);
   out.push(`mode: ${machine.mode} (medians of ${size.reps} for bulk/drain; ${size.drainJobs.toLocaleString("en-US")} jobs per drain; ${size.bulkJobs.toLocaleString("en-US")} jobs in calls of ${size.bulkBatch} per bulk insert; pickup/await n=${size.pickup}; pg-boss: ${size.pollingPeerDrainJobs.toLocaleString("en-US")} jobs per drain, latency n=${size.pollingPeerSamples}); took ${machine.seconds} s`);
   if (machine.load) {
     const busy = machine.load.max > 3;
