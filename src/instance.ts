@@ -96,7 +96,7 @@ export class DurableInstance {
     if (config.migrate) await migrate(db.pool, config.schema);
     const ch = this.channels;
     if (config.notifications) {
-      this.notifier = new Notifier(db.connection, [ch.insert, ch.done, ch.control], config.logger);
+      this.notifier = new Notifier(db.connection, [ch.insert, ch.done, ch.control], config.logger, config.run);
       await this.notifier.start();
     }
     this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier, ch.done);

@@ -24,6 +24,8 @@ export class Notifier {
     private readonly connection: pg.ClientConfig,
     private readonly channels: string[],
     private readonly logger: Logger,
+    /** Workers stay up on this connection; a client-only process must be free to exit when its work is done. */
+    private readonly keepProcessAlive = true,
   ) {}
 
   async start(): Promise<void> {
@@ -60,6 +62,7 @@ export class Notifier {
         for (const channel of this.channels) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
         this.client = client;
         this.backoffMs = 100;
+        if (!this.keepProcessAlive) (client as unknown as { connection?: { stream?: { unref?(): void } } }).connection?.stream?.unref?.();
         this.schedulePing(client);
         if (isReconnect) {
           this.logger.info("durable: notification connection restored");

@@ -39,6 +39,8 @@ export class Runner {
   private ticks = 0;
   private stopping = false;
   private readonly pruner: Pruner;
+  private controlsReading: Promise<void> | null = null;
+  private controlsAgain = false;
 
   constructor(private readonly deps: RunnerDeps) {
     const { config } = deps;
@@ -94,8 +96,8 @@ export class Runner {
   }
 
   private every(ms: number, fn: () => void | Promise<void>): void {
+    // Not unref'd: a worker node stays up until stopped, even with notifications off.
     const timer = setInterval(() => void Promise.resolve().then(fn).catch((error) => this.report("maintenance", error)), ms);
-    timer.unref();
     this.timers.push(timer);
   }
 
@@ -174,7 +176,26 @@ export class Runner {
     this.taskKeys = [...keys];
   }
 
-  async refreshControls(): Promise<void> {
+  /**
+   * Re-reads queue controls. Reads never overlap: a poll's read that started
+   * before a pause was written must not land after the notified read and
+   * unpause the queue again, so a request during a read queues one more read.
+   */
+  refreshControls(): Promise<void> {
+    if (this.controlsReading) {
+      this.controlsAgain = true;
+      return this.controlsReading;
+    }
+    this.controlsReading = (async () => {
+      do {
+        this.controlsAgain = false;
+        await this.readControls();
+      } while (this.controlsAgain);
+    })().finally(() => (this.controlsReading = null));
+    return this.controlsReading;
+  }
+
+  private async readControls(): Promise<void> {
     const { pool, q } = this.deps;
     try {
       const { rows } = await pool.query(sql.queueControls(q), [[...this.producers.keys()]]);

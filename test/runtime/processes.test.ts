@@ -70,3 +70,24 @@ describe("across processes", () => {
     expect(rows[0].state).toBe("completed");
   });
 });
+
+describe("short-lived processes", () => {
+  it("a script that enqueues without awaiting exits by itself, and the job is stored", async () => {
+    const db = await testDatabase();
+    await db.start({ run: false });
+    const { spawnSync } = await import("node:child_process");
+    const script = `
+      import { durable } from "${process.cwd()}/dist/src/index.js";
+      import { add } from "${process.cwd()}/test/support/tasks.mjs";
+      durable.async(add, { a: 1, b: 2 }); // fire and forget; no start(), no stop()`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema, DURABLE_LOG_LEVEL: "silent" },
+    });
+    expect(result.signal).toBeNull(); // not killed by the timeout: it exited on its own
+    expect(result.status).toBe(0);
+    const { rows } = await db.pool.query(`select task_id from ${db.q}.jobs`);
+    expect(rows).toEqual([{ task_id: "test#add" }]);
+  });
+});
