@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "../events/index.js";
 import { executeJob, AbortReason, type ClaimedJob, type ExecutorDeps } from "./executor.js";
-import { fetchJobs } from "./queries.js";
+import { fetchJobs, releaseJobs } from "./queries.js";
 import { claimLimited, hasLimits, type QueueLimits } from "./limits.js";
 
 export interface QueueControl extends QueueLimits {
@@ -51,7 +51,23 @@ export class Producer {
     const changed = control.paused !== this.control.paused || control.concurrency !== this.control.concurrency ||
       control.globalConcurrency !== this.control.globalConcurrency || JSON.stringify(control.rateLimit) !== JSON.stringify(this.control.rateLimit);
     this.control = control;
+    if (this.control.paused || hasLimits(this.control)) this.releaseBuffered();
     if (changed) this.wake();
+  }
+
+  /**
+   * Prefetched jobs are executing in the database but not running here. A
+   * paused queue must not sit on them (they would stay "executing" until it
+   * resumes), and under cluster-wide limits they would hold slots without
+   * running: hand them back without spending their attempt.
+   */
+  private releaseBuffered(): void {
+    const ids = this.buffer.splice(0).map((job) => job.id);
+    if (ids.length === 0) return;
+    this.deps.pool.query(releaseJobs(this.deps.q), [ids, this.nodeId]).catch((error) => {
+      // Not fatal: if this fails the jobs are rescued once this node stops heartbeating.
+      this.deps.logger.warn("durable: releasing prefetched jobs failed", { queue: this.queue, count: ids.length, error: String(error) });
+    });
   }
 
   private wakeTimer: NodeJS.Timeout | null = null;
@@ -137,6 +153,8 @@ export class Producer {
           }
         }
       } while (this.again && !this.stopped);
+      // A claim that was in flight when the queue paused lands in the buffer.
+      if (this.control.paused) this.releaseBuffered();
     } finally {
       this.dispatching = false;
     }
@@ -175,7 +193,10 @@ export class Producer {
   private start(job: ClaimedJob): void {
     const controller = new AbortController();
     const startedAt = performance.now();
-    const done = executeJob(job, controller, this.deps, (dueMs) => this.wakeAt(dueMs)).finally(() => {
+    const done = executeJob(job, controller, this.deps, (dueMs) => this.wakeAt(dueMs))
+      // executeJob records every outcome itself; anything escaping it is our bug, and must not take the node down.
+      .catch((error) => this.deps.logger.error("durable: internal error while running a job", { jobId: job.id, error: String(error) }))
+      .finally(() => {
       this.recentMs.push(performance.now() - startedAt);
       if (this.recentMs.length > 32) this.recentMs.shift();
       this.running.delete(job.id);
