@@ -168,8 +168,11 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
     } catch (error) {
       return send(res, 400, html`<h1>Action failed</h1><p class="error">${(error as Error).message}</p><p><a href="${base}/">Back</a></p>`);
     }
+    // Only a path inside the dashboard: "//evil.example" or "/\\evil.example" would leave the origin.
     const back = form.get("return") ?? "";
-    const target = new URL(back.startsWith(`${base}/`) && !back.startsWith("//") ? back : `${base}/`, "http://dashboard.invalid");
+    const parsed = new URL(back, "http://dashboard.invalid");
+    const inside = /^\/(?![\/\\])/.test(back) && parsed.origin === "http://dashboard.invalid" && (parsed.pathname === `${base}/` || parsed.pathname.startsWith(`${base}/`));
+    const target = inside ? parsed : new URL(`${base}/`, "http://dashboard.invalid");
     target.searchParams.set("notice", notice);
     res.writeHead(303, { ...SECURITY_HEADERS, location: target.pathname + target.search });
     res.end();

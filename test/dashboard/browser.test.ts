@@ -152,7 +152,7 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     for (const path of [`/jobs/${job.id}`, `/jobs?meta=${encodeURIComponent(`ref=${ATTR_PAYLOAD}`)}`, `/jobs?task=${encodeURIComponent(ATTR_PAYLOAD)}`]) {
       const page = await open(path);
       await page.waitForLoadState("load");
-      expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
       expect(await page.locator("main img").count()).toBe(0);
       expect(await page.locator("main script").count()).toBe(0);
       if (path.startsWith("/jobs/")) {

@@ -144,3 +144,33 @@ describe("CLI progress bar", () => {
     expect(piped).toBe("");
   });
 });
+
+describe("action redirects", () => {
+  it("only return to paths inside the dashboard", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const dash = await startDashboard({ instance: d, port: 0, basePath: "/ops" });
+    try {
+      const page = await (await fetch(`${dash.url}jobs`)).text();
+      const csrf = csrfOf(page)!;
+      for (const [back, expected] of [
+        ["/ops/jobs?state=failed", "/ops/jobs?state=failed&notice="],
+        ["//evil.example/x", "/ops/?notice="],
+        ["/\\evil.example/x", "/ops/?notice="],
+        ["https://evil.example/ops/", "/ops/?notice="],
+        ["/elsewhere", "/ops/?notice="],
+      ] as const) {
+        const res = await fetch(`${dash.url}actions/resume`, {
+          method: "POST",
+          redirect: "manual",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ _csrf: csrf, queue: "q1", return: back }),
+        });
+        expect(res.status, back).toBe(303);
+        expect(res.headers.get("location")!.startsWith(expected), `${back} → ${res.headers.get("location")}`).toBe(true);
+      }
+    } finally {
+      await dash.close();
+    }
+  });
+});
