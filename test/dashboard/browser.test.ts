@@ -19,6 +19,12 @@ if (!haveChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM} no
 const SCRIPT_PAYLOAD = "<script>window.__xss = 'script'</script>";
 const ATTR_PAYLOAD = `"><img src=x onerror="window.__xss='img'">`;
 const docs = join(process.cwd(), "docs");
+// The committed screenshots under docs/ are refreshed on request, so a test run leaves the tree clean.
+const refreshScreenshots = process.env.DURABLE_UPDATE_SCREENSHOTS === "1";
+async function screenshot(page: Page, name: string): Promise<void> {
+  const path = join(docs, name);
+  if (refreshScreenshots || !existsSync(path)) await page.screenshot({ path, fullPage: true });
+}
 
 describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
   const schema = `t_dash_browser_${process.pid}`;
@@ -80,7 +86,7 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     expect(await page.locator('#queues tr[data-queue="ad_hoc_datasync"] td').nth(1).innerText()).toBe("2");
     expect(await page.locator("#nodes tbody tr").first().innerText()).toContain("worker");
     expect(await page.locator("svg.chart").count()).toBe(1);
-    await page.screenshot({ path: join(docs, "dashboard-overview.png"), fullPage: true });
+    await screenshot(page, "dashboard-overview.png");
     await page.close();
   });
 
@@ -102,7 +108,7 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     await page.waitForURL(/meta=orgId/);
     expect(await page.locator("#jobs tbody tr[data-job]").count()).toBe(3);
     await page.goto(dashboard.url + "jobs");
-    await page.screenshot({ path: join(docs, "dashboard-jobs.png"), fullPage: true });
+    await screenshot(page, "dashboard-jobs.png");
     await page.close();
   });
 
@@ -116,7 +122,7 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     const stack = await page.locator("#errors pre.stack").first().innerText();
     expect(stack).toContain("card declined for order 777");
     expect(stack).toMatch(/at .*dashboard-tasks\.mjs:\d+/);
-    await page.screenshot({ path: join(docs, "dashboard-job-failed.png"), fullPage: true });
+    await screenshot(page, "dashboard-job-failed.png");
 
     tasks.accepted.add(777);
     await page.click('form[action$="/actions/retry"] button');
@@ -169,10 +175,10 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     const page = await open(`/jobs/${job.id}`);
     expect(await page.locator('#progress [role="progressbar"]').getAttribute("aria-valuenow")).toBe("40");
     expect(await page.locator("#progress").innerText()).toContain("100/250");
-    await page.screenshot({ path: join(docs, "dashboard-job-progress.png"), fullPage: true });
+    await screenshot(page, "dashboard-job-progress.png");
     await page.goto(dashboard.url + "tasks");
     expect(await page.locator('#tasks tr[data-task="src/orders.ts#OrderService.charge#0"]').innerText()).toContain("src/orders.ts:42:5");
-    await page.screenshot({ path: join(docs, "dashboard-tasks.png"), fullPage: true });
+    await screenshot(page, "dashboard-tasks.png");
     await page.close();
     await d.runner?.cancelRunning(job.id, "test over");
   });
