@@ -6,10 +6,10 @@
 //
 //   node bench/profile.mjs [--systems=durable,graphile] [--jobs=5000] [--samples=200]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { startPostgres } from "./lib/services.mjs";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import pg from "pg";
-import { ensureEmbeddedPostgres } from "../dist/src/db/embedded.js";
 import * as workloads from "./lib/workloads.mjs";
 import { median, nowMs } from "./lib/clock.mjs";
 
@@ -19,14 +19,14 @@ const jobs = Number(arg("jobs", 5000));
 const samples = Number(arg("samples", 200));
 const log = (m) => process.stderr.write(`${m}\n`);
 
-const dir = mkdtempSync(join(tmpdir(), "durable-profile-"));
-const server = await ensureEmbeddedPostgres({
-  dataDir: join(dir, "pg"),
+const server = await startPostgres(log, {
+  useDatabaseUrl: false,
   settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all", "pg_stat_statements.max": "2000" },
 });
 const admin = new pg.Pool({ connectionString: server.url, max: 1 });
 await admin.query("create extension if not exists pg_stat_statements");
 const env = { pgUrl: server.url, redis: null };
+const dir = mkdtempSync(join(tmpdir(), "durable-profile-"));
 
 async function statements(perJob) {
   const { rows } = await admin.query(`

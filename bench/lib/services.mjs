@@ -9,14 +9,16 @@ import { join } from "node:path";
 import { sleep } from "./clock.mjs";
 import { distUrl } from "./dist.mjs";
 
-export async function startPostgres(log) {
-  if (process.env.DATABASE_URL) {
+export async function startPostgres(log, { settings, useDatabaseUrl = true } = {}) {
+  if (useDatabaseUrl && process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, description: "DATABASE_URL", stop: async () => undefined };
   }
   const { ensureEmbeddedPostgres } = await import(distUrl("src/db/embedded.js"));
   const dir = mkdtempSync(join(tmpdir(), "durable-bench-"));
-  log(`starting embedded PostgreSQL in ${dir} (default settings, fsync on)`);
-  const server = await ensureEmbeddedPostgres({ dataDir: join(dir, "pg") });
+  log(`starting embedded PostgreSQL in ${dir} (default settings${settings ? ` + ${JSON.stringify(settings)}` : ""}, fsync on)`);
+  // As root the server's data directory may be placed elsewhere (see
+  // src/db/embedded.ts); stop() removes it wherever it went.
+  const server = await ensureEmbeddedPostgres({ dataDir: join(dir, "pg"), settings });
   return {
     url: server.url,
     dataDir: server.dataDir,
