@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import pg from "pg";
 import { Admin } from "../admin/index.js";
 import { validateQueueName } from "../config/options.js";
-import { resolveDatabase } from "../db/index.js";
+import { resolveDatabase, schemaVersion } from "../db/index.js";
+import { ConfigError } from "../errors.js";
 import { validateSchemaName } from "../db/schema.js";
 import type { DurableInstance } from "../instance.js";
 import { CSS, SCRIPT } from "./assets.js";
@@ -66,10 +67,14 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
         return new Admin(options.instance.pool, options.instance.config.schema);
       }
       const schema = validateSchemaName(options.schema ?? process.env.DURABLE_SCHEMA ?? "durable");
-      if (options.database instanceof pg.Pool) return new Admin(options.database, schema);
-      const db = await resolveDatabase(options.database, 4);
-      ownedPool = db.pool;
-      return new Admin(db.pool, schema);
+      let pool: pg.Pool;
+      if (options.database instanceof pg.Pool) pool = options.database;
+      else pool = ownedPool = (await resolveDatabase(options.database, 4)).pool;
+      // The dashboard never migrates: it may run with a read-only role, and a wrong schema is a typo to report.
+      if ((await schemaVersion(pool, schema)) === 0) {
+        throw new ConfigError(`Schema "${schema}" has no durable tables. Run \`durable migrate --schema ${schema}\` or pass the schema your workers use.`);
+      }
+      return new Admin(pool, schema);
     })().catch((error) => {
       adminPromise = null;
       throw error;

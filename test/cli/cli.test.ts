@@ -77,6 +77,7 @@ describe("durable CLI", () => {
       [["dashboard", "--port", "99999"], /--port.*TCP port/, 2],
       [["worker", "--import", "./does-not-exist.js", "--schema", schema], /--import \.\/does-not-exist\.js: no such file/, 2],
       [["jobs", "list", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables\. Run `durable migrate/, 1],
+      [["dashboard", "--port", "0", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables/, 1],
     ];
     for (const [args, message, code] of cases) {
       const r = await durable(args);

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { startDashboard } from "../../dashboard/index.js";
 import { isLoopback } from "../../dashboard/security.js";
-import { CliError, intArg, withConnection } from "../shared.js";
+import { CliError, intArg, withAdmin, withConnection } from "../shared.js";
 
 export function register(program: Command): void {
   withConnection(program.command("dashboard").description("serve the web dashboard (loopback only unless a token is set)"))
@@ -16,6 +16,8 @@ export function register(program: Command): void {
         throw new CliError(`--host ${options.host} is reachable from other machines: pass --token <secret> (or set DURABLE_DASHBOARD_TOKEN), or bind to 127.0.0.1.`, 2);
       }
       if (token !== undefined && token.length < 12) throw new CliError("--token is too short: use at least 12 random characters (e.g. `openssl rand -hex 16`).", 2);
+      // Fail now, with the fix, rather than on the first page view.
+      await withAdmin(options, async () => undefined);
       const dashboard = await startDashboard({
         database: options.database,
         schema: options.schema,
