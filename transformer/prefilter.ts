@@ -26,18 +26,27 @@ export function projectRelative(root: string, fileName: string): string {
   return rel.split(sep).join("/");
 }
 
-export const DEFAULT_IGNORE_DIRS = ["node_modules", "dist", "build", "coverage", "fixtures"];
+/**
+ * Discovery feeds the registry, and the registry is bundled: a test file that
+ * calls durable.async would drag vitest into a production bundle. So tests,
+ * fixtures and build output are not scanned (a test's own call sites are
+ * still transformed when the test file itself is loaded).
+ */
+export const OUTPUT_DIRS = ["node_modules", "dist", "build", "out", "coverage"];
+export const DEFAULT_IGNORE_DIRS = [...OUTPUT_DIRS, "test", "tests", "__tests__", "fixtures"];
+const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 
 /** Every project file that mentions the package (a text check; nothing is parsed). */
 export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
   const ignore = new Set(ignoreDirs);
+  const skipTestFiles = ignore.has("test");
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith(".") || ignore.has(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && isCandidateFile(path) && mentionsDurable(readFileSync(path, "utf8"))) found.push(path);
+      else if (entry.isFile() && isCandidateFile(path) && !(skipTestFiles && TEST_FILE.test(entry.name)) && mentionsDurable(readFileSync(path, "utf8"))) found.push(path);
     }
   };
   walk(root);
@@ -63,4 +72,11 @@ export function registryModuleSource(
 
 export function inlineSourceMap(map: string): string {
   return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(map).toString("base64")}\n`;
+}
+
+/** An esbuild filter matching exactly these absolute paths (`/^$/` matches nothing). */
+export function exactPathsFilter(paths: readonly string[]): RegExp {
+  if (paths.length === 0) return /^$/;
+  const escaped = paths.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+  return new RegExp(`^(?:${escaped.join("|")})$`);
 }

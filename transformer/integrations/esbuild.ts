@@ -8,12 +8,20 @@ import { readFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
 import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
 import type { Diagnostic } from "../diagnostics.js";
-import { inlineSourceMap, mentionsDurable, registryModuleSource } from "../prefilter.js";
+import { candidateFiles, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
 import { TransformSession, type SessionOptions } from "../session.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
   /** Inject the registry module into entry points (default: when bundling). */
   registry?: boolean;
+  /**
+   * "scanned" (default): only files under the root that mentioned the package
+   * when the plugin was set up go through the plugin; esbuild loads every
+   * other file natively, with no JS round trip. A file that starts using
+   * durable-async during a watch session needs a restart. "all": every
+   * JS/TS file goes through the plugin and is checked as it loads.
+   */
+  files?: "scanned" | "all";
 }
 
 const REGISTRY = "durable-async:registry";
@@ -64,7 +72,10 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         return { contents, loader: "js", resolveDir: session.root, errors: dedupe(errors), warnings: dedupe(warnings) };
       });
 
-      build.onLoad({ filter: /\.(m|c)?[jt]sx?$/ }, async (args) => {
+      const filter = options.files === "all"
+        ? /\.(m|c)?[jt]sx?$/
+        : exactPathsFilter(candidateFiles(session.root, options.ignoreDirs ?? OUTPUT_DIRS));
+      build.onLoad({ filter }, async (args) => {
         if (args.namespace !== "file" || args.path.includes("/node_modules/") || args.path.endsWith(".d.ts")) return undefined;
         const source = await readFile(args.path, "utf8");
         const loader = LOADERS[extname(args.path)] ?? "default";
