@@ -144,6 +144,8 @@ export class Producer {
           if (!wanted || this.drained || keys.length === 0 || demand <= 0) break;
           const jobs = await this.claim(demand, keys);
           this.buffer.push(...jobs);
+          // Paused while the claim was in flight: hand them back below instead of starting them.
+          if (this.control.paused) break;
           if (jobs.length < demand) {
             // Nothing more is due: don't ask again on every finished job,
             // only when something may have changed (insert, poll, timer).
