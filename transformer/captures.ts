@@ -96,6 +96,23 @@ export function enclosingFunction(decl: ts.Node): ts.Node | undefined {
   return undefined;
 }
 
+/**
+ * Visible from the stub, which sits at the top of the module: a top-level
+ * declaration, or a `var` outside any function. A `const` in a module-level
+ * block or loop is not, so it is captured like a local.
+ */
+function isModuleScoped(decl: ts.Declaration): boolean {
+  if (enclosingFunction(decl)) return false;
+  let node: ts.Node = decl;
+  while (ts.isBindingElement(node) || ts.isObjectBindingPattern(node) || ts.isArrayBindingPattern(node)) node = node.parent;
+  if (ts.isVariableDeclaration(node) && ts.isVariableDeclarationList(node.parent)) {
+    const list = node.parent;
+    if (!(list.flags & ts.NodeFlags.BlockScoped)) return true;
+    return ts.isVariableStatement(list.parent) && ts.isSourceFile(list.parent.parent);
+  }
+  return ts.isSourceFile(node.parent);
+}
+
 function captureKind(decl: ts.Declaration): CaptureKind {
   if (ts.isFunctionDeclaration(decl)) return "function";
   if (ts.isClassDeclaration(decl) || ts.isClassExpression(decl)) return "class";
@@ -139,7 +156,7 @@ export function scanClosure(closure: Closure, checker: ts.TypeChecker): ClosureS
     if (decl.getSourceFile() !== sf) return;
     if (decl.pos >= closure.pos && decl.end <= closure.end) return;
     if (!(symbol.flags & ts.SymbolFlags.Value)) return;
-    if (!enclosingFunction(decl)) return;
+    if (isModuleScoped(decl)) return;
     let capture = byName.get(symbol);
     if (!capture) {
       capture = { name: id.text, symbol, declaration: decl, kind: captureKind(decl), firstReference: id, writesInside: [] };
