@@ -187,11 +187,16 @@ export class Runner {
       return this.controlsReading;
     }
     this.controlsReading = (async () => {
-      do {
-        this.controlsAgain = false;
-        await this.readControls();
-      } while (this.controlsAgain);
-    })().finally(() => (this.controlsReading = null));
+      try {
+        do {
+          this.controlsAgain = false;
+          await this.readControls();
+        } while (this.controlsAgain);
+      } finally {
+        // Cleared in the same tick as the last check, so no request slips between them.
+        this.controlsReading = null;
+      }
+    })();
     return this.controlsReading;
   }
 
