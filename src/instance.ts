@@ -293,10 +293,18 @@ export class DurableInstance {
   }
 
   private async teardownConnections(): Promise<void> {
-    this.detachMetrics?.();
-    this.detachMetrics = null;
-    await this.notifier?.stop();
-    this.notifier = null;
-    if (this.db?.ownsPool) await this.db.pool.end().catch(() => undefined);
+    // With run: false the connections are unref'd (allowExitOnIdle), so the
+    // loop can empty before client.end()/pool.end() settle, and a top-level
+    // `await durable.stop()` exits with code 13. Hold the loop open meanwhile.
+    const hold = setInterval(() => undefined, 1_000);
+    try {
+      this.detachMetrics?.();
+      this.detachMetrics = null;
+      await this.notifier?.stop();
+      this.notifier = null;
+      if (this.db?.ownsPool) await this.db.pool.end().catch(() => undefined);
+    } finally {
+      clearInterval(hold);
+    }
   }
 }
