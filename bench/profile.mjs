@@ -7,6 +7,7 @@
 //   node bench/profile.mjs [--systems=durable,graphile] [--jobs=5000] [--samples=200]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { startPostgres } from "./lib/services.mjs";
+import { snapshotDist } from "./lib/dist.mjs";
 import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import pg from "pg";
@@ -18,6 +19,7 @@ const systems = arg("systems", "durable,graphile").split(",");
 const jobs = Number(arg("jobs", 5000));
 const samples = Number(arg("samples", 200));
 const log = (m) => process.stderr.write(`${m}\n`);
+const dropSnapshot = snapshotDist(); // a rebuild of dist/ mid-run must not break the worker children
 
 const server = await startPostgres(log, {
   useDatabaseUrl: false,
@@ -155,4 +157,5 @@ try {
   await admin.end();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
+  dropSnapshot();
 }

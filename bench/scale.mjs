@@ -11,11 +11,14 @@
 //
 //   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000]
 import pg from "pg";
-import { DurableInstance } from "../dist/src/index.js";
 import { startPostgres } from "./lib/services.mjs";
-import { completeJobs, fetchJobs } from "../dist/src/runner/queries.js";
-import { noop } from "./tasks.mjs";
 import { median, nowMs } from "./lib/clock.mjs";
+import { distUrl, snapshotDist } from "./lib/dist.mjs";
+
+const dropSnapshot = snapshotDist();
+const { DurableInstance } = await import(distUrl("src/index.js"));
+const { completeJobs, fetchJobs } = await import(distUrl("src/runner/queries.js"));
+const { noop } = await import("./tasks.mjs");
 
 const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const BIG = arg("big", 1_000_000);
@@ -164,6 +167,7 @@ try {
   await pool.query(`drop schema if exists ${Q} cascade`).catch(() => undefined);
   await pool.end();
   await server.stop();
+  dropSnapshot();
 }
 
 console.log("| scenario | claim of 10: ms | fetch µs/job | ack µs/job | bulk insert µs/job | single insert ms | tuples after the claims |");
