@@ -1,0 +1,160 @@
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { testDatabase } from "../support/db.js";
+import { repoRoot } from "../support/examples.js";
+
+// The package as a user gets it: `npm pack`, installed from the tarball into
+// a new app outside the repository, run through the Node hook and through an
+// esbuild build, and type-checked with the app's own tsconfig.
+
+let dir: string;
+let app: string;
+
+const files: Record<string, string> = {
+  "package.json": JSON.stringify({
+    name: "pack-app", version: "1.0.0", private: true, type: "module",
+    dependencies: { "durable-async": "file:../durable-async.tgz" },
+    // A Node + pg app has these already; the library's declarations use both.
+    devDependencies: { "@types/node": "^20.19.43", "@types/pg": "^8.23.1" },
+  }),
+  "tsconfig.json": JSON.stringify({
+    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: false, types: ["node"] },
+    include: ["*.ts", "src"],
+  }),
+  "src/greet.ts": `import { durable } from "durable-async";
+
+export interface Greeting {
+  text: string;
+  at: Date;
+}
+
+export async function makeGreeting(name: string): Promise<Greeting> {
+  return { text: \`hello \${name}\`, at: new Date() };
+}
+
+export function greetLater(name: string) {
+  return durable.async(() => makeGreeting(name), { maxAttempts: 2, meta: { name } });
+}
+`,
+  // The entry imports no task module: the worker finds greet.ts through discovery.
+  "worker.ts": `import { durable } from "durable-async";
+await durable.start({ nodeType: "worker" });
+`,
+  "app.ts": `import { durable, type JobHandle } from "durable-async";
+import { greetLater, type Greeting } from "./src/greet.js";
+
+await durable.start({ nodeType: "worker" });
+const job: JobHandle<Greeting> = await greetLater(process.argv[2] ?? "world");
+const greeting: Greeting = await durable.await(job, { timeout: "30s" });
+console.log(\`\${greeting.text} \${greeting.at instanceof Date ? "(a Date)" : "(not a Date)"}\`);
+await durable.stop();
+`,
+  "enqueue.ts": `import { durable } from "durable-async";
+import { greetLater } from "./src/greet.js";
+
+await durable.start({ run: false });
+const job = await greetLater(process.argv[2] ?? "world");
+console.log((await durable.await(job, { timeout: "30s" })).text);
+await durable.stop();
+`,
+  "testing.ts": `import { assertEnqueued, drain, useTestingMode } from "durable-async/testing";
+import { greetLater } from "./src/greet.js";
+
+useTestingMode("manual");
+await greetLater("tested");
+assertEnqueued({ task: "greetLater", captures: { name: "tested" }, meta: { name: "tested" } });
+const summary = await drain("worker");
+console.log(\`testing: \${summary.completed} completed\`);
+`,
+  "build.mjs": `import { build } from "esbuild";
+import durable from "durable-async/esbuild";
+
+await build({ entryPoints: ["app.ts", "enqueue.ts"], bundle: true, packages: "external", platform: "node", format: "esm", target: "node20", outdir: "out", outExtension: { ".js": ".mjs" }, plugins: [durable()] });
+`,
+};
+
+function run(command: string, args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(command, args, { cwd: app, env: { ...process.env, ...env }, encoding: "utf8", timeout: 120_000 });
+  return { code: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "durable-pack-"));
+  app = join(dir, "app");
+  execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: repoRoot, stdio: "pipe" });
+  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
+  const listing = execFileSync("tar", ["-tzf", join(dir, tarball)], { encoding: "utf8" });
+  for (const entry of ["dist/src/index.d.ts", "dist/src/testing/index.d.ts", "dist/transformer/integrations/register.js", "dist/transformer/integrations/esbuild.d.ts", "migrations/0001_init.sql"]) {
+    // Missing declarations mean dist/ was built with --no-types; `npm test` builds with them.
+    if (!listing.includes(`package/${entry}`)) throw new Error(`the packed tarball lacks ${entry}; run \`npm run build\` (with declarations) first`);
+  }
+  execFileSync("mv", [join(dir, tarball), join(dir, "durable-async.tgz")]);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(app, name, ".."), { recursive: true });
+    writeFileSync(join(app, name), text);
+  }
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, stdio: "pipe" });
+}, 240_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the packed package in a new app", () => {
+  it("runs with node --import durable-async/register", async () => {
+    const db = await testDatabase();
+    const result = run(process.execPath, ["--import", "durable-async/register", "app.ts", "hook"], { DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema });
+    expect(result.out).toContain("hello hook (a Date)");
+    expect(result.code, result.out).toBe(0);
+    const { rows } = await db.pool.query(`select task_id, state, meta from ${db.q}.jobs`);
+    expect(rows).toEqual([{ task_id: "src/greet.ts#greetLater#0", state: "completed", meta: { name: "hook" } }]);
+  });
+
+  it("runs after an esbuild build with durable-async/esbuild", async () => {
+    const db = await testDatabase();
+    const built = run(process.execPath, ["build.mjs"]);
+    expect(built.code, built.out).toBe(0);
+    const result = run(process.execPath, ["out/app.mjs", "bundle"], { DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema });
+    expect(result.out).toContain("hello bundle (a Date)");
+    expect(result.code, result.out).toBe(0);
+  });
+
+  it("a hook-run worker whose entry imports no task runs a job enqueued by the esbuild bundle", async () => {
+    const db = await testDatabase();
+    const env = { ...process.env, DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema };
+    const worker = spawn(process.execPath, ["--import", "durable-async/register", "worker.ts"], { cwd: app, env, stdio: "ignore" });
+    onTestFinished(() => void worker.kill("SIGKILL"));
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ["out/enqueue.mjs", "discovered"], { cwd: app, env });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("close", (code) => resolve({ code, out }));
+    });
+    expect(result.out).toContain("hello discovered");
+    expect(result.code, result.out).toBe(0);
+  });
+
+  it("durable-async/testing works from the package", () => {
+    const result = run(process.execPath, ["--import", "durable-async/register", "testing.ts"]);
+    expect(result.out).toContain("testing: 1 completed");
+    expect(result.code, result.out).toBe(0);
+  });
+
+  it("type-checks under tsc --noEmit, and a wrong option is a type error", () => {
+    const tsc = join(repoRoot, "node_modules", ".bin", "tsc");
+    const clean = run(tsc, ["-p", "."]);
+    expect(clean.code, clean.out).toBe(0);
+    writeFileSync(join(app, "wrong.ts"), `import { durable } from "durable-async";\nexport const job = durable.async(() => 1, { maxAttempts: "three" });\n`);
+    try {
+      const wrong = run(tsc, ["-p", "."]);
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.out).toMatch(/wrong\.ts\(2,\d+\).*maxAttempts|wrong\.ts\(2,\d+\).*string.*number/s);
+    } finally {
+      rmSync(join(app, "wrong.ts"));
+    }
+  });
+});
