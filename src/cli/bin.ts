@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
 import { createProgram } from "./program.js";
+import { InvalidOptionError } from "../errors.js";
 import { CliError, describeError } from "./shared.js";
 
 // The `durable` executable. Errors the user can fix print one line without a
@@ -15,6 +16,7 @@ try {
   } else {
     process.stderr.write(`error: ${describeError(error)}\n`);
     if (process.env.DURABLE_DEBUG && error instanceof Error && !(error instanceof CliError)) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = error instanceof CliError ? error.exitCode : 1;
+    // A bad option (e.g. an unknown --node-type caught by durable.start) is a usage error too.
+    process.exitCode = error instanceof CliError ? error.exitCode : error instanceof InvalidOptionError ? 2 : 1;
   }
 }

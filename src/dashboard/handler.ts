@@ -200,7 +200,8 @@ function sendAsset(res: ServerResponse, type: string, body: string): void {
 /** Reads an urlencoded body (64 KB cap), or takes one a framework already parsed. */
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const parsed = (req as { body?: unknown }).body;
-  if (parsed && typeof parsed === "object" && !Buffer.isBuffer(parsed)) {
+  // express.json() leaves `{}` on requests it did not parse; only a body with fields counts as parsed.
+  if (parsed && typeof parsed === "object" && !Buffer.isBuffer(parsed) && (Object.keys(parsed).length > 0 || req.readableEnded)) {
     return new URLSearchParams(Object.entries(parsed as Record<string, unknown>).map(([k, v]): [string, string] => [k, String(v)]));
   }
   const chunks: Buffer[] = [];

@@ -76,6 +76,7 @@ describe("durable CLI", () => {
       [["dashboard", "--host", "0.0.0.0"], /--token/, 2],
       [["dashboard", "--port", "99999"], /--port.*TCP port/, 2],
       [["worker", "--import", "./does-not-exist.js", "--schema", schema], /--import \.\/does-not-exist\.js: no such file/, 2],
+      [["worker", "--node-type", "wroker", "--schema", schema], /unknown node type "wroker"\. Did you mean "worker"\?/, 2],
       [["jobs", "list", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables\. Run `durable migrate/, 1],
       [["dashboard", "--port", "0", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables/, 1],
     ];
