@@ -3,3 +3,5 @@ export declare const replyToUnknown: TaskStub, echo: TaskStub, cronTick: TaskStu
 export declare const aborted: Array<{ jobId: string; reason: any }>;
 export declare const started: string[];
 export declare const concurrency: { now: number; max: number };
+export declare const fanOutTarget: { instance: any; orgs: number[] };
+export declare const syncOrg: TaskStub, fanOut: TaskStub;

@@ -43,3 +43,13 @@ export const hold = def("semantics#hold", ["ms"], async ({ ms }) => {
   }
   return ms;
 });
+
+/** Cron fan-out: each tick enqueues one unique child per organisation (the test sets the instance and orgs). */
+export const fanOutTarget = { instance: null, orgs: [] };
+export const syncOrg = def("semantics#syncOrg", ["orgId"], ({ orgId }) => orgId);
+export const fanOut = def("semantics#fanOut", [], async () => {
+  const handles = await fanOutTarget.instance.asyncMany(
+    fanOutTarget.orgs.map((orgId) => [syncOrg, { orgId }, { meta: { orgId }, unique: { period: "1h" } }]),
+  );
+  return handles.filter((h) => !h.conflict).length;
+}, "cron");
