@@ -83,6 +83,8 @@ export function startAttemptSpan(job: JobEventInfo, storedTrace: unknown): Attem
     // A new trace per attempt: the enqueuer's trace may be long finished; the link connects them.
     otel.trace.deleteSpan(otel.context.active()),
   );
+  // No SDK registered: the API hands back an invalid no-op span; skip the context switch and its stack frames.
+  if (!otel.trace.isSpanContextValid(span.spanContext())) return noopSpan;
   let ended = false;
   return {
     run: (fn) => otel.context.with(otel.trace.setSpan(otel.context.active(), span), fn),
