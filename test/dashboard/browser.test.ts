@@ -112,6 +112,18 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     await page.close();
   });
 
+  it("updates the job list live, without a reload", async () => {
+    const page = await open("/jobs?queue=ad_hoc_datasync");
+    const before = await page.locator("#jobs tbody tr[data-job]").count();
+    let navigations = 0;
+    page.on("framenavigated", () => navigations++);
+    const job = await d.async(tasks.sendWelcomeEmail, { user: { id: 321, email: "live@example.com" } }, { nodeType: "datasync" });
+    await page.locator(`#jobs tr[data-job="${job.id}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#jobs tbody tr[data-job]").count()).toBe(before + 1);
+    expect(navigations).toBe(0);
+    await page.close();
+  });
+
   it("a failed job shows its source, caller and stack trace; retry runs it and the page shows it completed", async () => {
     const job = await d.async(tasks.chargeCard, { order: { id: 777, total: 10 } }, { maxAttempts: 1 });
     await eventually("charge discarded", async () => (await stateOf(job.id)) === "discarded");
