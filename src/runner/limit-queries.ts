@@ -3,8 +3,13 @@
 // and "start them" cannot interleave between nodes. Unlimited queues never
 // come here; their claim stays the one-statement fetchJobs.
 
-/** Its own statement: the allowance that follows must take its snapshot after the lock is held. */
-export const lockQueue = `select pg_advisory_xact_lock(hashtextextended($1::text, 0))`;
+/**
+ * Its own statement: the allowance that follows must take its snapshot after
+ * the lock is held. The local lock_timeout (set first, in the same select
+ * list) keeps a stuck holder from stalling every node's claims: the waiter
+ * errors out and the producer tries again on its next wake-up.
+ */
+export const lockQueue = `select set_config('lock_timeout', '10s', true), pg_advisory_xact_lock(hashtextextended($1::text, 0))`;
 
 /**
  * How many of $2 wanted jobs may start now. $3: global concurrency, $4/$5:

@@ -145,3 +145,22 @@ describe("unique jobs", () => {
     expect(Number(rows[0].secs)).toBeGreaterThan(3600 * 1.5);
   });
 });
+
+describe("unique jobs on a caller's client outside a transaction", () => {
+  it("runs its own transaction on an idle client", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const client = await db.pool.connect();
+    try {
+      const a = await d.async(t.echo, { value: "idle" }, { unique: { period: "1h" }, client });
+      const b = await d.async(t.echo, { value: "idle" }, { unique: { period: "1h" }, client });
+      expect(a.conflict).toBe(false);
+      expect(b).toMatchObject({ id: a.id, conflict: true });
+      // The client is left outside any transaction, as it was handed in.
+      const { rows } = await client.query("select now() = statement_timestamp() as autocommit");
+      expect(rows[0].autocommit).toBe(true);
+    } finally {
+      client.release();
+    }
+  });
+});
