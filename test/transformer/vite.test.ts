@@ -49,7 +49,7 @@ describe("vite plugin", () => {
     const plugin = durableVite({ root });
     const error = await plugin.transform.call(context, files["src/bad.ts"], join(root, "src/bad.ts")).catch((e: Error) => e);
     expect((error as Error).message).toContain("src/bad.ts:2:60 error DA1003");
-    expect((error as { loc: unknown }).loc).toEqual({ file: join(root, "src/bad.ts"), line: 2, column: 59 });
+    expect((error as unknown as { loc: unknown }).loc).toEqual({ file: join(root, "src/bad.ts"), line: 2, column: 59 });
   });
 
   it("loads a transformed module through Vite SSR with every stub module registered", async () => {
