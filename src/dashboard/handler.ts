@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import pg from "pg";
 import { Admin } from "../admin/index.js";
 import { validateQueueName } from "../config/options.js";
+import { parseDuration } from "../config/duration.js";
 import { resolveDatabase, schemaVersion } from "../db/index.js";
 import { ConfigError } from "../errors.js";
 import { validateSchemaName } from "../db/schema.js";
@@ -152,13 +153,14 @@ export function createDashboardHandler(options: DashboardOptions = {}): Dashboar
     try {
       if (name === "pause" || name === "resume" || name === "scale") {
         const queue = validateQueueName("queue", form.get("queue"));
-        if (name === "pause") await a.pause(queue);
+        const forText = form.get("for")?.trim();
+        if (name === "pause") await a.pause(queue, forText ? parseDuration("for", forText) : undefined);
         else if (name === "resume") await a.resume(queue);
         else {
           const n = Number(form.get("concurrency"));
           await a.scale(queue, n);
         }
-        notice = `Queue ${queue}: ${name === "scale" ? `scaled to ${form.get("concurrency")}` : name === "pause" ? "paused" : "resumed"}.`;
+        notice = `Queue ${queue}: ${name === "scale" ? `scaled to ${form.get("concurrency")}` : name === "pause" ? `paused${forText ? ` for ${forText}` : ""}` : "resumed"}.`;
       } else if (name === "retry" || name === "cancel" || name === "delete") {
         const filter = filterFromParams(form);
         const scoped = (filter.ids?.length ?? 0) > 0 || ["state", "queue", "task", "meta", "tags", "since", "until"].some((k) => form.get(k));

@@ -73,9 +73,11 @@ describe("mounting the dashboard handler", () => {
         method: "POST",
         redirect: "manual",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ _csrf: csrf!, queue: "reports", return: "/admin/jobs/" }),
+        body: new URLSearchParams({ _csrf: csrf!, queue: "reports", for: "2h", return: "/admin/jobs/" }),
       });
       expect(res.status).toBe(303);
+      const until = (await db.pool.query(`select paused_until from ${db.q}.queues where name = 'reports'`)).rows[0].paused_until;
+      expect(new Date(until).getTime()).toBeGreaterThan(Date.now() + 7_000_000);
       expect(res.headers.get("location")).toMatch(/^\/admin\/jobs\/\?notice=Queue\+reports/);
       expect((await db.pool.query(`select paused from ${db.q}.queues where name = 'reports'`)).rows[0].paused).toBe(true);
       expect((await fetch(`${app.url}/health`)).status).toBe(418);
