@@ -21,7 +21,8 @@ export interface EmbeddedServer {
   port: number;
   /** True when this call started the server (false when it found one running). */
   started: boolean;
-  stop(): Promise<void>;
+  /** "immediate" skips the shutdown checkpoint, like a crash (the next start recovers from WAL). */
+  stop(options?: { mode?: "fast" | "immediate" }): Promise<void>;
 }
 
 export interface EmbeddedOptions {
@@ -244,9 +245,9 @@ async function locate(options: EmbeddedOptions) {
   const as = postgresUser();
   const placed = placeForUser(as, resolve(options.dataDir ?? defaultDataDir()), await binaries());
   const { dataDir, bins } = placed;
-  const stop = async () => {
+  const stop = async ({ mode = "fast" }: { mode?: "fast" | "immediate" } = {}) => {
     if (!existsSync(join(dataDir, "postmaster.pid"))) return;
-    await run(bins.pg_ctl, ["-D", dataDir, "-m", "fast", "-w", "-t", "60", "stop"], as).catch(() => undefined);
+    await run(bins.pg_ctl, ["-D", dataDir, "-m", mode, "-w", "-t", "60", "stop"], as).catch(() => undefined);
   };
 
   const running = async (): Promise<EmbeddedServer | null> => {

@@ -41,8 +41,8 @@ export async function snapshotDist(): Promise<string> {
 export interface FaultServer {
   url: string;
   port: number;
-  /** Fast shutdown, then start again on the same port; resolves with how long it was down. */
-  restart(): Promise<{ downAt: number; upAt: number }>;
+  /** Stops (immediate = like a crash), stays down `downMs`, starts again on the same port. */
+  restart(options?: { mode?: "fast" | "immediate"; downMs?: number }): Promise<{ downAt: number; upAt: number }>;
   stop(): Promise<void>;
 }
 
@@ -55,9 +55,10 @@ export async function dedicatedServer(): Promise<FaultServer> {
   return {
     url: server.url,
     port,
-    async restart() {
+    async restart({ mode = "fast", downMs = 0 } = {}) {
       const downAt = Date.now();
-      await server.stop();
+      await server.stop({ mode });
+      await new Promise((r) => setTimeout(r, downMs));
       server = await ensureEmbeddedPostgres({ dataDir: join(dir, "pg"), settings, port });
       return { downAt, upAt: Date.now() };
     },
