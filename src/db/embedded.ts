@@ -245,7 +245,8 @@ async function locate(options: EmbeddedOptions) {
   const as = postgresUser();
   const placed = placeForUser(as, resolve(options.dataDir ?? defaultDataDir()), await binaries());
   const { dataDir, bins } = placed;
-  const stop = async ({ mode = "fast" }: { mode?: "fast" | "immediate" } = {}) => {
+  const stop = async (options?: { mode?: "fast" | "immediate" }) => {
+    const mode = options?.mode === "immediate" ? "immediate" : "fast";
     if (!existsSync(join(dataDir, "postmaster.pid"))) return;
     await run(bins.pg_ctl, ["-D", dataDir, "-m", mode, "-w", "-t", "60", "stop"], as).catch(() => undefined);
   };
