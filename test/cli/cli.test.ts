@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -145,6 +145,28 @@ describe("durable CLI", () => {
     expect(rows).toHaveLength(3);
     expect(csv.stdout).toContain(`"{""orgId"":7}"`);
     await d.runner?.cancelRunning(importing.id, "test over");
+  });
+
+  it.skipIf(!existsSync("/usr/bin/script"))("draws a progress bar for bulk operations on a terminal only", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const many = (n: number) => Array.from({ length: n }, (_, i) => [tasks.sendWelcomeEmail, { user: { id: i, email: "x@example.com" } }, { nodeType: "datasync" }] as [any, any, any]);
+    await d.asyncMany(many(3000));
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would.
+    const command = [process.execPath, BIN, "jobs", "cancel", "--queue", "ad_hoc_datasync", "--schema", db.schema].map((a) => `'${a}'`).join(" ");
+    const onTty = await new Promise<string>((resolve, reject) => {
+      const child = spawn("/usr/bin/script", ["-qec", command, "/dev/null"], { env: { ...process.env, DATABASE_URL: databaseUrl() } });
+      let out = "";
+      child.stdout.on("data", (c) => (out += c));
+      child.on("error", reject);
+      child.on("close", () => resolve(out));
+    });
+    expect(onTty).toMatch(/cancelling \[[#-]{30}\] \d+% \d+\/3000/);
+    expect(onTty).toContain("Cancelled 3000 jobs.");
+    await d.asyncMany(many(1500));
+    const piped = await durable(["jobs", "cancel", "--queue", "ad_hoc_datasync", "--schema", db.schema]);
+    expect(piped.stdout).toBe("Cancelled 1500 jobs.\n");
+    expect(piped.stderr).toBe("");
   });
 
   it("lists, pauses, resumes and scales queues", async () => {
