@@ -4,21 +4,14 @@ import { describe } from "../config/duration.js";
 import { didYouMean } from "../config/suggest.js";
 import type { DurableTarget } from "../control/target.js";
 import { normalizeFilter, type JobFilter } from "./filter.js";
-import { streamJobs, type JobRecord } from "./jobs.js";
+import { filterWhere } from "./filter-sql.js";
+import { csvPage } from "./queries.js";
 
 export const CSV_COLUMNS = [
   "id", "state", "queue", "task", "attempt", "max_attempts", "priority", "inserted_at", "run_at", "attempted_at",
   "completed_at", "discarded_at", "cancelled_at", "finished_at", "meta", "tags", "last_error",
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
-
-const cellOf: Record<CsvColumn, (j: JobRecord) => unknown> = {
-  id: (j) => j.id, state: (j) => j.state, queue: (j) => j.queue, task: (j) => j.task, attempt: (j) => j.attempt,
-  max_attempts: (j) => j.maxAttempts, priority: (j) => j.priority, inserted_at: (j) => j.insertedAt, run_at: (j) => j.runAt,
-  attempted_at: (j) => j.attemptedAt, completed_at: (j) => j.completedAt, discarded_at: (j) => j.discardedAt,
-  cancelled_at: (j) => j.cancelledAt, finished_at: (j) => j.finishedAt, meta: (j) => j.meta, tags: (j) => j.tags.join(" "),
-  last_error: (j) => j.lastError?.message ?? null,
-};
 
 /**
  * One RFC 4180 cell. Text that a spreadsheet would run as a formula
@@ -45,22 +38,33 @@ export function csvColumns(columns: unknown): CsvColumn[] {
 
 async function* csvLines(source: DurableTarget | (() => Promise<DurableTarget>), filter: JobFilter, columns: CsvColumn[], batchSize: number): AsyncGenerator<string> {
   const t = typeof source === "function" ? await source() : source;
+  const f = normalizeFilter(filter);
   yield csvLine(columns);
-  // Lines are joined per page: one chunk per page keeps stream overhead low without buffering more than a page.
-  let chunk: string[] = [];
-  for await (const job of streamJobs(t, filter, { batchSize })) {
-    chunk.push(csvLine(columns.map((c) => cellOf[c](job))));
-    if (chunk.length >= batchSize) {
-      yield chunk.join("");
-      chunk = [];
-    }
+  // One chunk per keyset page: memory holds one page, however many rows match.
+  for (let after: string | null = null; ; ) {
+    const params: unknown[] = [];
+    const where = filterWhere(f, params);
+    if (after !== null) params.push(after);
+    params.push(batchSize);
+    const { rows } = await t.pool.query({
+      text: csvPage(t.q, columns, where, after === null ? null : `$${params.length - 1}`, `$${params.length}`),
+      values: params,
+      rowMode: "array",
+    });
+    if (rows.length === 0) return;
+    let chunk = "";
+    for (const row of rows as unknown[][]) chunk += csvLine(row.slice(0, -1));
+    yield chunk;
+    if (rows.length < batchSize) return;
+    after = rows[rows.length - 1]![columns.length] as string;
   }
-  if (chunk.length) yield chunk.join("");
 }
 
 /** The filter's jobs as CSV, streamed with backpressure: pipe it to a file or an HTTP response. */
 export function jobsCsv(t: DurableTarget | (() => Promise<DurableTarget>), filter: JobFilter = {}, options: { columns?: CsvColumn[]; batchSize?: number } = {}): Readable {
   const columns = csvColumns(options.columns);
   normalizeFilter(filter); // throw bad filters here, not as a stream error
-  return Readable.from(csvLines(t, filter, columns, options.batchSize ?? 1_000), { objectMode: false });
+  const batchSize = options.batchSize ?? 2_000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new InvalidOptionError("batchSize", `expected an integer from 1 to 10000, got ${describe(batchSize)}.`);
+  return Readable.from(csvLines(t, filter, columns, batchSize), { objectMode: false });
 }

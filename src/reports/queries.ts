@@ -23,3 +23,24 @@ select j.meta->>${key} as key, j.state, count(*)::bigint::text as n from ${q}.jo
 where ${where}
 group by 1, 2
 order by 1 nulls last`;
+
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * CSV columns as SQL text, so an export parses no dates or JSON on the way
+ * through (three times faster than building JobRecords). Keys are the only
+ * names callers can pick; they never come from input.
+ */
+export const CSV_SQL: Record<string, string> = {
+  id: "j.id::text", state: "j.state", queue: "j.queue", task: "j.task_id", attempt: "j.attempt", max_attempts: "j.max_attempts",
+  priority: "j.priority", inserted_at: iso("j.inserted_at"), run_at: iso("j.run_at"), attempted_at: iso("j.attempted_at"),
+  completed_at: iso("j.completed_at"), discarded_at: iso("j.discarded_at"), cancelled_at: iso("j.cancelled_at"),
+  finished_at: iso("j.finished_at"), meta: "j.meta::text", tags: "array_to_string(j.tags, ' ')", last_error: "j.errors->-1->>'message'",
+};
+
+/** One keyset page of CSV cells; the last cell of each row is the id to continue after. */
+export const csvPage = (q: string, columns: string[], where: string, after: string | null, limit: string) => `
+select ${columns.map((c) => CSV_SQL[c]).join(", ")}, j.id::text from ${q}.jobs j
+where ${where}${after ? ` and j.id > ${after}::bigint` : ""}
+order by j.id
+limit ${limit}`;
