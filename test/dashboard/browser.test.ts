@@ -151,6 +151,8 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     await page.click('#queues tr[data-queue="ad_hoc_worker"] form[action$="/actions/pause"] button');
     await page.waitForURL(/notice=/);
     expect(await page.locator('#queues tr[data-queue="ad_hoc_worker"]').innerText()).toContain("paused");
+    // The node applies the pause when the control notification arrives.
+    await eventually("the node sees the pause", () => d.runner?.producers.get("ad_hoc_worker")?.paused);
     const job = await d.async(tasks.sendWelcomeEmail, { user: { id: 900, email: "paused@example.com" } });
     // A negative: give the node well over its control-refresh latency to (wrongly) start it.
     await new Promise((r) => setTimeout(r, 1500));
