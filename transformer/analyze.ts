@@ -100,6 +100,8 @@ class FileAnalyzer {
   readonly callSites: CallSite[] = [];
   private readonly ordinals = new Map<string, number>();
   private readonly registered: Set<string>;
+  /** Closure node of each call site, by call-site index: nested calls find their parent here. */
+  private readonly closureNodes: Closure[] = [];
 
   constructor(
     private readonly sf: ts.SourceFile,
@@ -136,7 +138,7 @@ class FileAnalyzer {
     if (this.callSites.some((site) => site.id === id)) this.report("DA1012", call.node, `Task id "${id}" is used by another call site in this file.`, id);
 
     const captures = this.checkClosure(call, fn);
-    const start = call.node.getStart(sf);
+    const { line, column } = position(sf, call.node.getStart(sf), this.file);
     const openParen = fn.getChildren(sf).find((c) => c.kind === ts.SyntaxKind.OpenParenToken);
     const callerFn = parent ? parent.caller.fn : segments.length ? segments.join(".") : null;
     this.callSites.push({
@@ -144,7 +146,7 @@ class FileAnalyzer {
       kind: call.kind,
       id,
       hash: bodyHash(normalizedTokens(fn, sf), captures),
-      caller: { file: this.file, fn: callerFn, line: position(sf, start, this.file).line, column: position(sf, start, this.file).column },
+      caller: { file: this.file, fn: callerFn, line, column },
       source: fn.getText(sf),
       captures,
       closureStart: fn.getStart(sf),
@@ -154,8 +156,6 @@ class FileAnalyzer {
     });
     this.closureNodes.push(fn);
   }
-
-  private readonly closureNodes: Closure[] = [];
 
   private enclosingSite(node: ts.Node): number | null {
     for (let i = this.closureNodes.length - 1; i >= 0; i--) {
