@@ -47,6 +47,6 @@ ${actionForm(ctx, "scale", { queue: q.name }, "Scale", { extra: html`<input type
 <h2>Nodes</h2>
 <table id="nodes"><thead><tr><th>Node</th><th>Node types</th><th>Queues</th><th class="num">Heartbeat</th><th>Host</th><th>Tasks</th></tr></thead>
 <tbody>${nodeRows.length ? nodeRows : html`<tr><td colspan="6" class="muted">No nodes are running.</td></tr>`}</tbody></table>
-<p class="muted">Updated ${ago(new Date())}.</p>
+<p class="muted">Updated ${new Date().toISOString().slice(11, 19)} UTC; refreshes every 2 s.</p>
 </div>`);
 }
