@@ -1,5 +1,5 @@
 import { JOB_STATES } from "../../admin/index.js";
-import { ago, html, type Html } from "../html.js";
+import { html, type Html } from "../html.js";
 import { actionForm, layout, type PageContext } from "../layout.js";
 
 export async function overviewPage(ctx: PageContext): Promise<Html> {
