@@ -65,7 +65,7 @@ export async function pruneFinishedJobs(pool: pg.Pool, q: string, options: Prune
  * fleet started together does not prune in lockstep.
  */
 export class Pruner {
-  private nextAt = Date.now() + 5_000 + Math.random() * 10_000;
+  private nextAt: number;
   private running: Promise<void> | null = null;
 
   constructor(
@@ -74,7 +74,11 @@ export class Pruner {
     private readonly logger: Logger,
     private readonly onError: (error: unknown) => void,
     private readonly intervalMs = 60_000,
-  ) {}
+    /** The first pass waits a little, so a fleet restarting together does not prune at once. */
+    firstDelayMs = 5_000 + Math.random() * 10_000,
+  ) {
+    this.nextAt = Date.now() + firstDelayMs;
+  }
 
   maybeRun(): void {
     if (this.running || Date.now() < this.nextAt) return;
