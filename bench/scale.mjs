@@ -96,9 +96,21 @@ async function explainClaim(generic = false) {
   const client = await pool.connect();
   try {
     await client.query("begin");
-    if (generic) await client.query("set local plan_cache_mode = force_generic_plan");
-    const { rows } = await client.query({ text: `explain (analyze, buffers, costs off, timing on) ${fetchJobs(Q)}`, values: [QUEUE, KEYS, 10, NODE] });
+    let rows;
+    if (generic) {
+      // An unnamed one-shot statement always gets a custom plan; only a
+      // prepared one can be forced onto the generic plan.
+      await client.query(`prepare claim_probe(text, text[], int, text) as ${fetchJobs(Q)}`);
+      await client.query("set local plan_cache_mode = force_generic_plan");
+      const lit = (v) => client.escapeLiteral(v);
+      ({ rows } = await client.query(
+        `explain (analyze, buffers, costs off, timing on) execute claim_probe(${lit(QUEUE)}, array[${KEYS.map(lit).join(",")}], 10, ${lit(NODE)})`,
+      ));
+    } else {
+      ({ rows } = await client.query({ text: `explain (analyze, buffers, costs off, timing on) ${fetchJobs(Q)}`, values: [QUEUE, KEYS, 10, NODE] }));
+    }
     await client.query("rollback");
+    if (generic) await client.query("deallocate claim_probe");
     return rows.map((r) => r["QUERY PLAN"]).join("\n");
   } finally {
     client.release();
