@@ -76,6 +76,8 @@ export interface Durable {
 export const durable: Durable = {
   async start(options: StartOptions = {}) {
     if (testingTarget()) return;
+    // Module-level durable.cron() calls land on the implicit instance before start(); the new one adopts them.
+    const cronSource = current;
     if (current && current === lazy) {
       // A call before start() connected a client-only instance; start() takes over.
       lazy = null;
@@ -86,9 +88,8 @@ export const durable: Durable = {
     if (current?.started) {
       throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
     }
-    const previous = current;
     current = new DurableInstance(options);
-    if (previous) current.adoptCron(previous);
+    if (cronSource) current.adoptCron(cronSource);
     await current.start();
   },
   async(fn: any, captures?: any, options?: any) {
