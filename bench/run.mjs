@@ -17,6 +17,7 @@ import * as workloads from "./lib/workloads.mjs";
 import { printReport } from "./lib/report.mjs";
 import { snapshotDist } from "./lib/dist.mjs";
 import { liveChildren } from "./lib/children.mjs";
+import { latencySummary, median } from "./lib/clock.mjs";
 
 const WORKLOADS = ["bulk", "unique", "drain", "pickup", "await"];
 const SYSTEMS = ["durable", "graphile", "pgboss", "bullmq"];
@@ -83,28 +84,56 @@ const results = {};
 const skipped = {};
 
 try {
+  const systems = [];
   for (const file of args.systems) {
     const system = { ...(await import(`./systems/${file}.mjs`)), file };
     const ok = system.available(env);
-    if (ok !== true) {
+    if (ok === true) systems.push(system);
+    else {
       skipped[system.name] = ok;
       log(`${system.name}: skipped: ${ok}`);
-      continue;
     }
-    log(`${system.name}:`);
-    const r = (results[system.name] = {});
-    // pg-boss polls (>= 500 ms) for new work, so each of its single-job samples costs ~0.25-0.5 s.
-    const samples = (n) => (system.pollsForWork ? Math.min(n, size.pollingPeerSamples) : n);
-    if (args.only.includes("bulk")) r.bulk = await workloads.bulkInsert(system, env, size, log);
-    if (args.only.includes("unique")) r.unique = await workloads.uniqueInsert(system, env, size, log);
-    if (args.only.includes("drain")) {
-      // pg-boss drains an order of magnitude slower; fewer jobs keep the run under ~10 minutes.
-      const drainSize = system.pollsForWork ? { ...size, drainJobs: size.pollingPeerDrainJobs } : size;
-      r.drain1 = await workloads.drain(system, env, drainSize, 1, 10, log);
-      r.drain2 = await workloads.drain(system, env, drainSize, 2, 10, log);
+  }
+  // Rounds, not one system after another: each round runs every system once,
+  // so a burst of other work on the machine lands on all of them alike, and
+  // each figure is the median over rounds spread across the whole run.
+  const runs = Object.fromEntries(systems.map((s) => [s.name, { bulk: [], plain: [], unique: [], uniqueWorks: null, drain1: [], drain2: [], pickup: [], await: [] }]));
+  const one = { ...size, reps: 1 };
+  for (let round = 0; round < size.reps; round++) {
+    for (const system of systems) {
+      log(`${system.name} (round ${round + 1} of ${size.reps}):`);
+      const r = runs[system.name];
+      // pg-boss polls (>= 500 ms) for new work, so each of its single-job samples costs ~0.25-0.5 s.
+      const samples = (n) => Math.ceil((system.pollsForWork ? Math.min(n, size.pollingPeerSamples) : n) / size.reps);
+      if (args.only.includes("bulk")) r.bulk.push((await workloads.bulkInsert(system, env, one, log)).rate);
+      if (args.only.includes("unique") && system.uniqueWorks && r.uniqueWorks !== false) {
+        const u = await workloads.uniqueInsert(system, env, one, log);
+        r.uniqueWorks = u.works;
+        if (u.works) r.plain.push(u.plain), r.unique.push(u.unique);
+      }
+      if (args.only.includes("drain")) {
+        // pg-boss drains an order of magnitude slower; fewer jobs keep the run under ~10 minutes.
+        const drainSize = system.pollsForWork ? { ...one, drainJobs: size.pollingPeerDrainJobs } : one;
+        r.drain1.push((await workloads.drain(system, env, drainSize, 1, 10, log)).rate);
+        r.drain2.push((await workloads.drain(system, env, drainSize, 2, 10, log)).rate);
+      }
+      if (args.only.includes("pickup")) r.pickup.push(...(await workloads.pickup(system, env, samples(size.pickup), log)).samples);
+      if (args.only.includes("await") && system.hasAwait) r.await.push(...(await workloads.awaitRoundTrip(system, env, samples(size.await), log)).samples);
     }
-    if (args.only.includes("pickup")) r.pickup = await workloads.pickup(system, env, samples(size.pickup), log);
-    if (args.only.includes("await")) r.await = await workloads.awaitRoundTrip(system, env, samples(size.await), log);
+  }
+  const rate = (list) => (list.length ? { rate: median(list), runs: list } : undefined);
+  for (const system of systems) {
+    const r = runs[system.name];
+    results[system.name] = {
+      bulk: rate(r.bulk),
+      unique: r.uniqueWorks === null ? undefined : r.uniqueWorks ? { works: true, plain: median(r.plain), unique: median(r.unique), runs: { plain: r.plain, unique: r.unique } } : { works: false },
+      drain1: rate(r.drain1),
+      drain2: rate(r.drain2),
+      pickup: r.pickup.length ? latencySummary(r.pickup) : undefined,
+      await: r.await.length ? latencySummary(r.await) : undefined,
+    };
+    const x = results[system.name];
+    log(`${system.name}: bulk ${x.bulk?.runs.map(Math.round).join("/") ?? "-"}; drain 1×10 ${x.drain1?.runs.map(Math.round).join("/") ?? "-"}; 2×10 ${x.drain2?.runs.map(Math.round).join("/") ?? "-"} jobs/s`);
   }
 } finally {
   await cleanup();

@@ -158,7 +158,7 @@ export async function pickup(system, env, samples, log, opts) {
     }
     const s = latencySummary(latencies);
     log(`  pickup: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (n=${s.n})`);
-    return s;
+    return { ...s, samples: latencies };
   }, opts);
 }
 
@@ -182,6 +182,6 @@ export async function awaitRoundTrip(system, env, samples, log, opts) {
     }
     const s = latencySummary(latencies);
     log(`  await: p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} ms (n=${s.n})`);
-    return { ...s, window: [from, nowMs()] };
+    return { ...s, samples: latencies, window: [from, nowMs()] };
   }, opts);
 }
