@@ -5,7 +5,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/await-result", () => {
+describe("examples/await-result", { timeout: 180_000 }, () => {
   it("runs: an API node awaits results rendered by a separate worker process", async () => {
     const db = await testDatabase();
     const run = await runExample("await-result", { schema: db.schema });

@@ -5,7 +5,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/cron-fanout", () => {
+describe("examples/cron-fanout", { timeout: 180_000 }, () => {
   it("runs: a cron tick and manual runs fan out one unique child per enabled org", async () => {
     const db = await testDatabase();
     const run = await runExample("cron-fanout", { schema: db.schema, args: ["--wait-tick"], env: { BLOODWORK_CRON: "* * * * * *" } });

@@ -5,7 +5,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/csv-import", () => {
+describe("examples/csv-import", { timeout: 180_000 }, () => {
   it("runs: the import's log row and job commit together, the job runs on datasync and records progress", async () => {
     const db = await testDatabase();
     const run = await runExample("csv-import", { schema: db.schema });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { testDatabase } from "../support/db.js";
 import { runExample } from "../support/examples.js";
 
-describe("examples/demo (npm start)", () => {
+describe("examples/demo (npm start)", { timeout: 180_000 }, () => {
   it("runs three processes, shows a retry, a dedupe hit and a cancelled job, and its summary matches the database", async () => {
     const db = await testDatabase();
     const run = await runExample("demo", { schema: db.schema, env: { DEMO_SCHEMA: db.schema }, timeoutMs: 110_000 });

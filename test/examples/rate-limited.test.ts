@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { testDatabase } from "../support/db.js";
 import { runExample } from "../support/examples.js";
 
-describe("examples/rate-limited", () => {
+describe("examples/rate-limited", { timeout: 180_000 }, () => {
   it("runs: a 429 pauses the queue, cancels the waiting calls, and the queue resumes on its own", async () => {
     const db = await testDatabase();
     const run = await runExample("rate-limited", { schema: db.schema, args: ["--pause", "3s"] });

@@ -8,7 +8,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/sms-report", () => {
+describe("examples/sms-report", { timeout: 180_000 }, () => {
   it("runs: the printed report and the CSV match the jobs table", async () => {
     const db = await testDatabase();
     const out = join(tmpdir(), `sms-${db.schema}.csv`);

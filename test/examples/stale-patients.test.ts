@@ -5,7 +5,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/stale-patients", () => {
+describe("examples/stale-patients", { timeout: 180_000 }, () => {
   it("runs: one job per (patient, client) per 6h, and a later run upserts the same rows", async () => {
     const db = await testDatabase();
     const run = await runExample("stale-patients", { schema: db.schema, args: ["--fresh"] });

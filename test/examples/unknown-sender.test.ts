@@ -5,7 +5,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/unknown-sender", () => {
+describe("examples/unknown-sender", { timeout: 180_000 }, () => {
   it("runs: one reply per (sender, org) however many emails arrive", async () => {
     const db = await testDatabase();
     const run = await runExample("unknown-sender", { schema: db.schema });

@@ -5,7 +5,7 @@ import { importTransformed, runExample } from "../support/examples.js";
 
 afterEach(() => stopTestingMode());
 
-describe("examples/welcome-email", () => {
+describe("examples/welcome-email", { timeout: 180_000 }, () => {
   it("runs: each welcome email fails once, is retried and is sent", async () => {
     const db = await testDatabase();
     const run = await runExample("welcome-email", { schema: db.schema });

@@ -103,7 +103,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("the packed package in a new app", () => {
+describe("the packed package in a new app", { timeout: 180_000 }, () => {
   it("runs with node --import durable-async/register", async () => {
     const db = await testDatabase();
     const result = run(process.execPath, ["--import", "durable-async/register", "app.ts", "hook"], { DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema });

@@ -37,8 +37,8 @@ export function runExample(name: string, options: { args?: string[]; env?: Recor
   return new Promise((resolveRun, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`example ${name} did not finish in ${options.timeoutMs ?? 90_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, options.timeoutMs ?? 90_000);
+      reject(new Error(`example ${name} did not finish in ${options.timeoutMs ?? 150_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs ?? 150_000);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolveRun({ code, stdout, stderr, ms: Date.now() - started });
