@@ -9,12 +9,13 @@
 //   node bench/run.mjs --only=drain,pickup  some workloads: bulk,unique,drain,pickup,await
 //   node bench/run.mjs --systems=durable,bullmq
 //   node bench/run.mjs --json=out.json      also write the figures as JSON
+//   node bench/run.mjs --markdown=out.md    also write the report as a markdown snippet
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { spawnSync } from "node:child_process";
 import { startPostgres, startRedis } from "./lib/services.mjs";
 import * as workloads from "./lib/workloads.mjs";
-import { printReport } from "./lib/report.mjs";
+import { formatReport } from "./lib/report.mjs";
 import { snapshotDist } from "./lib/dist.mjs";
 import { liveChildren } from "./lib/children.mjs";
 import { latencySummary, median } from "./lib/clock.mjs";
@@ -23,15 +24,16 @@ const WORKLOADS = ["bulk", "unique", "drain", "pickup", "await"];
 const SYSTEMS = ["durable", "graphile", "pgboss", "bullmq"];
 
 function parseArgs(argv) {
-  const args = { quick: false, only: WORKLOADS, systems: SYSTEMS, json: null };
+  const args = { quick: false, only: WORKLOADS, systems: SYSTEMS, json: null, markdown: null };
   for (const arg of argv) {
     const [key, value] = arg.split("=");
     if (key === "--quick") args.quick = true;
     else if (key === "--only") args.only = value.split(",");
     else if (key === "--systems") args.systems = value.split(",");
     else if (key === "--json") args.json = value;
+    else if (key === "--markdown") args.markdown = value;
     else if (key === "--help" || key === "-h") {
-      console.log("usage: node bench/run.mjs [--quick] [--only=bulk,unique,drain,pickup,await] [--systems=durable,graphile,pgboss,bullmq] [--json=file]");
+      console.log("usage: node bench/run.mjs [--quick] [--only=bulk,unique,drain,pickup,await] [--systems=durable,graphile,pgboss,bullmq] [--json=file] [--markdown=file]");
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
@@ -156,5 +158,10 @@ const machine = {
   load: loads.length ? { mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads) } : null,
 };
 clearInterval(loadTimer);
-printReport({ results, skipped, machine, size, args });
+const report = formatReport({ results, skipped, machine, size, args });
+console.log(report);
 if (args.json) writeFileSync(args.json, JSON.stringify({ machine, size, results, skipped }, null, 2));
+if (args.markdown) {
+  const command = `node bench/run.mjs ${process.argv.slice(2).filter((a) => !a.startsWith("--markdown")).join(" ")}`.trim();
+  writeFileSync(args.markdown, `Command: \`${command}\`${process.env.DATABASE_URL ? " (with DATABASE_URL set)" : ""}, ${new Date().toISOString()}\n\n\`\`\`\n${report.trim()}\n\`\`\`\n`);
+}

@@ -46,7 +46,7 @@ export function targets(results) {
   return rows;
 }
 
-export function printReport({ results, skipped, machine, size }) {
+export function formatReport({ results, skipped, machine, size }) {
   const systems = [US, ...PEERS];
   const present = PEERS.filter((p) => results[p]);
   const header = ["workload", ...systems, ...present.map((p) => `us/${p}`)];
@@ -75,5 +75,5 @@ export function printReport({ results, skipped, machine, size }) {
   out.push("targets (issues 2 and 7):");
   const t = targets(results);
   out.push(table(t.map((r) => [r.status, r.name, r.detail]), 3));
-  console.log(out.join("\n"));
+  return out.join("\n");
 }
