@@ -68,7 +68,9 @@ async function setUp(): Promise<string> {
   say(`API node started (nodeType "api"), schema "${SCHEMA}"`);
   const [worker, datasync] = await Promise.all([fork("worker", url), fork("datasync", url)]);
   say(`worker processes ready: worker (pid ${worker.pid}), datasync (pid ${datasync.pid})`);
-  dashboard = await startDashboard({ instance: durable.instance, port: Number(process.env.DEMO_DASHBOARD_PORT ?? 0) });
+  // The dashboard's usual port when it is free, any port otherwise.
+  const port = Number(process.env.DEMO_DASHBOARD_PORT ?? 4050);
+  dashboard = await startDashboard({ instance: durable.instance, port }).catch(() => startDashboard({ instance: durable.instance, port: 0 }));
   say(`dashboard: ${dashboard.url}`);
   return url;
 }
