@@ -1,0 +1,53 @@
+// Build-session guarantees the bench relies on: files that do not mention the
+// package are never parsed, one Project serves the whole build, and the disk
+// cache answers a warm start without the checker.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { exactPathsFilter } from "../../transformer/prefilter.js";
+import { TransformSession } from "../../transformer/session.js";
+import { makeApp } from "./apps.js";
+
+const durableFile = (fn: string) => `import { durable } from "durable-async";
+export function ${fn}(id: number) { durable.async(() => console.log(id)); }
+`;
+
+describe("transform session", () => {
+  it("skips files that do not mention the package before any parsing", async () => {
+    const session = new TransformSession({ root: "/virtual" });
+    const result = await session.transform("/virtual/plain.ts", "export const x: number = 1;\n");
+    expect(result.code).toBe("export const x: number = 1;\n");
+    expect((session as unknown as { project?: unknown }).project).toBeUndefined();
+  });
+
+  it("shares one Project across every file of a build", async () => {
+    const root = makeApp("session-project", { "src/a.ts": durableFile("a"), "src/b.ts": durableFile("b"), "src/c.ts": "export {};\n" });
+    const session = new TransformSession({ root });
+    const files = session.candidateFiles();
+    expect(files.map((f) => f.slice(root.length + 1))).toEqual(["src/a.ts", "src/b.ts"]);
+    const results = await session.transformAll(files);
+    expect(results.flatMap((r) => r.tasks.map((t) => t.id))).toEqual(["src/a.ts#a#0", "src/b.ts#b#0"]);
+    const project = await session.getProject();
+    expect(project.getSourceFiles().map((f) => f.getFilePath().slice(root.length + 1)).sort()).toEqual(["src/a.ts", "src/b.ts"]);
+  });
+
+  it("answers from .durable/cache on a warm start without loading a Project", async () => {
+    const root = makeApp("session-cache", { "src/a.ts": durableFile("a") });
+    const cold = new TransformSession({ root, cache: true });
+    const first = await cold.discover();
+    expect(readdirSync(join(root, ".durable", "cache"))).toHaveLength(1);
+    const warm = new TransformSession({ root, cache: true });
+    const second = await warm.discover();
+    expect(second).toEqual(first);
+    expect((warm as unknown as { project?: unknown }).project).toBeUndefined();
+  });
+
+  it("builds an esbuild filter that matches exactly the scanned files", () => {
+    const filter = exactPathsFilter(["/app/src/a.ts", "/app/src/b (1).ts"]);
+    expect(filter.test("/app/src/a.ts")).toBe(true);
+    expect(filter.test("/app/src/b (1).ts")).toBe(true);
+    expect(filter.test("/app/src/a.tsx")).toBe(false);
+    expect(filter.test("/app/src/aXts")).toBe(false);
+    expect(exactPathsFilter([]).test("/app/src/a.ts")).toBe(false);
+  });
+});
