@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -71,5 +71,8 @@ export async function importTransformed<T extends unknown[]>(name: string, files
     logLevel: "error",
     plugins: [durableEsbuild({ root: exampleDir(name), registry: false })],
   });
-  return Promise.all(files.map((f) => import(pathToFileURL(join(outdir, f.replace(/\.ts$/, ".mjs"))).href))) as Promise<T>;
+  const modules = await Promise.all(files.map((f) => import(pathToFileURL(join(outdir, f.replace(/\.ts$/, ".mjs"))).href)));
+  // Loaded modules stay in memory; the files are not needed past the import.
+  rmSync(outdir, { recursive: true, force: true });
+  return modules as T;
 }
