@@ -51,7 +51,8 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> 
   const client = await pool.connect();
   try {
     await client.query("begin");
-    await client.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [`durable-async:migrate:${schema}`]);
+    // Waits as long as another process's migration runs: exempt from the pool's query_timeout, like the migrations.
+    await client.query({ text: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [`durable-async:migrate:${schema}`], query_timeout: 24 * 3_600_000 } as any);
     await client.query(`create schema if not exists ${q}`);
     await client.query(
       `create table if not exists ${q}.migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`,
