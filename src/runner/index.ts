@@ -149,7 +149,7 @@ export class Runner {
     const { pool, q, config } = this.deps;
     const queryTimeoutMs = Number((pool as unknown as { options?: { query_timeout?: unknown } }).options?.query_timeout) || 0;
     if (queryTimeoutMs <= 0) return;
-    const held = [...this.producers.values()].flatMap((p) => [...p.running.keys()]).concat(this.acker.unwritten());
+    const held = [...this.producers.values()].flatMap((p) => [...p.running.keys(), ...p.buffered]).concat(this.acker.unwritten());
     const released = await pool.query(sql.releaseForgottenJobs(q), [this.nodeId, held, queryTimeoutMs + 30_000]);
     if (released.rows.length === 0) return;
     config.logger.warn("durable: released jobs claimed for this node that it never received (a lost reply)", { count: released.rows.length });

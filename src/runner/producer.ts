@@ -118,6 +118,11 @@ export class Producer {
   private readonly recentMs: number[] = [];
   private static readonly PREFETCH_MAX_MS = 25;
 
+  /** Ids of claimed jobs waiting for a slot: held by this node as much as running ones. */
+  get buffered(): string[] {
+    return this.buffer.map((job) => job.id);
+  }
+
   private get prefetch(): number {
     if (hasLimits(this.control) || this.recentMs.length < 8) return 0;
     const sorted = [...this.recentMs].sort((a, b) => a - b);
