@@ -29,7 +29,9 @@ export interface CallSite {
   caller: CallerLocation;
   source: string;
   captures: string[];
-  /** Offsets in the original text. */
+  /** Offsets in the original text. The argument range adds any parentheses around the closure. */
+  argumentStart: number;
+  argumentEnd: number;
   closureStart: number;
   closureEnd: number;
   /** Just after the closure's `(`: where the captures parameter goes. */
@@ -149,6 +151,8 @@ class FileAnalyzer {
       caller: { file: this.file, fn: callerFn, line, column },
       source: fn.getText(sf),
       captures,
+      argumentStart: call.argument.getStart(sf),
+      argumentEnd: call.argument.end,
       closureStart: fn.getStart(sf),
       closureEnd: fn.end,
       paramsInsert: openParen ? openParen.end : fn.getStart(sf),

@@ -13,6 +13,8 @@ export interface DurableCall {
   type: "call";
   kind: DurableKind;
   node: ts.CallExpression;
+  /** The argument as written: the closure, possibly in parentheses. */
+  argument: ts.Expression;
   closure: Closure;
   options: ts.Expression | undefined;
 }
@@ -86,7 +88,7 @@ function classify(api: ts.Expression, sf: ts.SourceFile): DurableUse | undefined
     const argument = call.arguments[fnIndex];
     const closure = unwrapClosure(argument);
     if (!closure || (argument && ts.isSpreadElement(argument))) return { type: "non-literal", kind, node: call, argument };
-    return { type: "call", kind, node: call, closure, options: call.arguments[fnIndex + 1] };
+    return { type: "call", kind, node: call, argument: argument!, closure, options: call.arguments[fnIndex + 1] };
   }
   // `const { async } = durable` takes the method out of the call position.
   if (ts.isVariableDeclaration(access) && access.initializer === api && ts.isObjectBindingPattern(access.name)) {

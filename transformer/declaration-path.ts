@@ -7,7 +7,10 @@ function nameText(name: ts.Node | undefined, sf: ts.SourceFile): string | undefi
   if (!name) return undefined;
   if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) return name.text;
   if (ts.isStringLiteral(name) || ts.isNumericLiteral(name)) return name.text;
-  if (ts.isComputedPropertyName(name)) return `[${name.expression.getText(sf)}]`;
+  if (ts.isComputedPropertyName(name)) {
+    const e = name.expression;
+    return ts.isStringLiteralLike(e) || ts.isNumericLiteral(e) ? e.text : `[${e.getText(sf)}]`;
+  }
   return undefined;
 }
 

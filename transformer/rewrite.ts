@@ -74,6 +74,11 @@ export function rewrite(source: string, analysis: Analysis, options: RewriteOpti
     // Outer call sites first: a nested closure is moved out of its parent's
     // closure before the parent moves, leaving the stub reference behind.
     for (const site of analysis.callSites) {
+      // `durable.async((() => x))`: the parentheses would turn the stub and
+      // captures into one comma expression. Removed before any insertion,
+      // since remove() drops text already attached to the range.
+      if (site.argumentStart < site.closureStart) s.remove(site.argumentStart, site.closureStart);
+      if (site.closureEnd < site.argumentEnd) s.remove(site.closureEnd, site.argumentEnd);
       s.prependRight(site.closureStart, stubHead(site));
       s.appendLeft(site.closureEnd, ",\n});\n");
       if (site.captures.length > 0) s.appendLeft(site.paramsInsert, capturesObject(site));
