@@ -35,7 +35,7 @@ export const CSV_SQL: Record<string, string> = {
   id: "j.id::text", state: "j.state", queue: "j.queue", task: "j.task_id", attempt: "j.attempt", max_attempts: "j.max_attempts",
   priority: "j.priority", inserted_at: iso("j.inserted_at"), run_at: iso("j.run_at"), attempted_at: iso("j.attempted_at"),
   completed_at: iso("j.completed_at"), discarded_at: iso("j.discarded_at"), cancelled_at: iso("j.cancelled_at"),
-  finished_at: iso("j.finished_at"), meta: "j.meta::text", tags: "array_to_string(j.tags, ' ')", last_error: "j.errors->-1->>'message'",
+  finished_at: iso("j.finished_at"), meta: "j.meta" /* parsed, then JSON.stringify'd: compact, like the rest of the API */, tags: "array_to_string(j.tags, ' ')", last_error: "j.errors->-1->>'message'",
 };
 
 /** One keyset page of CSV cells; the last cell of each row is the id to continue after. */
