@@ -98,7 +98,10 @@ export function checkSerializable(type: ts.Type, ctx: CheckContext): Serializabi
     }
     const sym = t.getSymbol();
     if (sym && sym.flags & ts.SymbolFlags.Class) {
-      if (!chain.some((name) => ctx.registeredClasses.has(name))) {
+      // Registration usually sits next to the class, in its own module.
+      const declaredIn = sym.declarations?.[0]?.getSourceFile();
+      const nearby = declaredIn ? registeredIn(declaredIn) : new Set<string>();
+      if (!chain.some((name) => ctx.registeredClasses.has(name) || nearby.has(name))) {
         return void problems.push({ code: "DA2007", path, detail: `is an instance of class ${sym.getName()}, which is not registered with superjson` });
       }
       return;
@@ -114,6 +117,14 @@ export function checkSerializable(type: ts.Type, ctx: CheckContext): Serializabi
   };
   visit(type, "", 0);
   return problems;
+}
+
+const registeredByFile = new WeakMap<ts.SourceFile, Set<string>>();
+
+function registeredIn(sf: ts.SourceFile): Set<string> {
+  let names = registeredByFile.get(sf);
+  if (!names) registeredByFile.set(sf, (names = registeredClassNames([sf.text])));
+  return names;
 }
 
 /** `SuperJSON.registerClass(Foo)` / `registerClass(Foo, …)` in the given texts. */
