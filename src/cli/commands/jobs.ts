@@ -2,7 +2,7 @@ import { Command } from "commander";
 import type { Admin, JobDetail, JobFilter, JobView } from "../../admin/index.js";
 import { progressFraction } from "../../dashboard/html.js";
 import { progressReporter } from "../progress.js";
-import { bar, formatTable, printTable } from "../table.js";
+import { bar, printTable } from "../table.js";
 import { CliError, filterFrom, intArg, isScoped, jobIdArg, printJson, withAdmin, withConnection, withFilter } from "../shared.js";
 import { registerExport } from "./jobs-export.js";
 
@@ -131,4 +131,3 @@ function indent(text: string, n = 2): string {
   return text.split("\n").map((l) => " ".repeat(n) + l).join("\n");
 }
 
-export { formatTable };
