@@ -15,7 +15,7 @@ describe("queue control", () => {
     await api.asyncMany(Array.from({ length: 300 }, () => [t.hold, { ms: 40 }] as [any, any]));
     await eventually("some jobs to complete", async () => (await api.jobs.count({ state: "completed" })) >= 20);
     const asked = Date.now();
-    await api.queues.pause(Q);
+    await nodes[0]!.queues.pause(Q);
     await eventually("every node to see the pause", () => nodes.every((n) => producerOf(n).paused));
     const seenMs = Date.now() - asked;
     expect(seenMs).toBeLessThan(1_000);
