@@ -57,6 +57,12 @@ const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5_000);
 loadTimer.unref();
 
 const dropSnapshot = snapshotDist();
+const git = (args) => {
+  const r = spawnSync("git", args, { cwd: new URL("..", import.meta.url), encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : "";
+};
+// The bench measures dist/ as it is at its start, which may include uncommitted work.
+const dirty = git(["status", "--porcelain", "--", "src", "migrations"]) !== "";
 let pgServer = null;
 let redis = null;
 const cleanup = async () => {
@@ -137,16 +143,11 @@ try {
     const x = results[system.name];
     log(`${system.name}: bulk ${x.bulk?.runs.map(Math.round).join("/") ?? "-"}; drain 1×10 ${x.drain1?.runs.map(Math.round).join("/") ?? "-"}; 2×10 ${x.drain2?.runs.map(Math.round).join("/") ?? "-"} jobs/s`);
   }
-} finally {
+} catch (error) {
   await cleanup();
+  throw error;
 }
 
-const git = (args) => {
-  const r = spawnSync("git", args, { cwd: new URL("..", import.meta.url), encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : "";
-};
-// The bench measures the working tree as built at its start, committed or not.
-const dirty = git(["status", "--porcelain", "--", "src", "migrations"]) !== "";
 const machine = {
   build: `${git(["rev-parse", "--short", "HEAD"]) || "?"}${dirty ? " + uncommitted changes in src/ or migrations/" : ""}`,
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}`,
@@ -165,3 +166,4 @@ if (args.markdown) {
   const command = `node bench/run.mjs ${process.argv.slice(2).filter((a) => !a.startsWith("--markdown")).join(" ")}`.trim();
   writeFileSync(args.markdown, `Command: \`${command}\`${process.env.DATABASE_URL ? " (with DATABASE_URL set)" : ""}, ${new Date().toISOString()}\n\n\`\`\`\n${report.trim()}\n\`\`\`\n`);
 }
+await cleanup();

