@@ -104,6 +104,7 @@ class FileAnalyzer {
   private readonly registered: Set<string>;
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
   private readonly closureNodes: Closure[] = [];
+  private readonly isJavaScript: boolean;
 
   constructor(
     private readonly sf: ts.SourceFile,
@@ -112,6 +113,7 @@ class FileAnalyzer {
     private readonly options: AnalyzeOptions,
   ) {
     this.registered = registeredClassNames([sf.text]);
+    this.isJavaScript = /\.(js|jsx|mjs|cjs)$/.test(sf.fileName);
     for (const name of options.serializableClasses ?? []) this.registered.add(name);
   }
 
@@ -199,6 +201,9 @@ class FileAnalyzer {
       if (this.options.typeCheck === false) continue;
       const type = checker.getTypeAtLocation(ref);
       for (const problem of checkSerializable(type, { checker, registeredClasses: this.registered })) {
+        // Untyped JavaScript would warn on every capture; the enqueue-time
+        // check on the actual values covers it.
+        if (this.isJavaScript && problem.code.startsWith("DA3")) continue;
         const path = `captures.${capture.name}${problem.path ? `.${problem.path}` : ""}`;
         this.report(problem.code, ref, `Captured value \`${path}\` ${problem.detail}.`, capture.name);
       }
