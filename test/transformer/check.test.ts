@@ -1,5 +1,6 @@
 // `durable check`: every call site with id and captures, diagnostics, JSON,
 // and exit code 1 on errors (through the real CLI binary).
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatCheckReport, runCheck } from "../../transformer/check.js";
@@ -44,5 +45,16 @@ describe("durable check", () => {
     const passing = await runNode([bin, "check", "src/users.ts"], root);
     expect(passing.code).toBe(0);
     expect(passing.stdout).toContain("1 call site(s), 0 error(s), 0 warning(s)");
+  });
+
+  it("durable build writes the manifest of every task", async () => {
+    const root = makeApp("build-cli", { "src/users.ts": files["src/users.ts"], "src/plain.ts": files["src/plain.ts"] });
+    const run = await runNode([join(repoRoot, "dist/src/cli/bin.js"), "build"], root);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Wrote 1 task(s) from 1 module(s)");
+    const manifest = JSON.parse(readFileSync(join(root, ".durable/manifest.json"), "utf8"));
+    expect(manifest.modules).toEqual([
+      { file: "src/users.ts", tasks: [expect.objectContaining({ id: "src/users.ts#register#0", captures: ["user"], kind: "async" })] },
+    ]);
   });
 });
