@@ -2,7 +2,7 @@
 // and emits declarations with tsc. Kept as one small script so `npm start`,
 // `npm test` and `npm pack` all build the same way.
 import { build } from "esbuild";
-import { readdirSync, statSync, rmSync } from "node:fs";
+import { readdirSync, statSync, rmSync, chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -31,6 +31,9 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
+
+// The `durable` bin must be runnable straight from dist/, not only once npm links it.
+if (existsSync("dist/src/cli/bin.js")) chmodSync("dist/src/cli/bin.js", 0o755);
 
 if (!process.argv.includes("--no-types")) {
   const tsc = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
