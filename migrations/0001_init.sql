@@ -76,10 +76,6 @@ create index jobs_active_fetch_idx on :SCHEMA.jobs_active (queue, priority, run_
   where state in ('available','scheduled','retryable');
 -- Rescue: executing jobs held by a node whose lease expired.
 create index jobs_active_node_idx on :SCHEMA.jobs_active (node_id) where state = 'executing';
--- Rate limits and global concurrency: starts of a queue in the last window
--- and its executing jobs, counted under the queue's claim lock. Active
--- partition only; finished starts are found through jobs_finished_queue_idx.
-create index jobs_active_attempted_idx on :SCHEMA.jobs_active (queue, attempted_at) where attempted_at is not null;
 -- Uniqueness: "is there a job with this key inserted within the window?".
 create index jobs_unique_idx on :SCHEMA.jobs (unique_key, inserted_at) where unique_key is not null;
 -- Pruning: finished jobs of a state older than its retention, oldest first.
@@ -129,3 +125,13 @@ create table :SCHEMA.cron_ticks (
   inserted_at  timestamptz not null default now(),
   primary key (name, tick)
 );
+
+-- Rate limits: one row per attempt started in a rate-limited queue, written by
+-- the limited claim and trimmed to the queue's window by the next one. Every
+-- attempt counts (a retry too), and queues without a rate limit pay nothing.
+create table :SCHEMA.rate_limit_starts (
+  queue       text not null,
+  started_at  timestamptz not null,
+  job_id      bigint not null
+);
+create index rate_limit_starts_idx on :SCHEMA.rate_limit_starts (queue, started_at);

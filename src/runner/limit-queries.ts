@@ -13,26 +13,26 @@ export const lockQueue = `select set_config('lock_timeout', '10s', true), pg_adv
 
 /**
  * How many of $2 wanted jobs may start now. $3: global concurrency, $4/$5:
- * rate limit allowed/period ms (nulls: no such limit). Starts are counted by
- * attempted_at with no upper bound, so a stamp taken slightly in the past by
- * a slow claimer is still counted by everyone after it. `at` is the start
- * stamp the claim must use; `wait_ms` says when the rate window frees a slot.
+ * rate limit allowed/period ms (nulls: no such limit). Starts are counted
+ * from rate_limit_starts with no upper time bound, so a stamp taken slightly
+ * in the past by a slow claimer is still counted by everyone after it. `at` is
+ * the start stamp the claim must record; `wait_ms` says when the rate window
+ * frees a slot. Starts that left the window are trimmed here, under the lock.
  */
 export const allowance = (q: string) => `
 with clock as (select clock_timestamp() as at),
 running as (
+  -- executing rows are few (bounded by the cluster's concurrency); the partial node index holds exactly them
   select count(*)::int as n from ${q}.jobs_active where $3::int is not null and queue = $1 and state = 'executing'
 ),
 recent as (
-  select count(*)::int as n, min(s.attempted_at) as oldest from (
-    select attempted_at from ${q}.jobs_active
-    where $4::int is not null and queue = $1 and attempted_at > (select at from clock) - $5::bigint * interval '1 millisecond'
-    union all
-    -- a job that started inside the window finished inside it too, so the (queue, finished_at) index bounds this scan
-    select attempted_at from ${q}.jobs_finished
-    where $4::int is not null and queue = $1 and finished_at > (select at from clock) - $5::bigint * interval '1 millisecond'
-      and attempted_at > (select at from clock) - $5::bigint * interval '1 millisecond'
-  ) s
+  select count(*)::int as n, min(started_at) as oldest from ${q}.rate_limit_starts
+  where $4::int is not null and queue = $1 and started_at > (select at from clock) - $5::bigint * interval '1 millisecond'
+),
+trimmed as (
+  delete from ${q}.rate_limit_starts
+  where queue = $1 and started_at <= (select at from clock) - coalesce($5::bigint, 0) * interval '1 millisecond'
+  returning 1
 )
 select (select at from clock)::text as at,
        greatest(0, least($2::int,
@@ -40,9 +40,10 @@ select (select at from clock)::text as at,
                          coalesce($4::int - (select n from recent), $2::int)))::int as n,
        case when $4::int is not null and (select n from recent) >= $4::int
             then greatest(1, ceil(extract(epoch from ((select oldest from recent) + $5::bigint * interval '1 millisecond' - (select at from clock))) * 1000))::int
-       end as wait_ms`;
+       end as wait_ms,
+       (select count(*) from trimmed)::int as trimmed`;
 
-/** fetchJobs with the start stamp taken under the lock ($5), so recorded starts honour the limit. */
+/** fetchJobs with the start stamp taken under the lock ($5); under a rate limit ($6) each start is recorded. */
 export const fetchLimitedJobs = (q: string) => `
 with picked as (
   select id from ${q}.jobs_active
@@ -51,8 +52,15 @@ with picked as (
   order by priority, run_at, id
   limit $3
   for update skip locked
+), claimed as (
+  update ${q}.jobs_active j
+  set state = 'executing', attempt = j.attempt + 1, attempted_at = $5::timestamptz, node_id = $4
+  from picked where j.id = picked.id
+  returning j.id, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress
+), recorded as (
+  insert into ${q}.rate_limit_starts (queue, started_at, job_id)
+  select $1, $5::timestamptz, c.id from claimed c where $6::boolean
+  returning 1
 )
-update ${q}.jobs_active j
-set state = 'executing', attempt = j.attempt + 1, attempted_at = $5::timestamptz, node_id = $4
-from picked where j.id = picked.id
-returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress`;
+select c.id::text as id, c.task_id, c.body_hash, c.attempt, c.max_attempts, c.timeout_ms, c.backoff, c.captures, c.meta, c.queue, c.progress
+from claimed c where (select count(*) from recorded) >= 0`;

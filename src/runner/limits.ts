@@ -27,7 +27,7 @@ export async function claimLimited(pool: pg.Pool, q: string, queue: string, keys
     await client.query(lockQueue, [`durable:limit:${q}:${queue}`]);
     const { rows } = await client.query(allowance(q), [queue, demand, limits.globalConcurrency, limits.rateLimit?.allowed ?? null, limits.rateLimit?.periodMs ?? null]);
     const { at, n, wait_ms } = rows[0];
-    const jobs = n > 0 ? ((await client.query(fetchLimitedJobs(q), [queue, keys, n, nodeId, at])).rows as ClaimedJob[]) : [];
+    const jobs = n > 0 ? ((await client.query(fetchLimitedJobs(q), [queue, keys, n, nodeId, at, limits.rateLimit !== null])).rows as ClaimedJob[]) : [];
     await client.query("commit");
     return { jobs, waitMs: wait_ms ?? null };
   } catch (error) {

@@ -56,6 +56,17 @@ describe("cluster-wide limits", () => {
     expect(startsPerNode.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
   });
 
+  it("every attempt counts against the rate limit, retries included", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ run: false });
+    await api.queues.configure(Q, { rateLimit: { allowed: 5, period: "1h" } });
+    await db.start({ pollInterval: 100 });
+    const job = await api.async(t.replyToUnknown, { sender: "bounce-r" }, { maxAttempts: 3, backoff: { type: "fixed", delay: 0 } });
+    await expect(api.await(job, { timeout: "20s" })).rejects.toMatchObject({ code: "DURABLE_JOB_FAILED" });
+    const { rows } = await db.pool.query(`select job_id::text as id from ${db.q}.rate_limit_starts`);
+    expect(rows.map((r) => r.id)).toEqual([job.id, job.id, job.id]);
+  });
+
   it("unlimited queues keep the plain one-statement claim", async () => {
     const db = await testDatabase();
     const node = await db.start();
