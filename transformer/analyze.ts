@@ -196,7 +196,8 @@ class FileAnalyzer {
         this.report("DA1008", write, `Captured variable \`${capture.name}\` is reassigned inside the closure.`, capture.name);
       }
       for (const write of findLaterWrites(capture, call.node, fn, checker)) {
-        this.report("DA1007", write, `Captured variable \`${capture.name}\` is reassigned after the durable.${call.kind} call; the job sees the value at enqueue time.`, capture.name);
+        const when = write.pos >= call.node.end ? "after the" : "in a loop around the";
+        this.report("DA1007", write, `Captured variable \`${capture.name}\` is reassigned ${when} durable.${call.kind} call; the job sees the value at enqueue time.`, capture.name);
       }
       if (this.options.typeCheck === false) continue;
       const type = checker.getTypeAtLocation(ref);
