@@ -40,7 +40,8 @@ describe("durable check", () => {
     const root = makeApp("check-cli", files);
     const bin = join(repoRoot, "dist/src/cli/bin.js");
     const failing = await runNode([bin, "check", "--json"], root);
-    expect(failing.code).toBe(1);
+    expect(failing.code, failing.stderr).toBe(1);
+    expect(failing.stderr).toBe("");
     expect(JSON.parse(failing.stdout).errors).toBe(1);
     const passing = await runNode([bin, "check", "src/users.ts"], root);
     expect(passing.code).toBe(0);
