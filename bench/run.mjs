@@ -53,6 +53,7 @@ const log = (m) => process.stderr.write(`${m}\n`);
 const started = Date.now();
 // Other work on the machine skews every figure; record the load while we run.
 const loads = [];
+const roundLoads = [];
 const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5_000);
 loadTimer.unref();
 
@@ -108,6 +109,7 @@ try {
   const runs = Object.fromEntries(systems.map((s) => [s.name, { bulk: [], plain: [], unique: [], uniqueWorks: null, drain1: [], drain2: [], pickup: [], await: [] }]));
   const one = { ...size, reps: 1 };
   for (let round = 0; round < size.reps; round++) {
+    roundLoads.push(os.loadavg()[0]);
     for (const system of systems) {
       log(`${system.name} (round ${round + 1} of ${size.reps}):`);
       const r = runs[system.name];
@@ -156,7 +158,7 @@ const machine = {
   postgres: pgServer.description,
   mode: args.quick ? "quick" : "full",
   seconds: Math.round((Date.now() - started) / 1000),
-  load: loads.length ? { mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads) } : null,
+  load: loads.length ? { mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads), rounds: roundLoads } : null,
 };
 clearInterval(loadTimer);
 const report = formatReport({ results, skipped, machine, size, args });

@@ -69,6 +69,12 @@ export function formatReport({ results, skipped, machine, size }) {
   out.push(table([header, ...body]));
   out.push("");
   out.push("us/peer = durable-async ÷ peer: above 1 is better for rates, below 1 is better for latencies (p50 compared).");
+  out.push(`per round (jobs/s), to judge the noise${machine.load?.rounds ? `; 1-min load at each round's start: ${machine.load.rounds.map((l) => l.toFixed(1)).join(" / ")}` : ""}:`);
+  const rounds = (x) => (x?.runs ? x.runs.map((r) => fmtRate(r)).join(" / ") : "-");
+  for (const s of systems.filter((name) => results[name])) {
+    const r = results[s];
+    out.push(`  ${s}: bulk ${rounds(r.bulk)}; drain 1×10 ${rounds(r.drain1)}; drain 2×10 ${rounds(r.drain2)}`);
+  }
   if (results[US]?.unique?.works) out.push(`unique: ${fmtRate(results[US].unique.unique)} jobs/s vs plain ${fmtRate(results[US].unique.plain)} jobs/s in the same runs.`);
   for (const [name, why] of Object.entries(skipped)) out.push(`${name}: skipped: ${why}`);
   out.push("");
