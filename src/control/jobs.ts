@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../errors.js";
 import { normalizeFilter, restrictStates, STATE_GROUPS, type JobFilter, type JobState } from "../reports/filter.js";
 import { filterWhere } from "../reports/filter-sql.js";
 import type { DurableTarget } from "./target.js";
@@ -13,6 +14,10 @@ type Statement = (q: string, where: string, limit: string, channel: string) => s
 
 async function inBatches(t: DurableTarget, filter: JobFilter, allowed: readonly JobState[], statement: Statement, channel: string): Promise<number> {
   const f = normalizeFilter(filter);
+  // An empty filter means every job; a forgotten argument must not cancel or delete everything.
+  if (Object.values(f).every((v) => v === null) && (filter as JobFilter | undefined)?.all !== true) {
+    throw new InvalidOptionError("filter", "is empty, so it would act on every job. Narrow it (e.g. { queue: \"phone_calls\", state: \"pending\" }) or pass { all: true } to mean every job.");
+  }
   const states = restrictStates(f, allowed);
   if (states.length === 0) return 0;
   let total = 0;

@@ -44,6 +44,8 @@ export interface JobFilter {
   since?: Date;
   /** Shorthand for inserted: { to: until }. */
   until?: Date;
+  /** Bulk cancel/retry/delete refuse an empty filter unless it says `all: true`. */
+  all?: boolean;
 }
 
 export interface NormalizedFilter {
@@ -59,7 +61,7 @@ export interface NormalizedFilter {
   completedTo: Date | null;
 }
 
-const FILTER_KEYS = ["id", "ids", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until"];
+const FILTER_KEYS = ["id", "ids", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until", "all"];
 
 const strings = (option: string, value: unknown, example: string): string[] => {
   const list = Array.isArray(value) ? value : [value];
