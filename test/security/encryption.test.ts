@@ -142,6 +142,17 @@ describe("encryption at rest, end to end", () => {
     expect(error.lastError.message).toMatch(/failed authentication/);
   });
 
+  it("awaiting an encrypted result without the key rejects with a DecryptionError", async () => {
+    const db = await testDatabase();
+    const worker = await db.start({ encryption: { key: `r1:${newKey()}` } });
+    const job = await worker.async(tasks.add, { a: 1, b: 2 });
+    expect(await worker.await(job, { timeout: "10s" })).toBe(3);
+    const keyless = await db.start({ encryption: false, run: false });
+    const error: any = await keyless.await(job, { timeout: "10s" }).catch((e: any) => e);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error.message).toMatch(/key id "r1"/);
+  });
+
   it("a worker without any key rejects encrypted jobs but runs plaintext ones", async () => {
     const db = await testDatabase();
     const sealed = await (await db.start({ encryption: { key: `k1:${newKey()}` }, run: false })).async(tasks.add, { a: 1, b: 1 });
