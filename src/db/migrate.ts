@@ -47,6 +47,20 @@ export function latestVersion(): number {
  * do. Returns the versions applied.
  */
 export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(pool, schema);
+    } catch (error) {
+      // The advisory lock does not refresh the catalog cache: a starter that
+      // waited for another's migration can still miss the schema it just
+      // created and fail with a duplicate. Once more, it finds the work done.
+      const code = (error as { code?: string }).code;
+      if (attempt >= 3 || !["23505", "42P06", "42P07", "42710"].includes(code ?? "")) throw error;
+    }
+  }
+}
+
+async function migrateOnce(pool: pg.Pool, schema: string): Promise<number[]> {
   const q = quoteSchema(schema);
   const client = await pool.connect();
   try {
