@@ -157,16 +157,16 @@ export class DurableInstance {
     const batch = bulkScope.getStore();
     if (batch && batch.owner === this) {
       // Inside durable.bulk(): collected now, inserted with the others when the scope ends.
-      return new Promise((resolve, reject) => batch.items.push({ prepared: prepare(item, this.codec.encode, captureTrace()), resolve: resolve as any, reject }));
+      return new Promise((resolve, reject) => batch.items.push({ prepared: prepare(item, this.codec, captureTrace()), resolve: resolve as any, reject }));
     }
-    const prepared = prepare(item, this.codec.encode, captureTrace());
+    const prepared = prepare(item, this.codec, captureTrace());
     return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
   asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
-    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec.encode, captureTrace()));
+    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec, captureTrace()));
     return this.track(this.insert(prepared), prepared[0]?.item);
   }
 
@@ -246,7 +246,7 @@ export class DurableInstance {
     const spec = cronSpec(expression, options, isTaskStub(stub) ? stub.id : "");
     if (this.crons.has(spec.name)) throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     const item = this.item("cron", stub, captures, spec.jobOptions);
-    const prepared = prepare(item, this.codec.encode, null);
+    const prepared = prepare(item, this.codec, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,

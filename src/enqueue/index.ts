@@ -1,3 +1,4 @@
+import type { Codec } from "../serialize/codec.js";
 import type { NormalizedJobOptions, QueryableClient } from "../config/options.js";
 import { serializeChecked } from "../serialize/values.js";
 import type { TaskMetadata, TaskStub } from "../tasks/registry.js";
@@ -31,10 +32,10 @@ export function callerOf(task: TaskMetadata): string {
 }
 
 /** Validates and serializes synchronously, so a bad capture throws at the call site. */
-export function prepare(item: EnqueueItem, encode: (value: unknown) => unknown, trace: string | null): PreparedItem {
+export function prepare(item: EnqueueItem, codec: Codec, trace: string | null): PreparedItem {
   const where = `durable.${item.stub.kind}() at ${callerOf(item.stub)}`;
   const serialized = serializeChecked(item.captures, "captures", where);
-  const captures = encode(serialized);
+  const captures = codec.encode(serialized);
   const o = item.options;
   return {
     item,
@@ -51,7 +52,7 @@ export function prepare(item: EnqueueItem, encode: (value: unknown) => unknown, 
       tags: JSON.stringify(o.tags),
       runAt: o.runAt,
       // Hashed from the serialized captures, before the codec: encryption is randomized.
-      uniqueKey: o.unique ? uniqueKey({ task: item.stub.id, queue: o.queue, captures: serialized, meta: o.meta }, o.unique, where) : null,
+      uniqueKey: o.unique ? uniqueKey({ task: item.stub.id, queue: o.queue, captures: serialized, meta: o.meta }, o.unique, where, codec.digest) : null,
       trace,
     },
   };

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { DurableError, InvalidOptionError } from "../errors.js";
 import type { Codec } from "./codec.js";
 
@@ -188,6 +188,8 @@ export function createCodec(ring: KeyRing | null): Codec {
   return {
     encode: ring ? (value) => encryptValue(ring, value) : (value) => value,
     decode: (stored) => (isEncrypted(stored) ? decryptValue(ring, stored) : stored),
+    // Keyed by the current key: after a rotation, a unique window open under the old key is not seen (documented).
+    digest: ring ? (text) => createHmac("sha256", ring.current.key).update("durable-async unique\0").update(text).digest("hex") : undefined,
   };
 }
 

@@ -27,7 +27,7 @@ export interface UniqueSource {
  * calls conflict when their keys are equal; the window and states are
  * checked at insert time, not baked into the key.
  */
-export function uniqueKey(source: UniqueSource, unique: NormalizedUnique, where: string): string {
+export function uniqueKey(source: UniqueSource, unique: NormalizedUnique, where: string, digest?: (text: string) => string): string {
   const parts: Record<string, unknown> = {};
   const captures = (source.captures.json ?? {}) as Record<string, unknown>;
   if (unique.by.includes("task")) parts.task = source.task;
@@ -46,5 +46,6 @@ export function uniqueKey(source: UniqueSource, unique: NormalizedUnique, where:
     if (unique.by.includes("captures")) parts.captures = source.captures;
     if (unique.by.includes("meta")) parts.meta = source.meta;
   }
-  return createHash("sha256").update(stableJson(parts)).digest("hex");
+  const text = stableJson(parts);
+  return digest ? digest(text) : createHash("sha256").update(text).digest("hex");
 }
