@@ -11,6 +11,7 @@
 //
 //   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000]
 import pg from "pg";
+import { spawnSync } from "node:child_process";
 import { startPostgres } from "./lib/services.mjs";
 import { median, nowMs } from "./lib/clock.mjs";
 import { distUrl, snapshotDist } from "./lib/dist.mjs";
@@ -126,7 +127,19 @@ async function deadTuples() {
   return rows.map((r) => `${r.relname}: ${r.n_live_tup} live, ${r.n_dead_tup} dead`).join("; ");
 }
 
+/** Memory of a worker process that runs `jobs` jobs from this queue (lib/runner-memory.mjs). */
+function runnerMemory(jobs = 5_000) {
+  const r = spawnSync(process.execPath, ["--expose-gc", new URL("./lib/runner-memory.mjs", import.meta.url).pathname, url, SCHEMA, String(jobs)], { encoding: "utf8", env: process.env });
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop());
+  } catch {
+    log(`  runner memory probe failed: ${r.stderr.slice(-500)}`);
+    return null;
+  }
+}
+
 const results = [];
+const memory = [];
 async function scenario(name, { generic = false } = {}) {
   log(`scenario ${name}`);
   const explain = await explainClaim();
@@ -144,10 +157,14 @@ try {
   await fill(SMALL, "available");
   await pool.query(`vacuum analyze ${Q}.jobs_active`);
   await scenario(`A: ${SMALL.toLocaleString("en-US")} queued`);
+  memory.push({ name: `${SMALL.toLocaleString("en-US")} queued`, ...runnerMemory() });
+  await pool.query(`delete from ${Q}.jobs_finished`);
+  await fill(SMALL - (await pool.query(`select count(*)::int as n from ${Q}.jobs_active`)).rows[0].n, "available");
 
   await fill(BIG - SMALL, "available");
   await pool.query(`vacuum analyze ${Q}.jobs_active`);
   await scenario(`B: ${BIG.toLocaleString("en-US")} queued`, { generic: true });
+  memory.push({ name: `${BIG.toLocaleString("en-US")} queued`, ...runnerMemory() });
 
   await pool.query(`truncate ${Q}.jobs_active`);
   await fill(SMALL + BURST, "available");
@@ -187,6 +204,10 @@ console.log("| scenario | claim of 10: ms | fetch µs/job | ack µs/job | bulk i
 console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
 for (const r of results) {
   console.log(`| ${r.name} | ${r.fetchPerClaim.toFixed(2)} | ${(r.fetchPerJob * 1000).toFixed(0)} | ${(r.ackPerJob * 1000).toFixed(0)} | ${r.bulkPerJobUs.toFixed(1)} | ${r.singleMs.toFixed(2)} | ${r.tuples} |`);
+}
+if (memory.length) {
+  console.log("\n| a worker process (concurrency 10) runs 5,000 jobs from a queue of | jobs run | RSS after start MB | peak RSS MB | RSS at the end MB | heap after GC, start → end MB |\n| --- | ---: | ---: | ---: | ---: | --- |");
+  for (const m of memory) console.log(`| ${m.name} | ${m.ran ?? "?"} | ${m.rssStart ?? "?"} | ${m.rssPeak ?? "?"} | ${m.rssEnd ?? "?"} | ${m.heapStart ?? "?"} → ${m.heapEnd ?? "?"} |`);
 }
 for (const r of results) {
   console.log(`\n### EXPLAIN (ANALYZE, BUFFERS) of the claim, ${r.name}\n\n\`\`\`\n${r.explain}\n\`\`\``);
