@@ -10,6 +10,16 @@ import { bodyHash, normalizedTokens } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
 import { PACKAGE_NAME, projectRelative } from "./prefilter.js";
 import { checkSerializable, registeredClassNames } from "./serializable.js";
+import { suggest } from "../src/config/suggest.js";
+
+/** The runtime's built-in node types (src/config/options.ts DEFAULT_NODE_TYPES), kept here so the hook thread loads no runtime modules. */
+const DEFAULT_NODE_TYPES = ["worker", "api", "datasync"];
+
+/** The runtime's built-in node types plus those declared in DURABLE_NODE_TYPES (comma-separated), when the integration passes none. */
+function defaultNodeTypes(): string[] {
+  const declared = (process.env.DURABLE_NODE_TYPES ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  return [...DEFAULT_NODE_TYPES, ...declared];
+}
 
 export type CallKind = "async" | "run" | "cron";
 
@@ -135,8 +145,10 @@ class FileAnalyzer {
     const name = optionLiteral(call.options, "name");
     if (name && name.value === undefined) this.report("DA1011", name.node, "The `name` option is not a string literal.");
     const nodeType = optionLiteral(call.options, "nodeType");
-    if (nodeType?.value !== undefined && this.options.nodeTypes && !this.options.nodeTypes.includes(nodeType.value)) {
-      this.report("DA1013", nodeType.node, `Unknown node type "${nodeType.value}" (known: ${this.options.nodeTypes.join(", ")}).`, nodeType.value);
+    const knownNodeTypes = this.options.nodeTypes ?? defaultNodeTypes();
+    if (nodeType?.value !== undefined && !knownNodeTypes.includes(nodeType.value)) {
+      const guess = suggest(nodeType.value, knownNodeTypes);
+      this.report("DA1013", nodeType.node, `Unknown node type "${nodeType.value}"${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${knownNodeTypes.join(", ")}.`, nodeType.value);
     }
     const id = name?.value ?? `${scopeKey}${ordinal}`;
     if (this.callSites.some((site) => site.id === id)) this.report("DA1012", call.node, `Task id "${id}" is used by another call site in this file.`, id);

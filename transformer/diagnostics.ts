@@ -36,7 +36,7 @@ export const CODES = {
   DA1010: { severity: "error", fix: "pass an inline arrow or function expression, e.g. durable.async(() => fn(x))" },
   DA1011: { severity: "error", fix: "the `name` option must be a string literal so the task id is known at build time" },
   DA1012: { severity: "error", fix: "give each call site a distinct `name`" },
-  DA1013: { severity: "error", fix: "use one of the node types configured for the transformer, or add this one" },
+  DA1013: { severity: "error", fix: "use a known node type, or declare it both for the transformer (the plugin's `nodeTypes` option or DURABLE_NODE_TYPES) and at run time (durable.start({ nodeTypes }))" },
   DA2001: { severity: "error", fix: "capture the data the function needs instead, and call the function inside the closure" },
   DA2002: { severity: "error", fix: "capture a plain-data copy (e.g. { id: x.id }); methods do not survive serialization" },
   DA2003: { severity: "error", fix: "await the promise before the call and capture its result" },
