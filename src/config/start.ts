@@ -85,7 +85,9 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
   if (!Array.isArray(extra) || extra.some((t) => typeof t !== "string" || !/^[a-z][a-z0-9_]{0,40}$/.test(t))) {
     throw new InvalidOptionError("nodeTypes", `expected an array of lowercase names like ["reports"], got ${describe(extra)}.`);
   }
-  const knownNodeTypes = [...new Set([...DEFAULT_NODE_TYPES, ...extra])];
+  // DURABLE_NODE_TYPES declares extra node types for the transformer and the runtime alike.
+  const fromEnv = (process.env.DURABLE_NODE_TYPES ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  const knownNodeTypes = [...new Set([...DEFAULT_NODE_TYPES, ...fromEnv, ...extra])];
   const rawTypes = input.nodeType ?? "worker";
   const nodeTypes = Array.isArray(rawTypes) ? rawTypes : [rawTypes];
   for (const t of nodeTypes) {

@@ -92,3 +92,14 @@ describe("start options", () => {
     expect(() => validateSchemaName('x"; drop schema public; --')).toThrow(/Invalid schema name/);
   });
 });
+
+describe("DURABLE_NODE_TYPES", () => {
+  it("declares extra node types, as it does for the transformer", () => {
+    process.env.DURABLE_NODE_TYPES = "reports, billing";
+    try {
+      expect(normalizeStartOptions({ nodeType: "billing" }).queues).toEqual({ ad_hoc_billing: 10 });
+    } finally {
+      delete process.env.DURABLE_NODE_TYPES;
+    }
+  });
+});
