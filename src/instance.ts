@@ -139,12 +139,22 @@ export class DurableInstance {
     if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
       throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
     }
-    const normalized = normalizeAsyncOptions(options, {
+    // Calls without options (most of them, and every row of a typical bulk insert) share one frozen normalization.
+    const normalized =
+      options === undefined
+        ? (this.defaultJobOptions ??= Object.freeze(this.normalize(undefined)))
+        : this.normalize(options);
+    return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
+  }
+
+  private defaultJobOptions: ReturnType<typeof normalizeAsyncOptions> | undefined;
+
+  private normalize(options: unknown) {
+    return normalizeAsyncOptions(options, {
       maxAttempts: this.config.defaultMaxAttempts,
       timeoutMs: this.config.defaultTimeoutMs,
       nodeTypes: this.config.knownNodeTypes,
     });
-    return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
   }
 
   /**

@@ -86,7 +86,40 @@ export interface SerializedValue {
 }
 
 /** Serializes after checking; `where` names the call site for the error. */
+/**
+ * True when the value is plain JSON that superjson would pass through as
+ * `{ json: value }` with no meta: no undefined, NaN, ±Infinity, -0, bigint,
+ * class instances, or shared/cyclic references (superjson records those).
+ */
+function isPlainJson(value: unknown, seen: Set<object>): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (seen.has(value)) return false;
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !isPlainJson(value[i], seen)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      for (const key in value) {
+        if (key === "__proto__" || !isPlainJson((value as Record<string, unknown>)[key], seen)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 export function serializeChecked(value: unknown, rootPath: string, where: string): SerializedValue {
+  // Most captures are plain data: one cheap walk instead of our check plus superjson's.
+  if (isPlainJson(value, new Set())) return { json: value };
   const problem = findUnserializable(value, rootPath);
   if (problem) throw new NotSerializableError(problem.path, problem.reason, where);
   return SuperJSON.serialize(value as any) as SerializedValue;
