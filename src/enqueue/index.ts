@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../errors.js";
 import type { Codec } from "../serialize/codec.js";
 import type { NormalizedJobOptions, QueryableClient } from "../config/options.js";
 import { serializeChecked } from "../serialize/values.js";
@@ -58,13 +59,35 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null): 
   };
 }
 
+const UNIQUE_BATCH = 1_000;
+
+/** A pool: the unique path opens (and commits) transactions of its own on it. */
+const ownsTransactions = (client: QueryableClient): boolean => typeof (client as any).connect === "function" && typeof (client as any).totalCount === "number";
+
 /** Chunks keep one statement's arrays (and the server's memory for them) bounded. */
 const CHUNK = 5_000;
 
 export async function insertPrepared(client: QueryableClient, q: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
   // Unique rows need a lock-then-check transaction (src/unique); plain batches keep the one-statement path.
   if (prepared.some((p) => p.row.uniqueKey !== null)) {
-    return insertUnique(client, q, prepared, (c, items) => insertChunked(c, q, channel, items));
+    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, q, channel, items);
+    // One advisory lock per key lives until commit, and Postgres's shared lock
+    // table holds only max_locks_per_transaction × max_connections (6,400 by
+    // default): "out of shared memory" at ~50k keys. In transactions of our own,
+    // unique rows go in batches; in the caller's, the locks must last until
+    // their commit, so a batch that large is refused with the fix.
+    if (!ownsTransactions(client)) {
+      if (prepared.length > UNIQUE_BATCH * 4) {
+        throw new InvalidOptionError(
+          "client",
+          `${prepared.length} unique jobs in the caller's transaction would take ${prepared.length} advisory locks until it commits, past what Postgres's lock table holds by default. Insert at most ${UNIQUE_BATCH * 4} unique jobs per transaction, or enqueue them without \`client\`.`,
+        );
+      }
+      return insertUnique(client, q, prepared, insertRows);
+    }
+    const handles: JobHandle[] = [];
+    for (let i = 0; i < prepared.length; i += UNIQUE_BATCH) handles.push(...(await insertUnique(client, q, prepared.slice(i, i + UNIQUE_BATCH), insertRows)));
+    return handles;
   }
   const handles: JobHandle[] = [];
   for (let i = 0; i < prepared.length; i += CHUNK) {
