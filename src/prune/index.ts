@@ -26,6 +26,8 @@ export interface PruneOptions {
 
 export interface PruneResult {
   deleted: Record<FinishedState, number>;
+  /** The pass stopped at its batch cap with rows still due: run the next one soon. */
+  more: boolean;
 }
 
 function positive(option: string, value: unknown, fallback: number): number {
@@ -43,12 +45,14 @@ export async function pruneFinishedJobs(pool: pg.Pool, q: string, options: Prune
   const { rows } = await pool.query(sql.queueRetentions(q));
   const overrides = rows as Array<{ name: string; retention: Partial<Record<FinishedState, number>> }>;
   const deleted: Record<FinishedState, number> = { completed: 0, discarded: 0, cancelled: 0 };
+  let more = false;
   const drain = async (text: string, values: unknown[]) => {
     for (let i = 0; i < maxBatches; i++) {
       const result = await pool.query(text, [...values, batch]);
       deleted[values[0] as FinishedState] += result.rowCount ?? 0;
       if ((result.rowCount ?? 0) < batch) return;
     }
+    more = true;
   };
   for (const state of FINISHED_STATES) {
     const own = overrides.filter((o) => typeof o.retention[state] === "number");
@@ -56,7 +60,7 @@ export async function pruneFinishedJobs(pool: pg.Pool, q: string, options: Prune
     for (const o of own) await drain(sql.pruneQueue(q), [state, o.retention[state], o.name]);
   }
   await pool.query(sql.pruneCronTicks(q));
-  return { deleted };
+  return { deleted, more };
 }
 
 /**
@@ -81,19 +85,33 @@ export class Pruner {
   }
 
   maybeRun(): void {
-    if (this.running || Date.now() < this.nextAt) return;
+    if (this.stopped || this.running || Date.now() < this.nextAt) return;
     this.nextAt = Date.now() + this.intervalMs * (0.75 + Math.random() / 2);
     this.running = pruneFinishedJobs(this.pool, this.q)
-      .then(({ deleted }) => {
+      .then(({ deleted, more }) => {
         const total = deleted.completed + deleted.discarded + deleted.cancelled;
         if (total > 0) this.logger.debug("durable: pruned finished jobs", { ...deleted });
+        // A backlog (a busy system's daily volume ageing out at once) is worked
+        // off in back-to-back bounded passes, not one capped pass a minute.
+        if (more) this.nextAt = Date.now() + 100;
       })
       .catch(this.onError)
-      .finally(() => (this.running = null));
+      .finally(() => {
+        this.running = null;
+        if (this.nextAt - Date.now() <= 100 && !this.stopped) {
+          this.timer = setTimeout(() => this.maybeRun(), 100);
+          this.timer.unref();
+        }
+      });
   }
 
-  /** Waits for a pass in progress (graceful stop). */
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  /** Stops scheduling passes and waits for one in progress (graceful stop). */
   async idle(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
 }
