@@ -25,6 +25,7 @@ export interface TestingTarget {
   async(stub: unknown, captures?: unknown, options?: unknown): Promise<JobHandle>;
   run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown>;
   await(job: unknown, options?: AwaitOptions): Promise<unknown>;
+  bulk(fn: () => unknown): Promise<JobHandle[]>;
 }
 const TESTING_KEY = Symbol.for("durable-async.testing");
 export function testingTarget(): TestingTarget | undefined {
@@ -96,7 +97,7 @@ export const durable: Durable = {
     return (testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   bulk(fn: () => unknown) {
-    return defaultInstance().bulk(fn);
+    return (testingTarget() ?? defaultInstance()).bulk(fn);
   },
   run(fn: any, captures?: any, options?: any) {
     return (testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;

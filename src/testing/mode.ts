@@ -31,12 +31,31 @@ export class TestingRuntime implements TestingTarget {
     this.nodeTypes = [...new Set([...DEFAULT_NODE_TYPES, ...(options.nodeTypes ?? [])])];
   }
 
+  /** Open durable.bulk() scopes; a call joins the innermost. */
+  private readonly bulkScopes: Promise<JobHandle>[][] = [];
+
   /** Mirrors DurableInstance.async: validation and serialization throw synchronously, at the call. */
   async(stub: unknown, captures?: unknown, options?: unknown): Promise<JobHandle> {
     const job = this.record("async", stub, captures, options);
-    if (job.conflict) return Promise.resolve(handleOf(job.job, true));
-    if (this.mode === "manual") return Promise.resolve(handleOf(job.job, false));
-    return this.runToOutcome(job.job).then(() => handleOf(job.job, false));
+    let handle: Promise<JobHandle>;
+    if (job.conflict) handle = Promise.resolve(handleOf(job.job, true));
+    else if (this.mode === "manual") handle = Promise.resolve(handleOf(job.job, false));
+    else handle = this.runToOutcome(job.job).then(() => handleOf(job.job, false));
+    this.bulkScopes.at(-1)?.push(handle);
+    return handle;
+  }
+
+  /** durable.bulk(): the calls made inside are recorded (or run) one by one; resolves with their handles. */
+  async bulk(fn: () => unknown): Promise<JobHandle[]> {
+    if (typeof fn !== "function") throw new InvalidOptionError("fn", `durable.bulk() expects a function that calls durable.async(), got ${describe(fn)}.`);
+    const scope: Promise<JobHandle>[] = [];
+    this.bulkScopes.push(scope);
+    try {
+      await fn();
+    } finally {
+      this.bulkScopes.splice(this.bulkScopes.lastIndexOf(scope), 1);
+    }
+    return Promise.all(scope);
   }
 
   async run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {

@@ -104,6 +104,15 @@ describe("manual mode", () => {
     expect(sent).toEqual(["later@example.com"]);
   });
 
+  it("durable.bulk resolves with the handles of the calls made inside it", async () => {
+    useTestingMode("manual");
+    const handles = await durable.bulk(async () => {
+      for (const email of ["a@example.com", "b@example.com"]) void transformed.async(sendWelcome, { user: { email, id: 1 } });
+    });
+    expect(handles.map((h) => h.task)).toEqual(["src/users.ts#registerUser#0", "src/users.ts#registerUser#0"]);
+    expect(allEnqueued()).toHaveLength(2);
+  });
+
   it("applies uniqueness in memory: a conflicting call returns the first job", async () => {
     useTestingMode("manual");
     const options = { maxAttempts: 1, meta: { sender: "x@example.com" }, unique: { by: ["meta" as const], period: "24h" } };
