@@ -76,10 +76,13 @@ function progressWriter(deps: ExecutorDeps, jobId: string) {
   let lastWrite = 0;
   let pending: ProgressUpdate | null = null;
   let timer: NodeJS.Timeout | null = null;
-  const write = async (update: ProgressUpdate) => {
+  let inFlight: Promise<void> = Promise.resolve();
+  const write = (update: ProgressUpdate) => {
     lastWrite = Date.now();
     const value = typeof update === "number" ? { fraction: Math.max(0, Math.min(1, update)) } : { ...update, fraction: update.total > 0 ? update.done / update.total : 0 };
-    await deps.pool.query(saveProgress(deps.q), [jobId, JSON.stringify({ ...value, at: new Date().toISOString() })]).catch(() => undefined);
+    const done = inFlight.then(() => deps.pool.query(saveProgress(deps.q), [jobId, JSON.stringify({ ...value, at: new Date().toISOString() })])).then(() => undefined, () => undefined);
+    inFlight = done;
+    return done;
   };
   return {
     progress: async (update: ProgressUpdate) => {
@@ -94,7 +97,18 @@ function progressWriter(deps: ExecutorDeps, jobId: string) {
         pending = null;
       }, 500);
     },
-    stop: () => timer && clearTimeout(timer),
+    /**
+     * Writes the last throttled update and waits for writes in flight. Runs
+     * before the outcome is recorded: once the row leaves the active
+     * partition, a late progress write would find nothing to update.
+     */
+    flush: async () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (pending !== null) void write(pending);
+      pending = null;
+      await inFlight;
+    },
   };
 }
 
@@ -147,16 +161,17 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
     const serialized = JSON.stringify(deps.encode(serializeChecked(value, "result", `task ${job.task_id}`)));
     const bytes = Buffer.byteLength(serialized);
     if (bytes > deps.maxResultBytes) throw new ResultTooLargeError(bytes, deps.maxResultBytes);
+    await writer.flush();
     deps.acker.complete(job.id, serialized);
     span.end();
     deps.events.emit("job:stop", { job: event, state: "completed", durationMs: performance.now() - started });
   } catch (error) {
     span.end(error);
+    await writer.flush();
     const dueMs = await outcomeOfError(job, deps, error, started, event);
     if (dueMs !== undefined) rescheduled(dueMs);
   } finally {
     clearTimeout(timer);
-    writer.stop();
     if (aborted) controller.signal.removeEventListener("abort", aborted);
   }
 }

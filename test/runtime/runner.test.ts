@@ -146,6 +146,14 @@ describe("runner", () => {
     expect(r).toMatchObject({ done: 4, total: 4, fraction: 1, message: "row 4" });
   });
 
+  it("keeps the last progress update of a job that finishes inside the throttle window", async () => {
+    const db = await testDatabase();
+    const d = await db.start();
+    const job = await d.async(tasks.progressThenReturn, {});
+    await d.await(job, { timeout: "10s" });
+    expect((await row(db, job.id)).progress).toMatchObject({ done: 4, total: 4, fraction: 1 });
+  });
+
   it("works through polling alone when notifications are off", async () => {
     const db = await testDatabase();
     const d = await db.start({ notifications: false, pollInterval: 100 });

@@ -48,3 +48,8 @@ export const progress = def("test#progress", [], async () => {
   await new Promise((r) => setTimeout(r, 600));
   return "done";
 });
+export const progressThenReturn = def("test#progressThenReturn", [], async () => {
+  const { progress } = durable.context();
+  for (let i = 1; i <= 4; i++) await progress({ done: i, total: 4 });
+  return "done"; // within the 500 ms throttle of the last write: the final update must still land
+});
