@@ -6,7 +6,8 @@ import { readdirSync, statSync, rmSync, chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
-const roots = ["src", "transformer", "examples"];
+// examples/ run through the Node hook from source; they are not part of the package.
+const roots = ["src", "transformer"];
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
