@@ -1,3 +1,4 @@
+import { claimedColumns, pickDueJobs } from "./queries.js";
 // SQL of the limited claim (issue 4): queues with a global concurrency or a
 // rate limit claim under a per-queue advisory lock, so "how many may start"
 // and "start them" cannot interleave between nodes. Unlimited queues never
@@ -45,22 +46,15 @@ select (select at from clock)::text as at,
 
 /** fetchJobs with the start stamp taken under the lock ($5); under a rate limit ($6) each start is recorded. */
 export const fetchLimitedJobs = (q: string) => `
-with picked as (
-  select id from ${q}.jobs_active
-  where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
-    and (task_id || ':' || body_hash) = any($2::text[])
-  order by priority, run_at, id
-  limit $3
-  for update skip locked
-), claimed as (
+with picked as (${pickDueJobs(q)}), claimed as (
   update ${q}.jobs_active j
   set state = 'executing', attempt = j.attempt + 1, attempted_at = $5::timestamptz, node_id = $4
   from picked where j.id = picked.id
-  returning j.id, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress
+  returning j.id, ${claimedColumns("j")}
 ), recorded as (
   insert into ${q}.rate_limit_starts (queue, started_at, job_id)
   select $1, $5::timestamptz, c.id from claimed c where $6::boolean
   returning 1
 )
-select c.id::text as id, c.task_id, c.body_hash, c.attempt, c.max_attempts, c.timeout_ms, c.backoff, c.captures, c.meta, c.queue, c.progress
+select c.id::text as id, ${claimedColumns("c")}
 from claimed c where (select count(*) from recorded) >= 0`;

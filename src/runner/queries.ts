@@ -1,27 +1,33 @@
 // Every statement the runner sends, one function each, so the SQL that
 // decides throughput sits in one reviewable place. `q` is the quoted schema.
 
+/** The due jobs a claim takes: shared by the plain claim and the rate-limited one (limit-queries.ts). */
+export const pickDueJobs = (q: string) => `
+  select id from ${q}.jobs_active
+  where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
+    and (task_id || ':' || body_hash) = any($2::text[])
+  order by priority, run_at, id
+  limit $3
+  for update skip locked`;
+
+/** What the executor needs of a claimed job (ClaimedJob), besides its id. */
+export const claimedColumns = (t: string) =>
+  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
+
 /**
  * Claim up to $3 due jobs of queue $1 whose task this node can run ($2 holds
  * "task_id:body_hash" keys). SKIP LOCKED lets nodes claim side by side; the
  * claim works on the active partition only, never on finished jobs.
  */
 export const fetchJobs = (q: string) => `
-with picked as (
-  select id from ${q}.jobs_active
-  where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
-    and (task_id || ':' || body_hash) = any($2::text[])
-  order by priority, run_at, id
-  limit $3
-  for update skip locked
-)
+with picked as (${pickDueJobs(q)})
 update ${q}.jobs_active j
 set state = 'executing', attempt = j.attempt + 1, attempted_at = now(), node_id = $4
 from picked where j.id = picked.id
   -- A claim need not survive a server crash (the job would just be available
   -- again: at-least-once holds), so its commit skips the WAL flush wait.
   and (select set_config('synchronous_commit', 'off', true)) is not null
-returning j.id::text, j.task_id, j.body_hash, j.attempt, j.max_attempts, j.timeout_ms, j.backoff, j.captures, j.meta, j.queue, j.progress, j.trace`;
+returning j.id::text, ${claimedColumns("j")}`;
 
 /** Batched completion; only rows still executing are completed, so a late or duplicate ack is a no-op. One NOTIFY per batch. */
 export const completeJobs = (q: string) => `
