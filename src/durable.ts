@@ -5,7 +5,6 @@ import type { AwaitOptions } from "./await/index.js";
 import type { JobHandle } from "./enqueue/index.js";
 import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
-import type { TaskStub } from "./tasks/registry.js";
 import type { CronOptions } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
 
@@ -135,6 +134,3 @@ export const durable: Durable = {
     return defaultInstance();
   },
 } as Durable;
-
-/** Transformed code passes a stub; this keeps the user-facing overloads honest for TypeScript. */
-export type TransformedAsync = (stub: TaskStub, captures: Record<string, unknown>, options?: AsyncOptions) => Promise<JobHandle>;

@@ -1,5 +1,4 @@
 import { ConfigError } from "../errors.js";
-import { suggest } from "../config/suggest.js";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -12,7 +11,6 @@ export function validateSchemaName(name: unknown): string {
   const text = typeof name === "string" ? name : String(name);
   const fixed = text.toLowerCase().replace(/[^a-z0-9_]/g, "_").replace(/^([0-9])/, "_$1").slice(0, 63);
   const hint = fixed && IDENTIFIER.test(fixed) ? ` Try "${fixed}".` : "";
-  void suggest;
   throw new ConfigError(
     `Invalid schema name ${JSON.stringify(name)}: use lowercase letters, digits and "_", starting with a letter or "_", at most 63 characters.${hint}`,
   );

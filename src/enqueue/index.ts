@@ -110,7 +110,6 @@ async function insertChunked(client: QueryableClient, q: string, channel: string
  */
 export class TaskCatalog {
   private readonly written = new Set<string>();
-  private pending: Promise<void> | null = null;
   constructor(private readonly q: string) {}
 
   async ensure(client: QueryableClient, tasks: TaskMetadata[]): Promise<void> {
