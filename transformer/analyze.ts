@@ -1,20 +1,20 @@
-// analyze(file) → call sites + diagnostics. Pure: reads the AST and the
-// checker, never mutates either, so one Project serves a whole build.
-import { readFileSync } from "node:fs";
-import type { Project, SourceFile } from "ts-morph";
-import { ts } from "ts-morph";
-import { findLaterWrites, scanClosure, type Closure } from "./captures.js";
+// analyze(file) → call sites + diagnostics, from the syntax alone: parsing,
+// scopes and captures need no type information, so a build never loads the
+// TypeScript compiler for them. Capture *types* are checked by a separate pass
+// (capture-types.ts) when the caller asks for it. Pure: reads the text, never
+// mutates it.
+import { findLaterWrites, scanClosure } from "./captures.js";
 import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
-import { bodyHash, normalizedTokens } from "./hash.js";
+import { bodyHash, normalizedCode } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
 import { PACKAGE_NAME, projectRelative } from "./prefilter.js";
-import { checkSerializable, registeredClassNames } from "./serializable.js";
+import { analyzeScopes, type ScopeAnalysis } from "./scopes.js";
+import { LineIndex, parse, type Comment, type Node } from "./syntax.js";
 import { suggest } from "../src/config/suggest.js";
 
 /** The runtime's built-in node types (src/config/options.ts DEFAULT_NODE_TYPES), kept here so the hook thread loads no runtime modules. */
 const DEFAULT_NODE_TYPES = ["worker", "api", "datasync"];
-
 /** The runtime's built-in node types plus those declared in DURABLE_NODE_TYPES (comma-separated), when the integration passes none. */
 function defaultNodeTypes(): string[] {
   const declared = (process.env.DURABLE_NODE_TYPES ?? "").split(",").map((t) => t.trim()).filter(Boolean);
@@ -48,6 +48,8 @@ export interface CallSite {
   paramsInsert: number;
   /** Index of the call site whose closure contains this one, for nested calls. */
   parent: number | null;
+  /** Offset of each value capture's first reference, for the capture type check (functions and classes are already errors). */
+  captureReferences: Array<{ name: string; offset: number }>;
 }
 
 export interface Analysis {
@@ -61,6 +63,8 @@ export interface Analysis {
   stubInsert: number;
   /** The module imports the runtime (not only mentions its name in a string). */
   importsRuntime: boolean;
+  /** Source text analyzed: the capture type check maps offsets back into it. */
+  source: string;
 }
 
 export interface AnalyzeOptions {
@@ -69,75 +73,98 @@ export interface AnalyzeOptions {
   nodeTypes?: readonly string[];
   /** Class names registered with superjson elsewhere (beyond `registerClass(...)` calls the analyzer sees). */
   serializableClasses?: readonly string[];
-  /** Check capture types for serializability (default true); needs a full Program. */
+  /**
+   * Check capture types for serializability with the TypeScript checker.
+   * Default true for `transform()` and `durable check`, false for the bundler
+   * plugins and the Node hook, where the checker would cost more than the
+   * build (the enqueue-time check covers the same values at run time).
+   */
   typeCheck?: boolean;
 }
 
 /** Where module-level stubs go: after imports, so a module-level cron finds its stub. */
-function stubInsertOffset(sf: ts.SourceFile): number {
+function stubInsertOffset(program: Node, text: string): number {
   let offset = 0;
-  const text = sf.text;
   if (text.startsWith("#!")) offset = text.indexOf("\n") + 1 || text.length;
-  for (const statement of sf.statements) {
-    const isDirective = ts.isExpressionStatement(statement) && ts.isStringLiteral(statement.expression) && offset >= 0;
-    if (ts.isImportDeclaration(statement) || ts.isImportEqualsDeclaration(statement) || isDirective) {
-      offset = statement.end;
-    }
+  for (const statement of program.body) {
+    const isDirective = statement.type === "ExpressionStatement" && statement.expression.type === "Literal" && typeof statement.expression.value === "string";
+    if (statement.type === "ImportDeclaration" || statement.type === "TSImportEqualsDeclaration" || isDirective) offset = statement.end;
   }
   // Start on a fresh line after the import so the stub block maps cleanly.
   const newline = text.indexOf("\n", offset);
   return offset === 0 ? 0 : newline === -1 ? text.length : newline + 1;
 }
 
-function position(sf: ts.SourceFile, offset: number, file: string) {
-  const { line, character } = sf.getLineAndCharacterOfPosition(offset);
-  return { file, line: line + 1, column: character + 1 };
-}
-
-function optionLiteral(options: ts.Expression | undefined, key: string): { node: ts.Expression; value?: string } | undefined {
-  if (!options || !ts.isObjectLiteralExpression(options)) return undefined;
+function optionLiteral(options: Node | undefined, key: string): { node: Node; value?: string } | undefined {
+  if (!options || options.type !== "ObjectExpression") return undefined;
   for (const prop of options.properties) {
-    if (ts.isPropertyAssignment(prop) && ts.isIdentifier(prop.name) && prop.name.text === key) {
-      const init = prop.initializer;
-      const value = ts.isStringLiteral(init) || ts.isNoSubstitutionTemplateLiteral(init) ? init.text : undefined;
-      return { node: init, value };
-    }
-    if (ts.isShorthandPropertyAssignment(prop) && prop.name.text === key) return { node: prop.name };
+    if (prop.type !== "Property" || prop.computed) continue;
+    const name = prop.key.type === "Identifier" ? prop.key.name : undefined;
+    if (name !== key) continue;
+    if (prop.shorthand) return { node: prop.value };
+    const init = prop.value;
+    const value = init.type === "Literal" && typeof init.value === "string" ? init.value
+      : init.type === "TemplateLiteral" && init.expressions.length === 0 ? init.quasis[0].value.cooked : undefined;
+    return { node: init, value };
   }
   return undefined;
+}
+
+/** The offset just after the closure's `(`, skipping keywords, its name, type parameters and comments. */
+function paramsOpenParen(fn: Node, text: string): number {
+  let i = Math.max(fn.start, fn.id?.end ?? 0, fn.typeParameters?.end ?? 0);
+  while (i < fn.end) {
+    if (text.startsWith("/*", i)) i = text.indexOf("*/", i + 2) + 2;
+    else if (text.startsWith("//", i)) i = text.indexOf("\n", i) + 1;
+    else if (text[i] === "(") return i + 1;
+    else i++;
+  }
+  return fn.start;
+}
+
+/** The text of a parameter's binding name, without its type annotation or default. */
+function parameterName(param: Node, text: string): string {
+  let p = param;
+  if (p.type === "TSParameterProperty") p = p.parameter;
+  if (p.type === "AssignmentPattern") p = p.left;
+  if (p.type === "RestElement") p = p.argument;
+  if (p.type === "Identifier") return p.name;
+  return text.slice(p.start, p.typeAnnotation?.start ?? p.end).trimEnd();
 }
 
 class FileAnalyzer {
   readonly diagnostics: Diagnostic[] = [];
   readonly callSites: CallSite[] = [];
   private readonly ordinals = new Map<string, number>();
-  private readonly registered: Set<string>;
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
-  private readonly closureNodes: Closure[] = [];
-  private readonly isJavaScript: boolean;
+  private readonly closureNodes: Node[] = [];
+  private readonly lines: LineIndex;
 
   constructor(
-    private readonly sf: ts.SourceFile,
-    private readonly checker: ts.TypeChecker,
+    private readonly text: string,
+    private readonly scopes: ScopeAnalysis,
+    private readonly comments: readonly Comment[],
     private readonly file: string,
     private readonly options: AnalyzeOptions,
   ) {
-    this.registered = registeredClassNames([sf.text]);
-    this.isJavaScript = /\.(js|jsx|mjs|cjs)$/.test(sf.fileName);
-    for (const name of options.serializableClasses ?? []) this.registered.add(name);
+    this.lines = new LineIndex(text);
   }
 
-  report(code: DiagnosticCode, node: ts.Node, message: string, name?: string): void {
-    this.diagnostics.push(makeDiagnostic(code, position(this.sf, node.getStart(this.sf), this.file), message, name));
+  position(offset: number) {
+    return { file: this.file, ...this.lines.position(offset) };
+  }
+
+  report(code: DiagnosticCode, node: Node, message: string, name?: string): void {
+    this.diagnostics.push(makeDiagnostic(code, this.position(node.start), message, name));
   }
 
   analyzeCall(call: DurableCall): void {
-    const { sf } = this;
+    const { text } = this;
     const fn = call.closure;
     const parentIndex = this.enclosingSite(call.node);
     const parent = parentIndex === null ? undefined : this.callSites[parentIndex];
     const boundary = parent ? this.closureNodes[parentIndex!] : undefined;
-    const segments = declarationSegments(call.node, sf, boundary);
+    const segments = declarationSegments(call.node, text, boundary);
     const scopeKey = parent ? `${parent.id}>${segments.length ? `${segments.join(".")}#` : ""}` : `${this.file}#${segments.join(".") || "<module>"}#`;
     const ordinal = this.ordinals.get(scopeKey) ?? 0;
     this.ordinals.set(scopeKey, ordinal + 1);
@@ -153,47 +180,47 @@ class FileAnalyzer {
     const id = name?.value ?? `${scopeKey}${ordinal}`;
     if (this.callSites.some((site) => site.id === id)) this.report("DA1012", call.node, `Task id "${id}" is used by another call site in this file.`, id);
 
-    const captures = this.checkClosure(call, fn);
-    const { line, column } = position(sf, call.node.getStart(sf), this.file);
-    const openParen = fn.getChildren(sf).find((c) => c.kind === ts.SyntaxKind.OpenParenToken);
+    const { names, references } = this.checkClosure(call, fn);
+    const { line, column } = this.position(call.node.start);
     const callerFn = parent ? parent.caller.fn : segments.length ? segments.join(".") : null;
     this.callSites.push({
       index: this.callSites.length,
       kind: call.kind,
       id,
-      hash: bodyHash(normalizedTokens(fn, sf), captures),
+      hash: bodyHash(normalizedCode(text, fn, this.comments, this.scopes.literals), names),
       caller: { file: this.file, fn: callerFn, line, column },
-      source: fn.getText(sf),
-      captures,
-      argumentStart: call.argument.getStart(sf),
+      source: text.slice(fn.start, fn.end),
+      captures: names,
+      argumentStart: call.argument.start,
       argumentEnd: call.argument.end,
-      closureStart: fn.getStart(sf),
+      closureStart: fn.start,
       closureEnd: fn.end,
-      paramsInsert: openParen ? openParen.end : fn.getStart(sf),
+      paramsInsert: paramsOpenParen(fn, text),
       parent: parentIndex,
+      captureReferences: references,
     });
     this.closureNodes.push(fn);
   }
 
-  private enclosingSite(node: ts.Node): number | null {
+  private enclosingSite(node: Node): number | null {
     for (let i = this.closureNodes.length - 1; i >= 0; i--) {
       const c = this.closureNodes[i]!;
-      if (node.pos >= c.pos && node.end <= c.end) return i;
+      if (node.start >= c.start && node.end <= c.end) return i;
     }
     return null;
   }
 
-  /** Reports every capture problem; returns the sorted capture names. */
-  private checkClosure(call: DurableCall, fn: Closure): string[] {
-    const { checker } = this;
-    if (fn.parameters.length > 0) {
-      this.report("DA1004", fn.parameters[0]!, `The closure passed to durable.${call.kind} declares parameters.`, fn.parameters[0]!.name.getText(this.sf));
+  /** Reports every capture problem; returns the sorted capture names and where each value capture is first used. */
+  private checkClosure(call: DurableCall, fn: Node): { names: string[]; references: CallSite["captureReferences"] } {
+    if (fn.params.length > 0) {
+      this.report("DA1004", fn.params[0], `The closure passed to durable.${call.kind} declares parameters.`, parameterName(fn.params[0], this.text));
     }
-    const scan = scanClosure(fn, checker);
+    const scan = scanClosure(fn, this.scopes);
     for (const use of scan.forbidden) {
       const code = use.what === "this" ? "DA1001" : use.what === "super" ? "DA1002" : "DA1003";
       this.report(code, use.node, `\`${use.what}\` is used inside a durable closure; the worker runs it without the caller's ${use.what}.`, use.what);
     }
+    const references: CallSite["captureReferences"] = [];
     for (const capture of scan.captures) {
       const ref = capture.firstReference;
       if (capture.kind === "function") {
@@ -207,59 +234,47 @@ class FileAnalyzer {
       for (const write of capture.writesInside) {
         this.report("DA1008", write, `Captured variable \`${capture.name}\` is reassigned inside the closure.`, capture.name);
       }
-      for (const write of findLaterWrites(capture, call.node, fn, checker)) {
-        const when = write.pos >= call.node.end ? "after the" : "in a loop around the";
+      for (const write of findLaterWrites(capture, call.node, fn)) {
+        const when = write.start >= call.node.end ? "after the" : "in a loop around the";
         this.report("DA1007", write, `Captured variable \`${capture.name}\` is reassigned ${when} durable.${call.kind} call; the job sees the value at enqueue time.`, capture.name);
       }
-      if (this.options.typeCheck === false) continue;
-      const type = checker.getTypeAtLocation(ref);
-      for (const problem of checkSerializable(type, { checker, registeredClasses: this.registered })) {
-        // Untyped JavaScript would warn on every capture; the enqueue-time
-        // check on the actual values covers it.
-        if (this.isJavaScript && problem.code.startsWith("DA3")) continue;
-        const path = `captures.${capture.name}${problem.path ? `.${problem.path}` : ""}`;
-        this.report(problem.code, ref, `Captured value \`${path}\` ${problem.detail}.`, capture.name);
-      }
+      references.push({ name: capture.name, offset: ref.start });
     }
-    return scan.captures.map((c) => c.name);
+    return { names: scan.captures.map((c) => c.name), references };
   }
 
-  misuse(node: ts.Node, text: string): void {
+  misuse(node: Node, text: string): void {
     this.report("DA1009", node, `\`${text}\` is used as a value; only direct calls with an inline closure can be made durable.`, text);
   }
 
   nonLiteral(call: DurableNonLiteral): void {
     const arg = call.argument ?? call.node;
-    this.report("DA1010", arg, `durable.${call.kind} is called with ${call.argument ? `\`${call.argument.getText(this.sf)}\`` : "no function"}, not an inline closure.`, call.argument?.getText(this.sf));
+    const argText = call.argument ? this.text.slice(call.argument.start, call.argument.end) : undefined;
+    this.report("DA1010", arg, `durable.${call.kind} is called with ${argText ? `\`${argText}\`` : "no function"}, not an inline closure.`, argText);
   }
 }
 
-/** Analyzes a file already in the project. */
-export function analyze(sourceFile: SourceFile, options: AnalyzeOptions): Analysis {
-  const sf = sourceFile.compilerNode;
-  const fileName = sourceFile.getFilePath();
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+}
+
+/** Analyzes one file's text. `fileName` is absolute; ids use its path relative to `options.root`. */
+export function analyze(fileName: string, source: string, options: AnalyzeOptions): Analysis {
   const file = projectRelative(options.root, fileName);
-  const analyzer = new FileAnalyzer(sf, sourceFile.getProject().getTypeChecker().compilerObject, file, options);
-  const uses = findDurableUses(sf, sourceFile.getProject().getTypeChecker().compilerObject);
-  for (const use of uses) {
+  const parsed = parse(fileName, source);
+  const scopes = analyzeScopes(parsed.program);
+  const analyzer = new FileAnalyzer(source, scopes, parsed.comments, file, options);
+  for (const use of findDurableUses(scopes, source)) {
     if (use.type === "misuse") analyzer.misuse(use.node, use.text);
     else if (use.type === "non-literal") analyzer.nonLiteral(use);
     else analyzer.analyzeCall(use);
   }
-  analyzer.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-  const importsRuntime = sf.statements.some((st) =>
-    ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) && st.moduleSpecifier.text === PACKAGE_NAME && !st.importClause?.isTypeOnly);
-  return { fileName, file, callSites: analyzer.callSites, diagnostics: analyzer.diagnostics, stubInsert: stubInsertOffset(sf), importsRuntime };
-}
-
-/** Adds (or refreshes) `fileName` in the project with `source` and analyzes it. */
-export function analyzeSource(project: Project, fileName: string, source: string | undefined, options: AnalyzeOptions): Analysis {
-  const text = source ?? readFileSync(fileName, "utf8");
-  const existing = project.getSourceFile(fileName);
-  const sourceFile = existing && existing.getFullText() === text
-    ? existing
-    : project.createSourceFile(fileName, text, { overwrite: true });
-  return analyze(sourceFile, options);
+  const importsRuntime = parsed.program.body.some((st: Node) =>
+    st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type");
+  return {
+    fileName, file, source, callSites: analyzer.callSites, diagnostics: sortDiagnostics(analyzer.diagnostics),
+    stubInsert: stubInsertOffset(parsed.program, source), importsRuntime,
+  };
 }
 
 export { PACKAGE_NAME };

@@ -1,27 +1,40 @@
-// Content-addressed cache in `.durable/cache/` for the Node hook. Loading the
-// TypeScript checker costs about a second; a warm start should not pay it.
-// The key covers the file name, its text and the transformer version, so a
-// stale entry is never read. (Types from *other* files can change a capture
-// diagnostic without changing this file; `durable check` is the full check.)
+// Content-addressed cache in `.durable/cache/` for the Node hook (and builds
+// that ask for it). The key covers the transformer version, the options that
+// change the output, the file name and its text, so a stale entry is never
+// read. (With `typeCheck`, types from *other* files can change a capture
+// diagnostic without changing this file; `durable check` never uses the cache.)
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FileResult } from "./session.js";
 
 /** Bump when analysis or output format changes. */
-export const TRANSFORMER_VERSION = "2";
+export const TRANSFORMER_VERSION = "3";
+
+/** The options that change a file's result; part of every key. */
+export interface CacheOptions {
+  nodeTypes?: readonly string[];
+  serializableClasses?: readonly string[];
+  runtimeModule?: string;
+  typeCheck?: boolean;
+}
 
 export type CachedResult = Omit<FileResult, "analysis">;
 
 export class DiskCache {
   readonly dir: string;
+  private readonly salt: string;
 
-  constructor(root: string) {
+  constructor(root: string, options: CacheOptions = {}) {
     this.dir = join(root, ".durable", "cache");
+    this.salt = JSON.stringify([
+      TRANSFORMER_VERSION, options.nodeTypes ?? null, process.env.DURABLE_NODE_TYPES ?? "",
+      options.serializableClasses ?? null, options.runtimeModule ?? null, options.typeCheck === true,
+    ]);
   }
 
   key(fileName: string, source: string): string {
-    return createHash("sha256").update(TRANSFORMER_VERSION).update("\0").update(fileName).update("\0").update(source).digest("hex");
+    return createHash("sha256").update(this.salt).update("\0").update(fileName).update("\0").update(source).digest("hex");
   }
 
   get(fileName: string, source: string): CachedResult | undefined {

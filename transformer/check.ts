@@ -41,7 +41,7 @@ export function filesFor(paths: readonly string[], root: string): string[] {
 
 export async function runCheck(paths: readonly string[], options: SessionOptions = {}): Promise<CheckReport> {
   const root = options.root ?? process.cwd();
-  const session = new TransformSession({ ...options, root, cache: false });
+  const session = new TransformSession({ ...options, root, cache: false, typeCheck: options.typeCheck ?? true });
   const files: CheckedFile[] = [];
   for (const result of await session.transformAll(filesFor(paths, root))) {
     if (!result.analysis) continue;

@@ -1,62 +1,56 @@
 // The enclosing declaration path is the human part of a task id
 // (`OrderService.charge`). It is built from names only, never positions, so
 // moving code or adding code above a call site does not change the id.
-import { ts } from "ts-morph";
+import type { Node } from "./syntax.js";
 
-function nameText(name: ts.Node | undefined, sf: ts.SourceFile): string | undefined {
+function nameText(name: Node | undefined | null, computed: boolean, source: string): string | undefined {
   if (!name) return undefined;
-  if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) return name.text;
-  if (ts.isStringLiteral(name) || ts.isNumericLiteral(name)) return name.text;
-  if (ts.isComputedPropertyName(name)) {
-    const e = name.expression;
-    return ts.isStringLiteralLike(e) || ts.isNumericLiteral(e) ? e.text : `[${e.getText(sf)}]`;
+  if (computed) {
+    const e = name;
+    if (e.type === "Literal" && (typeof e.value === "string" || typeof e.value === "number")) return String(e.value);
+    if (e.type === "TemplateLiteral" && e.expressions.length === 0) return e.quasis[0].value.cooked;
+    return `[${source.slice(e.start, e.end)}]`;
   }
+  if (name.type === "Identifier") return name.name;
+  if (name.type === "PrivateIdentifier") return name.name;
+  if (name.type === "Literal") return String(name.value);
   return undefined;
 }
 
-function isDefaultExport(node: ts.Node): boolean {
-  const mods = ts.canHaveModifiers(node) ? ts.getModifiers(node) : undefined;
-  return !!mods?.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword);
-}
-
-function isDeclarationLike(init: ts.Expression): boolean {
+function isDeclarationLike(init: Node): boolean {
   let e = init;
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
-  return ts.isArrowFunction(e) || ts.isFunctionExpression(e) || ts.isClassExpression(e) || ts.isObjectLiteralExpression(e);
+  while (e.type === "ParenthesizedExpression" || e.type === "TSAsExpression" || e.type === "TSSatisfiesExpression") e = e.expression;
+  return e.type === "ArrowFunctionExpression" || e.type === "FunctionExpression" || e.type === "ClassExpression" || e.type === "ObjectExpression";
 }
 
 /** The name one ancestor contributes to the path, if it is a named declaration. */
-export function segmentOf(node: ts.Node, sf: ts.SourceFile): string | undefined {
-  switch (node.kind) {
-    case ts.SyntaxKind.FunctionDeclaration:
-    case ts.SyntaxKind.ClassDeclaration: {
-      const decl = node as ts.FunctionDeclaration | ts.ClassDeclaration;
-      return nameText(decl.name, sf) ?? (isDefaultExport(node) ? "default" : undefined);
-    }
-    case ts.SyntaxKind.ClassExpression:
-      return nameText((node as ts.ClassExpression).name, sf);
-    case ts.SyntaxKind.MethodDeclaration:
-    case ts.SyntaxKind.GetAccessor:
-    case ts.SyntaxKind.SetAccessor:
-    case ts.SyntaxKind.PropertyDeclaration:
-      return nameText((node as ts.NamedDeclaration).name, sf);
-    case ts.SyntaxKind.PropertyAssignment: {
-      const prop = node as ts.PropertyAssignment;
-      return isDeclarationLike(prop.initializer) ? nameText(prop.name, sf) : undefined;
-    }
-    case ts.SyntaxKind.Constructor:
-      return "constructor";
-    case ts.SyntaxKind.ClassStaticBlockDeclaration:
+export function segmentOf(node: Node, source: string): string | undefined {
+  switch (node.type) {
+    case "FunctionDeclaration":
+    case "ClassDeclaration":
+      return nameText(node.id, false, source) ?? (node.parent?.type === "ExportDefaultDeclaration" ? "default" : undefined);
+    case "ClassExpression":
+      return nameText(node.id, false, source);
+    case "MethodDefinition":
+    case "TSAbstractMethodDefinition":
+      return node.kind === "constructor" ? "constructor" : nameText(node.key, node.computed, source);
+    case "PropertyDefinition":
+    case "AccessorProperty":
+    case "TSAbstractPropertyDefinition":
+      return nameText(node.key, node.computed, source);
+    case "Property":
+      // Object-literal members (methods, getters, arrow-valued properties); patterns have no values to enter.
+      return node.parent?.type === "ObjectExpression" && isDeclarationLike(node.value) ? nameText(node.key, node.computed, source) : undefined;
+    case "StaticBlock":
       return "static";
-    case ts.SyntaxKind.VariableDeclaration: {
-      const decl = node as ts.VariableDeclaration;
+    case "VariableDeclarator":
       // `const job = await durable.async(...)` names a value, not a scope.
-      return ts.isIdentifier(decl.name) && decl.initializer && isDeclarationLike(decl.initializer)
-        ? decl.name.text
-        : undefined;
+      return node.id.type === "Identifier" && node.init && isDeclarationLike(node.init) ? node.id.name : undefined;
+    case "ExportDefaultDeclaration": {
+      // `export default function f() {}` is named by the function itself.
+      const decl = node.declaration;
+      return decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration" ? undefined : "default";
     }
-    case ts.SyntaxKind.ExportAssignment:
-      return "default";
     default:
       return undefined;
   }
@@ -66,10 +60,10 @@ export function segmentOf(node: ts.Node, sf: ts.SourceFile): string | undefined 
  * Segments from the outermost declaration down to the call, stopping at
  * `boundary` (the closure of an enclosing durable call, for nested calls).
  */
-export function declarationSegments(node: ts.Node, sf: ts.SourceFile, boundary?: ts.Node): string[] {
+export function declarationSegments(node: Node, source: string, boundary?: Node): string[] {
   const segments: string[] = [];
-  for (let p = node.parent; p && p !== boundary && p.kind !== ts.SyntaxKind.SourceFile; p = p.parent) {
-    const segment = segmentOf(p, sf);
+  for (let p = node.parent; p && p !== boundary && p.type !== "Program"; p = p.parent) {
+    const segment = segmentOf(p, source);
     if (segment !== undefined) segments.unshift(segment);
   }
   return segments;

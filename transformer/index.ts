@@ -1,12 +1,14 @@
 // The transformer's import surface: the pure core (analyze, rewrite) and a
 // one-call `transform` for integrations and scripts.
 import type { Project } from "ts-morph";
-import { analyzeSource, type AnalyzeOptions, type Analysis } from "./analyze.js";
+import { analyze, type AnalyzeOptions, type Analysis } from "./analyze.js";
+import { analyzeSource } from "./capture-types.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { createProject, mentionsDurable } from "./project.js";
 import { rewrite, type RewriteResult, type TaskManifestEntry } from "./rewrite.js";
 
-export { analyze, analyzeSource } from "./analyze.js";
+export { analyze } from "./analyze.js";
+export { analyzeSource, checkCaptureTypes } from "./capture-types.js";
 export type { Analysis, AnalyzeOptions, CallSite, CallerLocation, CallKind } from "./analyze.js";
 export { rewrite, manifestEntry } from "./rewrite.js";
 export type { RewriteResult, RewriteOptions, ModuleManifest, TaskManifestEntry } from "./rewrite.js";
@@ -32,8 +34,9 @@ export interface TransformResult {
 export function transform(fileName: string, source: string, options: TransformOptions = {}): TransformResult {
   if (!mentionsDurable(source)) return { code: source, map: null, diagnostics: [], tasks: [], analysis: null };
   const root = options.root ?? process.cwd();
-  const project = options.project ?? createProject({ root });
-  const analysis = analyzeSource(project, fileName, source, { ...options, root });
+  // The Project is only needed for the capture type check.
+  const project = options.project ?? (options.typeCheck === false ? undefined : createProject({ root }));
+  const analysis = project ? analyzeSource(project, fileName, source, { ...options, root }) : analyze(fileName, source, { ...options, root });
   if (analysis.callSites.length === 0) {
     return { code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], analysis };
   }

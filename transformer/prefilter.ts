@@ -2,7 +2,7 @@
 // text pre-filter, project scanning and the registry module source. Loading
 // ts-morph costs about a second, so warm starts and files that do not mention
 // the package never pay it.
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { TaskManifestEntry } from "./rewrite.js";
 
@@ -36,7 +36,31 @@ export const OUTPUT_DIRS = ["node_modules", "dist", "build", "out", "coverage"];
 export const DEFAULT_IGNORE_DIRS = [...OUTPUT_DIRS, "test", "tests", "__tests__", "fixtures"];
 const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 
-/** Every project file that mentions the package (a text check; nothing is parsed). */
+const NEEDLE = Buffer.from(PACKAGE_NAME);
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/** Reads the file into a reused buffer and searches the bytes: no decoding, no per-file allocation. */
+function fileMentionsDurable(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger);
+        scratch = bigger;
+      }
+      const n = readSync(fd, scratch, length, scratch.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return scratch.subarray(0, length).includes(NEEDLE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every project file that mentions the package (a byte search; nothing is decoded or parsed). */
 export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
   const ignore = new Set(ignoreDirs);
   const skipTestFiles = ignore.has("test");
@@ -46,11 +70,22 @@ export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEF
       if (entry.name.startsWith(".") || ignore.has(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && isCandidateFile(path) && !(skipTestFiles && TEST_FILE.test(entry.name)) && mentionsDurable(readFileSync(path, "utf8"))) found.push(path);
+      else if (entry.isFile() && isCandidateFile(path) && !(skipTestFiles && TEST_FILE.test(entry.name)) && fileMentionsDurable(path)) found.push(path);
     }
   };
   walk(root);
   return found.sort();
+}
+
+/** The files of a wider scan that discovery would also find: not under a test or fixture directory, not a test file. */
+export function discoverable(root: string, files: readonly string[], ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
+  const ignore = new Set(ignoreDirs);
+  const skipTestFiles = ignore.has("test");
+  return files.filter((file) => {
+    const parts = projectRelative(root, file).split("/");
+    const name = parts.pop()!;
+    return !parts.some((dir) => ignore.has(dir)) && !(skipTestFiles && TEST_FILE.test(name));
+  });
 }
 
 export interface RegistryModule {

@@ -1,6 +1,7 @@
-// One ts-morph Project per build. Creating a Project (and its Program) is the
-// expensive part of analysis, and TypeScript reuses unchanged source files when
-// a Program is rebuilt, so every file of a build goes through the same one.
+// One ts-morph Project per build, for the capture type check. Creating a
+// Project (and its Program) is the expensive part of type checking, and
+// TypeScript reuses unchanged source files when a Program is rebuilt, so
+// every file of a build goes through the same one.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Project, ts } from "ts-morph";
@@ -12,19 +13,7 @@ export interface ProjectOptions {
   root: string;
   /** tsconfig used for compiler options; default `<root>/tsconfig.json` when present. */
   tsConfigFilePath?: string;
-  /**
-   * false: a Program of the files alone (no lib, no imports resolved), enough
-   * for scopes and captures but not for capture types. Binding @types/node and
-   * the lib costs seconds per cold build; this mode is for builds that leave
-   * the type check to `durable check` in CI.
-   */
-  typeCheck?: boolean;
 }
-
-const SCOPES_ONLY: ts.CompilerOptions = {
-  noLib: true, noResolve: true, types: [], allowJs: true, noEmit: true, jsx: ts.JsxEmit.Preserve,
-  target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext,
-};
 
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -43,7 +32,6 @@ const DEFAULT_OPTIONS: ts.CompilerOptions = {
 };
 
 export function createProject(options: ProjectOptions): Project {
-  if (options.typeCheck === false) return new Project({ compilerOptions: SCOPES_ONLY });
   const tsconfig = options.tsConfigFilePath ?? join(options.root, "tsconfig.json");
   if (existsSync(tsconfig)) {
     // Files are added one by one as the bundler asks for them; imports are

@@ -1,7 +1,6 @@
 // A build session: one lazily created Project for every file of a build, a
 // per-file memo keyed by content, and project discovery. Every integration
 // (esbuild, Node hook, Vite, check, build) is a thin adapter over this.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Project } from "ts-morph";
 import type { Analysis, AnalyzeOptions } from "./analyze.js";
@@ -11,11 +10,26 @@ import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModu
 import type { TaskManifestEntry } from "./rewrite.js";
 
 type Core = typeof import("./core.js");
+type Syntax = typeof import("./analyze.js") & typeof import("./rewrite.js");
+
+let syntaxModules: Promise<Syntax> | undefined;
+
+/**
+ * Loads the parser and rewriter (about 30 ms, most of it oxc-parser's native
+ * binding). Integrations call it as soon as they are created, so the load
+ * overlaps the bundler's own start-up.
+ */
+export function preloadSyntax(): Promise<Syntax> {
+  syntaxModules ??= Promise.all([import("./analyze.js"), import("./rewrite.js")]).then(([a, r]) => ({ ...a, ...r }));
+  return syntaxModules;
+}
 
 export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
   root?: string;
   tsConfigFilePath?: string;
   runtimeModule?: string;
+  /** Check capture types with the TypeScript checker (default false here: builds leave it to `durable check`). */
+  typeCheck?: boolean;
   /** Reuse results from `.durable/cache/` keyed by content (default false for builds). */
   cache?: boolean;
   /** Directory names never scanned during discovery. */
@@ -39,20 +53,18 @@ export interface DiscoveredModule extends RegistryModule {
   diagnostics: Diagnostic[];
 }
 
-export function contentKey(fileName: string, source: string): string {
-  return createHash("sha256").update(fileName).update("\0").update(source).digest("hex");
-}
 
 export class TransformSession {
   readonly root: string;
   private project: Project | undefined;
   private core: Core | undefined;
-  private readonly memo = new Map<string, { key: string; result: FileResult }>();
+  /** Last result per file, with the source it was computed from. */
+  private readonly memo = new Map<string, { source: string; result: FileResult }>();
   private readonly disk: DiskCache | undefined;
 
   constructor(readonly options: SessionOptions = {}) {
     this.root = options.root ?? process.cwd();
-    this.disk = options.cache ? new DiskCache(this.root) : undefined;
+    this.disk = options.cache ? new DiskCache(this.root, options) : undefined;
   }
 
   private async loadCore(): Promise<Core> {
@@ -60,10 +72,10 @@ export class TransformSession {
     return this.core;
   }
 
-  /** Created on first use, so a build with no durable files never loads the checker. */
+  /** Created on first use, so a build that checks no types never loads the checker. */
   async getProject(): Promise<Project> {
     const { createProject } = await this.loadCore();
-    const project = this.project ?? createProject({ root: this.root, tsConfigFilePath: this.options.tsConfigFilePath, typeCheck: this.options.typeCheck });
+    const project = this.project ?? createProject({ root: this.root, tsConfigFilePath: this.options.tsConfigFilePath });
     this.project = project;
     return project;
   }
@@ -72,17 +84,20 @@ export class TransformSession {
     if (!mentionsDurable(source)) {
       return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, analysis: null };
     }
-    const key = contentKey(fileName, source);
     const memo = this.memo.get(fileName);
-    if (memo?.key === key) return memo.result;
+    if (memo?.source === source) return memo.result;
     const cached = this.disk?.get(fileName, source);
     if (cached) {
       const result = { ...cached, analysis: null };
-      this.memo.set(fileName, { key, result });
+      this.memo.set(fileName, { source, result });
       return result;
     }
-    const { analyzeSource, rewrite } = await this.loadCore();
-    const analysis = analyzeSource(await this.getProject(), fileName, source, { ...this.options, root: this.root });
+    const { analyze, rewrite, sortDiagnostics } = await preloadSyntax();
+    const analysis = analyze(fileName, source, { ...this.options, root: this.root });
+    if (this.options.typeCheck) {
+      const typed = (await this.loadCore()).checkCaptureTypes(await this.getProject(), analysis, this.options);
+      if (typed.length > 0) analysis.diagnostics = sortDiagnostics([...analysis.diagnostics, ...typed]);
+    }
     let result: FileResult = {
       fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], importsRuntime: analysis.importsRuntime, analysis,
     };
@@ -90,7 +105,7 @@ export class TransformSession {
       const out = rewrite(source, analysis, { runtimeModule: this.options.runtimeModule });
       result = { ...result, code: out.code, map: JSON.stringify(out.map), tasks: out.manifest.tasks };
     }
-    this.memo.set(fileName, { key, result });
+    this.memo.set(fileName, { source, result });
     this.disk?.set(fileName, source, result);
     return result;
   }
@@ -100,33 +115,45 @@ export class TransformSession {
   }
 
   /**
-   * Transforms many files against one Program. Adding every file before the
-   * first checker query matters: each added file after a query rebuilds the
-   * Program and throws the checker's work away.
+   * Starts transforming `files` one after another, yielding to the event
+   * loop between files so a bundler's callbacks are served meanwhile; one
+   * promise per file, in order. With type checks, every file is added to
+   * the Project before the first checker query: each file added after a
+   * query rebuilds the Program and throws the checker's work away.
    */
-  async transformAll(files: readonly string[]): Promise<FileResult[]> {
+  start(files: readonly string[]): Array<Promise<FileResult>> {
     const sources = files.map((fileName) => ({ fileName, source: readFileSync(fileName, "utf8") }));
     const pending = sources.filter(({ fileName, source }) =>
-      mentionsDurable(source) && this.memo.get(fileName)?.key !== contentKey(fileName, source) && !this.disk?.get(fileName, source));
-    if (pending.length > 1) {
-      const project = await this.getProject();
-      for (const { fileName, source } of pending) project.createSourceFile(fileName, source, { overwrite: true });
-    }
-    const results: FileResult[] = [];
-    for (const { fileName, source } of sources) results.push(await this.transform(fileName, source));
-    return results;
+      mentionsDurable(source) && this.memo.get(fileName)?.source !== source && !this.disk?.get(fileName, source));
+    let previous: Promise<unknown> = this.options.typeCheck && pending.length > 1
+      ? this.getProject().then((project) => {
+        for (const { fileName, source } of pending) project.createSourceFile(fileName, source, { overwrite: true });
+      })
+      : Promise.resolve();
+    return sources.map(({ fileName, source }) => {
+      const result = previous.then(async () => {
+        const out = await this.transform(fileName, source);
+        if (pending.length > 1) await new Promise(setImmediate);
+        return out;
+      });
+      previous = result.catch(() => undefined);
+      return result;
+    });
+  }
+
+  async transformAll(files: readonly string[]): Promise<FileResult[]> {
+    return Promise.all(this.start(files));
   }
 
   /** Modules holding stubs, with their task metadata, for the registry. */
   async discover(files: readonly string[] = this.candidateFiles()): Promise<DiscoveredModule[]> {
-    const modules: DiscoveredModule[] = [];
-    for (const result of await this.transformAll(files)) {
-      const fileName = result.fileName;
-      if (result.tasks.length > 0 || result.diagnostics.length > 0) {
-        modules.push({ fileName, tasks: result.tasks, diagnostics: result.diagnostics });
-      }
-    }
-    return modules;
+    return discoveredModules(await this.transformAll(files));
   }
 }
 
+/** The results that belong in the registry: modules with stubs, or with diagnostics to report. */
+export function discoveredModules(results: readonly FileResult[]): DiscoveredModule[] {
+  return results
+    .filter((r) => r.tasks.length > 0 || r.diagnostics.length > 0)
+    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics }));
+}

@@ -66,6 +66,23 @@ export class Mailer {
     expect(errors[0]!.notes[0]!.text).toMatch(/^Fix: /);
   });
 
+  it("checks capture types only with typeCheck: true (durable check always does)", async () => {
+    const root = makeApp("esbuild-types", {
+      "src/main.ts": `import { durable } from "durable-async";
+export function later(pending: Promise<number>) {
+  durable.async(() => pending);
+}
+`,
+    });
+    const options = { entryPoints: [join(root, "src/main.ts")], bundle: true, write: false, format: "esm", platform: "node", packages: "external", absWorkingDir: root, logLevel: "silent" } as const;
+    const fast = await build({ ...options, plugins: [durableEsbuild({ root })] });
+    expect(fast.errors).toEqual([]);
+    const typed = await build({ ...options, plugins: [durableEsbuild({ root, typeCheck: true })] }).catch((error: { errors: import("esbuild").Message[] }) => error);
+    const errors = (typed as { errors: import("esbuild").Message[] }).errors;
+    expect(errors.map((e) => e.text.slice(0, 6))).toEqual(["DA2003"]);
+    expect(errors[0]!.location).toMatchObject({ file: "src/main.ts", line: 3, column: 22 });
+  });
+
   it("passes files that do not mention the package through untouched", async () => {
     const root = makeApp("esbuild-plain", { "src/main.ts": `export const x: number = 1;\n` });
     const result = await build({

@@ -20,9 +20,17 @@ describe("transform session", () => {
     expect((session as unknown as { project?: unknown }).project).toBeUndefined();
   });
 
-  it("shares one Project across every file of a build", async () => {
-    const root = makeApp("session-project", { "src/a.ts": durableFile("a"), "src/b.ts": durableFile("b"), "src/c.ts": "export {};\n" });
+  it("transforms a build without creating a Project unless types are checked", async () => {
+    const root = makeApp("session-syntax", { "src/a.ts": durableFile("a"), "src/b.ts": durableFile("b") });
     const session = new TransformSession({ root });
+    const results = await session.transformAll(session.candidateFiles());
+    expect(results.flatMap((r) => r.tasks.map((t) => t.id))).toEqual(["src/a.ts#a#0", "src/b.ts#b#0"]);
+    expect((session as unknown as { project?: unknown }).project).toBeUndefined();
+  });
+
+  it("shares one Project across every file of a type-checked build", async () => {
+    const root = makeApp("session-project", { "src/a.ts": durableFile("a"), "src/b.ts": durableFile("b"), "src/c.ts": "export {};\n" });
+    const session = new TransformSession({ root, typeCheck: true });
     const files = session.candidateFiles();
     expect(files.map((f) => f.slice(root.length + 1))).toEqual(["src/a.ts", "src/b.ts"]);
     const results = await session.transformAll(files);
@@ -40,6 +48,16 @@ describe("transform session", () => {
     const second = await warm.discover();
     expect(second).toEqual(first);
     expect((warm as unknown as { project?: unknown }).project).toBeUndefined();
+  });
+
+  it("keys the disk cache by the options that change a result", async () => {
+    const root = makeApp("session-cache-options", {
+      "src/a.ts": `import { durable } from "durable-async";\nexport function a() { durable.async(() => 1, { nodeType: "gpu" }); }\n`,
+    });
+    const first = await new TransformSession({ root, cache: true, nodeTypes: ["worker", "gpu"] }).discover();
+    expect(first[0]!.diagnostics).toEqual([]);
+    const second = await new TransformSession({ root, cache: true, nodeTypes: ["worker"] }).discover();
+    expect(second[0]!.diagnostics.map((d) => d.code)).toEqual(["DA1013"]);
   });
 
   it("builds an esbuild filter that matches exactly the scanned files", () => {

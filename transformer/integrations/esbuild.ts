@@ -5,11 +5,11 @@
 // those the entry never imports (a worker must be able to run them).
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, extname } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
 import type { Diagnostic } from "../diagnostics.js";
-import { candidateFiles, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
-import { TransformSession, type SessionOptions } from "../session.js";
+import { candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
+import { discoveredModules, preloadSyntax, TransformSession, type FileResult, type SessionOptions } from "../session.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
   /** Inject the registry module into entry points (default: when bundling). */
@@ -45,7 +45,8 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
   return {
     name: "durable-async",
     setup(build) {
-      const session = new TransformSession({ root: build.initialOptions.absWorkingDir ?? process.cwd(), ...options });
+      const root = resolve(options.root ?? build.initialOptions.absWorkingDir ?? process.cwd());
+      const session = new TransformSession({ ...options, root });
       // A file both imported by an entry and found by discovery would report
       // its diagnostics twice; whichever path reports first wins.
       const reported = new Set<string>();
@@ -53,13 +54,27 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         const key = `${m.location?.file}:${m.location?.line}:${m.location?.column}:${m.id}`;
         return reported.has(key) ? false : (reported.add(key), true);
       });
-      build.onStart(() => reported.clear());
+      // One scan serves the load filter and discovery; a rebuild in watch mode rescans.
+      const scan = (): string[] => candidateFiles(session.root, options.ignoreDirs ?? OUTPUT_DIRS);
+      let scanned = scan();
+      let builds = 0;
+      // This build's results for the scanned files, started before esbuild
+      // asks for them so that its parser and our analysis run side by side.
+      let results = new Map<string, Promise<FileResult>>();
+      build.onStart(() => {
+        reported.clear();
+        if (builds++ > 0) scanned = scan();
+        const started = session.start(scanned);
+        results = new Map(scanned.map((file, i) => [file, started[i]!]));
+        for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
+      });
       const useRegistry = options.registry ?? build.initialOptions.bundle === true;
       if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), REGISTRY];
 
       build.onResolve({ filter: /^durable-async:registry$/ }, () => ({ path: REGISTRY, namespace: NAMESPACE }));
       build.onLoad({ filter: /.*/, namespace: NAMESPACE }, async () => {
-        const modules = await session.discover();
+        const files = options.ignoreDirs ? scanned : discoverable(session.root, scanned);
+        const modules = discoveredModules(await Promise.all(files.map((file) => results.get(file)!)));
         const errors: PartialMessage[] = [];
         const warnings: PartialMessage[] = [];
         for (const module of modules) {
@@ -74,13 +89,21 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
 
       const filter = options.files === "all"
         ? /\.(m|c)?[jt]sx?$/
-        : exactPathsFilter(candidateFiles(session.root, options.ignoreDirs ?? OUTPUT_DIRS));
+        : exactPathsFilter(scanned);
       build.onLoad({ filter }, async (args) => {
         if (args.namespace !== "file" || args.path.includes("/node_modules/") || args.path.endsWith(".d.ts")) return undefined;
-        const source = await readFile(args.path, "utf8");
         const loader = LOADERS[extname(args.path)] ?? "default";
-        if (!mentionsDurable(source)) return undefined; // esbuild loads it natively
-        const result = await session.transform(args.path, source);
+        const started = results.get(args.path);
+        let result: FileResult;
+        if (started) {
+          result = await started;
+        } else {
+          const text = await readFile(args.path, "utf8");
+          if (!mentionsDurable(text)) return undefined; // esbuild loads it natively
+          result = await session.transform(args.path, text);
+        }
+        if (!result.map && result.diagnostics.length === 0) return undefined; // nothing to change
+        const source = result.diagnostics.length ? safeRead(args.path) : "";
         const messages = result.diagnostics.map((d) => ({ severity: d.severity, message: toMessage(d, args.path, source) }));
         const errors = messages.filter((m) => m.severity === "error").map((m) => m.message);
         const warnings = messages.filter((m) => m.severity === "warning").map((m) => m.message);

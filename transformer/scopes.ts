@@ -1,0 +1,472 @@
+// Lexical scope analysis over the ESTree AST: every binding with its scope and
+// every value reference resolved to its binding. This is what the checker's
+// symbols gave the analysis before, without loading the TypeScript compiler.
+// Modules are strict, so function declarations in blocks are block-scoped.
+// Type positions are skipped: a local type named in an annotation is erased
+// at run time and is never a capture.
+import { forEachChild, isFunctionNode, isTypeOnly, type Node } from "./syntax.js";
+
+export type ScopeKind = "module" | "function" | "block" | "class";
+
+export interface Scope {
+  kind: ScopeKind;
+  node: Node;
+  parent: Scope | null;
+  bindings: Map<string, Binding>;
+}
+
+export type BindingKind = "var" | "let" | "const" | "using" | "param" | "function" | "class" | "import" | "catch" | "enum" | "namespace";
+
+export interface Binding {
+  name: string;
+  kind: BindingKind;
+  /** The declaring identifier. */
+  id: Node;
+  /** The declaration: VariableDeclarator, FunctionDeclaration, ClassDeclaration/Expression, the function for a parameter… */
+  declaration: Node;
+  scope: Scope;
+  references: Reference[];
+}
+
+export interface Reference {
+  id: Node;
+  name: string;
+  /** Assigned to (`=`, compound assignment, `++`, destructuring or for-in/of target). */
+  write: boolean;
+  scope: Scope;
+  binding: Binding | null;
+}
+
+export interface ScopeAnalysis {
+  module: Scope;
+  /** Every value reference in source order. */
+  references: Reference[];
+  /** Literal nodes whose text is significant (strings, regexes, template parts, JSX text), in source order. */
+  literals: Node[];
+}
+
+const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
+export function isLoop(node: Node): boolean {
+  return LOOPS.has(node.type);
+}
+
+/** The nearest function (or module) scope: where `var` lands. */
+function hoistTarget(scope: Scope): Scope {
+  let s = scope;
+  while (s.kind === "block" || s.kind === "class") s = s.parent!;
+  return s;
+}
+
+class ScopeBuilder {
+  readonly references: Reference[] = [];
+  readonly literals: Node[] = [];
+
+  newScope(kind: ScopeKind, node: Node, parent: Scope | null): Scope {
+    return { kind, node, parent, bindings: new Map() };
+  }
+
+  declare(scope: Scope, id: Node, kind: BindingKind, declaration: Node): void {
+    scope.bindings.set(id.name, { name: id.name, kind, id, declaration, scope, references: [] });
+  }
+
+  /** Declares every identifier of a binding pattern; default values and computed keys are references. */
+  declarePattern(pattern: Node, parent: Node, scope: Scope, kind: BindingKind, declaration: Node): void {
+    pattern.parent = parent;
+    switch (pattern.type) {
+      case "Identifier":
+        this.declare(scope, pattern, kind, declaration);
+        break;
+      case "ObjectPattern":
+        for (const prop of pattern.properties) {
+          prop.parent = pattern;
+          if (prop.type === "RestElement") this.declarePattern(prop.argument, prop, scope, kind, declaration);
+          else {
+            if (prop.computed) this.visit(prop.key, prop, scope);
+            else prop.key.parent = prop;
+            this.declarePattern(prop.value, prop, scope, kind, declaration);
+          }
+        }
+        break;
+      case "ArrayPattern":
+        for (const el of pattern.elements) if (el) this.declarePattern(el, pattern, scope, kind, declaration);
+        break;
+      case "AssignmentPattern":
+        this.declarePattern(pattern.left, pattern, scope, kind, declaration);
+        this.visit(pattern.right, pattern, scope);
+        break;
+      case "RestElement":
+        this.declarePattern(pattern.argument, pattern, scope, kind, declaration);
+        break;
+      case "TSParameterProperty":
+        this.declarePattern(pattern.parameter, pattern, scope, kind, declaration);
+        break;
+      default:
+        this.visit(pattern, parent, scope);
+    }
+  }
+
+  reference(id: Node, scope: Scope, write: boolean): void {
+    this.references.push({ id, name: id.name, write, scope, binding: null });
+  }
+
+  /** An assignment target: identifiers in it are written; member expressions and defaults are read. */
+  assignTarget(target: Node, parent: Node, scope: Scope): void {
+    target.parent = parent;
+    switch (target.type) {
+      case "Identifier":
+        this.reference(target, scope, true);
+        break;
+      case "ParenthesizedExpression":
+      case "TSAsExpression":
+      case "TSSatisfiesExpression":
+      case "TSNonNullExpression":
+      case "TSTypeAssertion":
+        this.assignTarget(target.expression, target, scope);
+        break;
+      case "ObjectPattern":
+        for (const prop of target.properties) {
+          prop.parent = target;
+          if (prop.type === "RestElement") this.assignTarget(prop.argument, prop, scope);
+          else {
+            if (prop.computed) this.visit(prop.key, prop, scope);
+            else prop.key.parent = prop;
+            this.assignTarget(prop.value, prop, scope);
+          }
+        }
+        break;
+      case "ArrayPattern":
+        for (const el of target.elements) if (el) this.assignTarget(el, target, scope);
+        break;
+      case "AssignmentPattern":
+        this.assignTarget(target.left, target, scope);
+        this.visit(target.right, target, scope);
+        break;
+      case "RestElement":
+        this.assignTarget(target.argument, target, scope);
+        break;
+      default:
+        this.visit(target, parent, scope);
+    }
+  }
+
+  /** Hoists `var` declarations and function declarations of a function body (or module) before its statements run. */
+  hoistVars(node: Node, scope: Scope): void {
+    const walk = (n: Node): void => {
+      if (n.type === "VariableDeclaration" && n.kind === "var" && !isTypeOnly(n)) {
+        for (const d of n.declarations) this.collectNames(d.id, (id) => {
+          if (!scope.bindings.has(id.name)) this.declare(scope, id, "var", d);
+        });
+      }
+      if (isFunctionNode(n) || n.type === "ClassDeclaration" || n.type === "ClassExpression" || n.type === "StaticBlock") return;
+      forEachChild(n, walk);
+    };
+    forEachChild(node, walk);
+  }
+
+  collectNames(pattern: Node, add: (id: Node) => void): void {
+    switch (pattern.type) {
+      case "Identifier": add(pattern); break;
+      case "ObjectPattern":
+        for (const p of pattern.properties) this.collectNames(p.type === "RestElement" ? p.argument : p.value, add);
+        break;
+      case "ArrayPattern": for (const el of pattern.elements) if (el) this.collectNames(el, add); break;
+      case "AssignmentPattern": this.collectNames(pattern.left, add); break;
+      case "RestElement": this.collectNames(pattern.argument, add); break;
+    }
+  }
+
+  /** Declares the block's own lexical bindings before its statements run (hoisting of functions and TDZ names). */
+  declareLexical(statements: Node[], scope: Scope): void {
+    for (const raw of statements) {
+      const st = raw.type === "ExportNamedDeclaration" || raw.type === "ExportDefaultDeclaration" ? raw.declaration ?? raw : raw;
+      if (!st || isTypeOnly(st)) continue;
+      if (st.type === "FunctionDeclaration" && st.id) this.declare(scope, st.id, "function", st);
+      else if (st.type === "ClassDeclaration" && st.id) this.declare(scope, st.id, "class", st);
+      else if (st.type === "TSEnumDeclaration") this.declare(scope, st.id, "enum", st);
+      else if (st.type === "TSModuleDeclaration" && st.id?.type === "Identifier") this.declare(scope, st.id, "namespace", st);
+      else if (st.type === "TSImportEqualsDeclaration" && st.importKind !== "type") this.declare(scope, st.id, "import", st);
+      else if (st.type === "VariableDeclaration" && st.kind !== "var") {
+        const kind: BindingKind = st.kind === "const" ? "const" : st.kind === "let" ? "let" : "using";
+        for (const d of st.declarations) this.collectNames(d.id, (id) => this.declare(scope, id, kind, d));
+      } else if (st.type === "ImportDeclaration" && st.importKind !== "type") {
+        for (const spec of st.specifiers) if (spec.importKind !== "type") this.declare(scope, spec.local, "import", st);
+      }
+    }
+  }
+
+  /** A function: its own scope holds the name (for expressions), the parameters and the body's top-level bindings. */
+  visitFunction(fn: Node, scope: Scope): void {
+    const fnScope = this.newScope("function", fn, scope);
+    if (fn.type === "FunctionExpression" && fn.id) {
+      fn.id.parent = fn;
+      this.declare(fnScope, fn.id, "function", fn);
+    } else if (fn.id) {
+      fn.id.parent = fn;
+    }
+    for (const p of fn.params) {
+      if (p.type === "TSParameterProperty") {
+        p.parent = fn;
+        for (const d of p.decorators ?? []) this.visit(d, p, scope);
+        this.declarePattern(p.parameter, p, fnScope, "param", fn);
+      } else {
+        for (const d of p.decorators ?? []) this.visit(d, p, scope);
+        this.declarePattern(p, fn, fnScope, "param", fn);
+      }
+    }
+    const body = fn.body;
+    if (!body) return;
+    body.parent = fn;
+    if (body.type === "BlockStatement") {
+      this.declareLexical(body.body, fnScope);
+      this.hoistVars(body, fnScope);
+      for (const st of body.body) this.visit(st, body, fnScope);
+    } else {
+      this.visit(body, fn, fnScope);
+    }
+  }
+
+  visitClass(cls: Node, scope: Scope): void {
+    for (const d of cls.decorators ?? []) this.visit(d, cls, scope);
+    if (cls.superClass) this.visit(cls.superClass, cls, scope);
+    let inner = scope;
+    if (cls.id) {
+      cls.id.parent = cls;
+      if (cls.type === "ClassExpression") {
+        inner = this.newScope("class", cls, scope);
+        this.declare(inner, cls.id, "class", cls);
+      }
+    }
+    const body = cls.body;
+    body.parent = cls;
+    for (const member of body.body) {
+      member.parent = body;
+      if (isTypeOnly(member)) continue;
+      for (const d of member.decorators ?? []) this.visit(d, member, inner);
+      if (member.key) {
+        if (member.computed) this.visit(member.key, member, inner);
+        else member.key.parent = member;
+      }
+      if (member.type === "StaticBlock") {
+        const blockScope = this.newScope("function", member, inner);
+        this.declareLexical(member.body, blockScope);
+        this.hoistVars(member, blockScope);
+        for (const st of member.body) this.visit(st, member, blockScope);
+      } else if (member.value) {
+        this.visit(member.value, member, inner);
+      }
+    }
+  }
+
+  visitBlock(node: Node, statements: Node[], scope: Scope): void {
+    const block = this.newScope("block", node, scope);
+    this.declareLexical(statements, block);
+    for (const st of statements) this.visit(st, node, block);
+  }
+
+  visitJsxName(name: Node, parent: Node, scope: Scope): void {
+    name.parent = parent;
+    if (name.type === "JSXIdentifier") {
+      // Lower-case and dashed names are intrinsic elements, not bindings.
+      if (/^[A-Z_$]/.test(name.name) && !name.name.includes("-")) this.reference(name, scope, false);
+    } else if (name.type === "JSXMemberExpression") {
+      this.visitJsxName(name.object, name, scope);
+      name.property.parent = name;
+    } else {
+      this.visit(name, parent, scope);
+    }
+  }
+
+  visit(node: Node, parent: Node | undefined, scope: Scope): void {
+    node.parent = parent;
+    if (isTypeOnly(node)) return;
+    switch (node.type) {
+      case "Identifier":
+        this.reference(node, scope, false);
+        return;
+      case "Literal":
+        if (typeof node.value === "string" || node.regex) this.literals.push(node);
+        return;
+      case "TemplateElement":
+      case "JSXText":
+        this.literals.push(node);
+        return;
+      case "FunctionDeclaration":
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        this.visitFunction(node, scope);
+        return;
+      case "ClassDeclaration":
+      case "ClassExpression":
+        this.visitClass(node, scope);
+        return;
+      case "BlockStatement":
+        this.visitBlock(node, node.body, scope);
+        return;
+      case "StaticBlock":
+        return; // visited by visitClass
+      case "SwitchStatement": {
+        this.visit(node.discriminant, node, scope);
+        const block = this.newScope("block", node, scope);
+        const statements = node.cases.flatMap((c: Node) => c.consequent);
+        this.declareLexical(statements, block);
+        for (const c of node.cases) {
+          c.parent = node;
+          if (c.test) this.visit(c.test, c, block);
+          for (const st of c.consequent) this.visit(st, c, block);
+        }
+        return;
+      }
+      case "ForStatement":
+      case "ForInStatement":
+      case "ForOfStatement": {
+        const loop = this.newScope("block", node, scope);
+        const head = node.type === "ForStatement" ? node.init : node.left;
+        if (head?.type === "VariableDeclaration" && head.kind !== "var") this.declareLexical([head], loop);
+        if (node.type === "ForStatement") {
+          if (node.init) this.visit(node.init, node, loop);
+          if (node.test) this.visit(node.test, node, loop);
+          if (node.update) this.visit(node.update, node, loop);
+        } else if (head.type === "VariableDeclaration") {
+          this.visit(head, node, loop);
+          this.visit(node.right, node, loop);
+        } else {
+          this.assignTarget(head, node, loop);
+          this.visit(node.right, node, loop);
+        }
+        this.visit(node.body, node, loop);
+        return;
+      }
+      case "CatchClause": {
+        const catchScope = this.newScope("block", node, scope);
+        if (node.param) this.declarePattern(node.param, node, catchScope, "catch", node);
+        this.visit(node.body, node, catchScope);
+        return;
+      }
+      case "VariableDeclarator":
+        // Names were declared by declareLexical/hoistVars; visit defaults and the initializer.
+        this.visitBindingTarget(node.id, node, scope);
+        if (node.init) this.visit(node.init, node, scope);
+        return;
+      case "AssignmentExpression":
+        this.assignTarget(node.left, node, scope);
+        this.visit(node.right, node, scope);
+        return;
+      case "UpdateExpression":
+        this.assignTarget(node.argument, node, scope);
+        return;
+      case "MemberExpression":
+        this.visit(node.object, node, scope);
+        if (node.computed) this.visit(node.property, node, scope);
+        else node.property.parent = node;
+        return;
+      case "Property":
+        if (node.computed) this.visit(node.key, node, scope);
+        else node.key.parent = node;
+        if (node.shorthand) {
+          node.value.parent = node;
+          this.reference(node.value, scope, false);
+        } else {
+          this.visit(node.value, node, scope);
+        }
+        return;
+      case "LabeledStatement":
+        node.label.parent = node;
+        this.visit(node.body, node, scope);
+        return;
+      case "BreakStatement":
+      case "ContinueStatement":
+      case "MetaProperty":
+      case "ExportAllDeclaration":
+      case "TSImportEqualsDeclaration":
+        return;
+      case "ImportDeclaration":
+        for (const spec of node.specifiers) {
+          spec.parent = node;
+          spec.local.parent = spec;
+        }
+        return;
+      case "ExportNamedDeclaration":
+        if (node.declaration) this.visit(node.declaration, node, scope);
+        else if (!node.source) for (const spec of node.specifiers) this.visit(spec.local, spec, scope);
+        return;
+      case "TSEnumDeclaration":
+        node.id.parent = node;
+        for (const m of node.body?.members ?? node.members ?? []) if (m.initializer) this.visit(m.initializer, m, scope);
+        return;
+      case "TSModuleDeclaration":
+        if (node.body) this.visit(node.body, node, scope);
+        return;
+      case "TSModuleBlock":
+        this.visitBlock(node, node.body, scope);
+        return;
+      case "JSXOpeningElement":
+        this.visitJsxName(node.name, node, scope);
+        for (const attr of node.attributes) this.visit(attr, node, scope);
+        return;
+      case "JSXClosingElement":
+        return;
+      case "JSXAttribute":
+        node.name.parent = node;
+        if (node.value) this.visit(node.value, node, scope);
+        return;
+      default:
+        forEachChild(node, (child) => this.visit(child, node, scope));
+    }
+  }
+
+  /** The `id` of a declarator: names are already declared; defaults and computed keys are references. */
+  visitBindingTarget(pattern: Node, parent: Node, scope: Scope): void {
+    pattern.parent = parent;
+    switch (pattern.type) {
+      case "Identifier":
+        return;
+      case "ObjectPattern":
+        for (const prop of pattern.properties) {
+          prop.parent = pattern;
+          if (prop.type === "RestElement") this.visitBindingTarget(prop.argument, prop, scope);
+          else {
+            if (prop.computed) this.visit(prop.key, prop, scope);
+            else prop.key.parent = prop;
+            this.visitBindingTarget(prop.value, prop, scope);
+          }
+        }
+        return;
+      case "ArrayPattern":
+        for (const el of pattern.elements) if (el) this.visitBindingTarget(el, pattern, scope);
+        return;
+      case "AssignmentPattern":
+        this.visitBindingTarget(pattern.left, pattern, scope);
+        this.visit(pattern.right, pattern, scope);
+        return;
+      case "RestElement":
+        this.visitBindingTarget(pattern.argument, pattern, scope);
+        return;
+    }
+  }
+}
+
+function resolve(ref: Reference): Binding | null {
+  for (let s: Scope | null = ref.scope; s; s = s.parent) {
+    const binding = s.bindings.get(ref.name);
+    if (binding) return binding;
+  }
+  return null;
+}
+
+export function analyzeScopes(program: Node): ScopeAnalysis {
+  const builder = new ScopeBuilder();
+  const module = builder.newScope("module", program, null);
+  builder.declareLexical(program.body, module);
+  builder.hoistVars(program, module);
+  for (const st of program.body) builder.visit(st, program, module);
+  for (const ref of builder.references) {
+    ref.binding = resolve(ref);
+    ref.binding?.references.push(ref);
+  }
+  return { module, references: builder.references, literals: builder.literals };
+}
+
+/** The nearest function or module scope around a binding: where it lives at run time. */
+export function functionScopeOf(binding: Binding): Scope {
+  return hoistTarget(binding.scope);
+}
