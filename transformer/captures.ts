@@ -106,10 +106,28 @@ function isMutable(binding: Binding): boolean {
 }
 
 /**
+ * The call and the write sit in opposite branches of one `if`/`else` or
+ * `?:`, so the write never runs after the call (unless a loop repeats both,
+ * which the loop check covers).
+ */
+function inExclusiveBranches(call: Node, write: Node): boolean {
+  for (let p = call.parent; p; p = p.parent) {
+    if (!contains(p, write)) continue;
+    if (p.type !== "IfStatement" && p.type !== "ConditionalExpression") return false;
+    const branches = [p.consequent, p.alternate].filter(Boolean) as Node[];
+    const callBranch = branches.find((b) => contains(b, call));
+    const writeBranch = branches.find((b) => contains(b, write));
+    return callBranch !== undefined && writeBranch !== undefined && callBranch !== writeBranch;
+  }
+  return false;
+}
+
+/**
  * Writes to a captured `let`/`var` that the snapshot would miss: any write
- * after the call, or a write inside a loop that repeats the call when the
- * binding outlives an iteration. A `for (let …)` binding is per-iteration,
- * so the loop that declares it does not count.
+ * after the call (except in the other branch of an `if`/`else` around it),
+ * or a write inside a loop that repeats the call when the binding outlives
+ * an iteration. A `for (let …)` binding is per-iteration, so the loop that
+ * declares it does not count.
  */
 export function findLaterWrites(capture: Capture, call: Node, closure: Node): Node[] {
   const binding = capture.binding;
@@ -121,6 +139,7 @@ export function findLaterWrites(capture: Capture, call: Node, closure: Node): No
     if (isLoop(p) && !contains(p, binding.id)) loops.push(p);
   }
   return binding.references
-    .filter((ref) => ref.write && !contains(closure, ref.id) && (ref.id.start >= call.end || loops.some((loop) => contains(loop, ref.id))))
+    .filter((ref) => ref.write && !contains(closure, ref.id) && (
+      loops.some((loop) => contains(loop, ref.id)) || (ref.id.start >= call.end && !inExclusiveBranches(call, ref.id))))
     .map((ref) => ref.id);
 }
