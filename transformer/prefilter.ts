@@ -68,7 +68,7 @@ export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEF
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith(".") || ignore.has(entry.name)) continue;
-      const path = join(dir, entry.name);
+      const path = `${dir}${sep}${entry.name}`; // dir is already normal; join() would re-normalize 500 times
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile() && isCandidateFile(path) && !(skipTestFiles && TEST_FILE.test(entry.name)) && fileMentionsDurable(path)) found.push(path);
     }

@@ -1,8 +1,9 @@
-// rewrite(source, analysis) → code + source map + manifest. Edits go through
-// magic-string on the original text: the closure text is *moved* into its stub
-// (not re-printed), so every token of user code keeps an exact mapping and a
-// worker's stack trace points at the user's original line.
-import MagicString from "magic-string";
+// rewrite(source, analysis) → code + source map + manifest. The output is
+// assembled from slices of the original text: each closure is *moved* into
+// its stub (not re-printed), so every token of user code keeps an exact
+// mapping and a worker's stack trace points at the user's original line and
+// column. The source map is written here, one segment per token: a general
+// string-editing library cost more than the analysis itself.
 import type { Analysis, CallSite } from "./analyze.js";
 import { PACKAGE_NAME } from "./prefilter.js";
 
@@ -22,10 +23,19 @@ export interface ModuleManifest {
   tasks: TaskManifestEntry[];
 }
 
+/** A source map, version 3. */
+export interface SourceMapV3 {
+  version: 3;
+  sources: string[];
+  sourcesContent: string[];
+  names: string[];
+  mappings: string;
+}
+
 export interface RewriteResult {
   code: string;
   /** Source map v3 object (`sources` holds the original file name). */
-  map: ReturnType<MagicString["generateMap"]>;
+  map: SourceMapV3;
   manifest: ModuleManifest;
 }
 
@@ -63,31 +73,161 @@ function stubHead(site: CallSite): string {
     `  run: `;
 }
 
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** One-character codes for the small deltas that make up most segments. */
+const SMALL = Array.from({ length: 31 }, (_, i) => BASE64[(i - 15 < 0 ? ((15 - i) << 1) | 1 : (i - 15) << 1)]!);
+
+function vlq(value: number): string {
+  if (value >= -15 && value <= 15) return SMALL[value + 15]!;
+  let v = value < 0 ? (-value << 1) | 1 : value << 1;
+  let out = "";
+  do {
+    let digit = v & 31;
+    v >>>= 5;
+    if (v > 0) digit |= 32;
+    out += BASE64[digit];
+  } while (v > 0);
+  return out;
+}
+
+function isWordChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 36 || code > 127;
+}
+
+/** Builds the output text and its mappings together, one segment at the start of each original token. */
+class Output {
+  private readonly parts: string[] = [];
+  private readonly lines: string[] = [];
+  private segments: string[] = [];
+  private column = 0;
+  private previousColumn = 0;
+  private previousLine = 0;
+  private previousOriginalColumn = 0;
+
+  constructor(private readonly source: string, private readonly lineStarts: readonly number[]) {}
+
+  /** Generated text with no counterpart in the original (stub heads, references). */
+  insert(text: string): void {
+    if (text.length === 0) return;
+    this.parts.push(text);
+    let newline = text.indexOf("\n");
+    let last = -1;
+    while (newline !== -1) {
+      this.endLine();
+      last = newline;
+      newline = text.indexOf("\n", newline + 1);
+    }
+    this.column += text.length - last - 1;
+  }
+
+  /** Original text [start, end), mapped token by token. */
+  copy(start: number, end: number): void {
+    if (end <= start) return;
+    const { source } = this;
+    this.parts.push(source.slice(start, end));
+    let line = this.lineOf(start);
+    let originalColumn = start - this.lineStarts[line]!;
+    let inWord = false;
+    for (let i = start; i < end; i++) {
+      const code = source.charCodeAt(i);
+      if (code === 10) {
+        this.endLine();
+        line++;
+        originalColumn = 0;
+        inWord = false;
+        continue;
+      }
+      const word = isWordChar(code);
+      const space = code === 32 || code === 9 || code === 13;
+      if (!space && !(word && inWord)) this.segment(line, originalColumn);
+      inWord = word;
+      originalColumn++;
+      this.column++;
+    }
+  }
+
+  private segment(line: number, originalColumn: number): void {
+    this.segments.push(vlq(this.column - this.previousColumn) + "A" + vlq(line - this.previousLine) + vlq(originalColumn - this.previousOriginalColumn));
+    this.previousColumn = this.column;
+    this.previousLine = line;
+    this.previousOriginalColumn = originalColumn;
+  }
+
+  private endLine(): void {
+    this.lines.push(this.segments.join(","));
+    this.segments = [];
+    this.column = 0;
+    this.previousColumn = 0;
+  }
+
+  private lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  finish(): { code: string; mappings: string } {
+    this.lines.push(this.segments.join(","));
+    return { code: this.parts.join(""), mappings: this.lines.join(";") };
+  }
+}
+
+function lineStartsOf(source: string): number[] {
+  const starts = [0];
+  for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
 export function rewrite(source: string, analysis: Analysis, options: RewriteOptions = {}): RewriteResult {
-  const s = new MagicString(source);
   const manifest: ModuleManifest = { file: analysis.file, tasks: analysis.callSites.map(manifestEntry) };
-  if (analysis.callSites.length > 0) {
+  const out = new Output(source, lineStartsOf(source));
+  const sites = analysis.callSites;
+  /** Copies [start, end), replacing the argument of each call site directly inside it with the stub reference. */
+  const copyWithReferences = (start: number, end: number, parent: number | null, extra?: { at: number; text: string }): void => {
+    let at = start;
+    const edits: Array<{ start: number; end: number; text: string }> = [];
+    for (const site of sites) {
+      if (site.parent === parent && site.argumentStart >= start && site.argumentEnd <= end) {
+        // `durable.async((() => x))`: the parentheses go too, or the stub and
+        // captures would become one comma expression.
+        edits.push({ start: site.argumentStart, end: site.argumentEnd, text: `${stubName(site)}, ${capturesObject(site)}` });
+      }
+    }
+    if (extra) edits.push({ start: extra.at, end: extra.at, text: extra.text });
+    edits.sort((a, b) => a.start - b.start);
+    for (const edit of edits) {
+      out.copy(at, edit.start);
+      out.insert(edit.text);
+      at = edit.end;
+    }
+    out.copy(at, end);
+  };
+
+  if (sites.length === 0) {
+    out.copy(0, source.length);
+  } else {
     const at = analysis.stubInsert;
     const runtime = options.runtimeModule ?? PACKAGE_NAME;
     const prefix = at === 0 ? "" : source[at - 1] === "\n" ? "" : "\n";
-    s.appendLeft(at, `${prefix}import { __durableTask as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
-    // Outer call sites first: a nested closure is moved out of its parent's
-    // closure before the parent moves, leaving the stub reference behind.
-    for (const site of analysis.callSites) {
-      // `durable.async((() => x))`: the parentheses would turn the stub and
-      // captures into one comma expression. Removed before any insertion,
-      // since remove() drops text already attached to the range.
-      if (site.argumentStart < site.closureStart) s.remove(site.argumentStart, site.closureStart);
-      if (site.closureEnd < site.argumentEnd) s.remove(site.closureEnd, site.argumentEnd);
-      s.prependRight(site.closureStart, stubHead(site));
-      s.appendLeft(site.closureEnd, ",\n});\n");
-      if (site.captures.length > 0) s.appendLeft(site.paramsInsert, capturesObject(site));
-      s.move(site.closureStart, site.closureEnd, at);
-      s.appendLeft(site.closureStart, `${stubName(site)}, ${capturesObject(site)}`);
+    copyWithReferences(0, at, null);
+    out.insert(`${prefix}import { __durableTask as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
+    for (const site of sites) {
+      out.insert(stubHead(site));
+      const params = site.captures.length > 0 ? { at: site.paramsInsert, text: capturesObject(site) } : undefined;
+      copyWithReferences(site.closureStart, site.closureEnd, site.index, params);
+      out.insert(",\n});\n");
     }
+    copyWithReferences(at, source.length, null);
   }
-  // Word-boundary resolution: a stack frame's column lands on the token it
-  // names, with fewer segments than a mapping per character.
-  const map = s.generateMap({ hires: "boundary", source: options.sourceFileName ?? analysis.fileName, includeContent: true });
-  return { code: s.toString(), map, manifest };
+  const { code, mappings } = out.finish();
+  const map: SourceMapV3 = {
+    version: 3, sources: [options.sourceFileName ?? analysis.fileName], sourcesContent: [source], names: [], mappings,
+  };
+  return { code, map, manifest };
 }
