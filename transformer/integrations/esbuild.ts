@@ -25,6 +25,7 @@ export interface DurableEsbuildOptions extends SessionOptions {
 }
 
 const REGISTRY = "durable-async:registry";
+const REGISTRY_DATA = "durable-async:registry-data";
 const NAMESPACE = "durable-async-registry";
 
 const LOADERS: Record<string, Loader> = {
@@ -71,8 +72,14 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
       const useRegistry = options.registry ?? build.initialOptions.bundle === true;
       if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), REGISTRY];
 
-      build.onResolve({ filter: /^durable-async:registry$/ }, () => ({ path: REGISTRY, namespace: NAMESPACE }));
-      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, async () => {
+      build.onResolve({ filter: /^durable-async:registry(-data)?$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
+      // esbuild must load an injected file before it can parse any entry
+      // point, so the injected module only imports the registry data: the
+      // entry and every other file are parsed while the analysis finishes.
+      build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, () => ({
+        contents: `import ${JSON.stringify(REGISTRY_DATA)};\n`, loader: "js", resolveDir: session.root,
+      }));
+      build.onLoad({ filter: /^durable-async:registry-data$/, namespace: NAMESPACE }, async () => {
         const files = options.ignoreDirs ? scanned : discoverable(session.root, scanned);
         const modules = discoveredModules(await Promise.all(files.map((file) => results.get(file)!)));
         const errors: PartialMessage[] = [];
