@@ -214,7 +214,10 @@ export class DurableInstance {
     }
     await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
     const handles = await insertPrepared(client ?? this.pool, this.q, this.channels.insert, prepared);
-    this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
+    // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
+    if (this.events.listenerCount("job:insert") > 0) {
+      this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
+    }
     return handles;
   }
 

@@ -32,12 +32,40 @@ export function callerOf(task: TaskMetadata): string {
   return `${task.caller.file}:${task.caller.line}:${task.caller.column}`;
 }
 
+const whereCache = new WeakMap<TaskMetadata, string>();
+/** "durable.async() at src/a.ts:3:5", built once per stub: error messages name it, the hot path only passes it on. */
+function whereOf(stub: TaskStub): string {
+  let where = whereCache.get(stub);
+  if (where === undefined) {
+    where = `durable.${stub.kind}() at ${callerOf(stub)}`;
+    whereCache.set(stub, where);
+  }
+  return where;
+}
+
+interface EncodedOptions {
+  backoff: string | null;
+  meta: string;
+  tags: string;
+}
+const encodedCache = new WeakMap<NormalizedJobOptions, EncodedOptions>();
+/** The JSON of an options object, once per object: calls without options all share one normalization. */
+function encodedOptions(o: NormalizedJobOptions): EncodedOptions {
+  let encoded = encodedCache.get(o);
+  if (encoded === undefined) {
+    encoded = { backoff: o.backoff ? JSON.stringify(o.backoff) : null, meta: JSON.stringify(o.meta), tags: JSON.stringify(o.tags) };
+    if (Object.isFrozen(o)) encodedCache.set(o, encoded);
+  }
+  return encoded;
+}
+
 /** Validates and serializes synchronously, so a bad capture throws at the call site. */
 export function prepare(item: EnqueueItem, codec: Codec, trace: string | null): PreparedItem {
-  const where = `durable.${item.stub.kind}() at ${callerOf(item.stub)}`;
+  const where = whereOf(item.stub);
   const serialized = serializeChecked(item.captures, "captures", where);
   const captures = codec.encode(serialized);
   const o = item.options;
+  const encoded = encodedOptions(o);
   return {
     item,
     row: {
@@ -47,10 +75,10 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null): 
       priority: o.priority,
       maxAttempts: o.maxAttempts,
       timeoutMs: o.timeoutMs,
-      backoff: o.backoff ? JSON.stringify(o.backoff) : null,
+      backoff: encoded.backoff,
       captures: JSON.stringify(captures),
-      meta: JSON.stringify(o.meta),
-      tags: JSON.stringify(o.tags),
+      meta: encoded.meta,
+      tags: encoded.tags,
       runAt: o.runAt,
       // Hashed from the serialized captures, before the codec: encryption is randomized.
       uniqueKey: o.unique ? uniqueKey({ task: item.stub.id, queue: o.queue, captures: serialized, meta: o.meta }, o.unique, where, codec.digest) : null,
@@ -93,7 +121,7 @@ export async function insertPrepared(client: QueryableClient, q: string, channel
   for (let i = 0; i < prepared.length; i += CHUNK) {
     const chunk = prepared.slice(i, i + CHUNK);
     const rows = await insertJobs(client, q, chunk.map((p) => p.row), channel);
-    rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: row.queue, state: row.state, conflict: false }));
+    rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: chunk[j]!.row.queue, state: row.state, conflict: false }));
   }
   return handles;
 }
@@ -112,9 +140,17 @@ export class TaskCatalog {
   private readonly written = new Set<string>();
   constructor(private readonly q: string) {}
 
+  /** Stub objects already written: a bulk insert of one task checks 1000 times, so no string keys per check. */
+  private readonly seen = new WeakSet<TaskMetadata>();
+
   async ensure(client: QueryableClient, tasks: TaskMetadata[]): Promise<void> {
-    const missing = tasks.filter((t) => !this.written.has(`${t.id}\0${t.hash}`));
-    if (missing.length === 0) return;
+    const fresh = tasks.filter((t) => !this.seen.has(t));
+    if (fresh.length === 0) return;
+    const missing = fresh.filter((t) => !this.written.has(`${t.id}\0${t.hash}`));
+    if (missing.length === 0) {
+      for (const t of fresh) this.seen.add(t);
+      return;
+    }
     const unique = [...new Map(missing.map((t) => [`${t.id}\0${t.hash}`, t])).values()];
     const col = <T>(f: (t: TaskMetadata) => T) => unique.map(f);
     await client.query(upsertTasksSql(this.q), [
@@ -122,5 +158,6 @@ export class TaskCatalog {
       col((t) => t.caller.column), col((t) => t.source), col((t) => JSON.stringify(t.captures)), col((t) => t.kind),
     ]);
     for (const t of unique) this.written.add(`${t.id}\0${t.hash}`);
+    for (const t of fresh) this.seen.add(t);
   }
 }

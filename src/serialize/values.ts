@@ -117,9 +117,22 @@ function isPlainJson(value: unknown, seen: Set<object>): boolean {
   }
 }
 
+/** A plain object whose values are all JSON primitives: no references to track, so no Set. */
+function isFlatPlainJson(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (key === "__proto__") return false;
+    if (typeof v === "string" || typeof v === "boolean" || v === null) continue;
+    if (typeof v === "number" && Number.isFinite(v) && !Object.is(v, -0)) continue;
+    return false;
+  }
+  return true;
+}
+
 export function serializeChecked(value: unknown, rootPath: string, where: string): SerializedValue {
   // Most captures are plain data: one cheap walk instead of our check plus superjson's.
-  if (isPlainJson(value, new Set())) return { json: value };
+  if (isFlatPlainJson(value) || isPlainJson(value, new Set())) return { json: value };
   const problem = findUnserializable(value, rootPath);
   if (problem) throw new NotSerializableError(problem.path, problem.reason, where);
   return SuperJSON.serialize(value as any) as SerializedValue;

@@ -4,7 +4,7 @@ import * as sql from "./queries.js";
 
 /** What the unique path needs of a prepared job (kept structural so enqueue and unique don't import each other). */
 export interface UniqueCandidate {
-  row: { uniqueKey: string | null; runAt: Date | null; meta: string; priority: number; tags: string; maxAttempts: number };
+  row: { queue: string; uniqueKey: string | null; runAt: Date | null; meta: string; priority: number; tags: string; maxAttempts: number };
   item: { stub: { id: string }; options: { unique?: NormalizedUnique | undefined } };
 }
 
@@ -17,7 +17,7 @@ export interface InsertResult {
 }
 
 /** Inserts rows (in order) and returns id/state/queue per row, in order. */
-export type InsertRows<P> = (client: QueryableClient, items: P[]) => Promise<Array<{ id: string; state: string; queue: string }>>;
+export type InsertRows<P> = (client: QueryableClient, items: P[]) => Promise<Array<{ id: string; state: string }>>;
 
 const isPool = (c: any): boolean => typeof c?.connect === "function" && typeof c?.totalCount === "number";
 
@@ -103,7 +103,7 @@ export async function insertUnique<P extends UniqueCandidate>(
     const inserted = toInsert.length ? await insertRows(c, toInsert.map((i) => prepared[i]!)) : [];
     toInsert.forEach((i, j) => {
       const row = inserted[j]!;
-      results[i] = { id: row.id, task: prepared[i]!.item.stub.id, queue: row.queue, state: row.state, conflict: false };
+      results[i] = { id: row.id, task: prepared[i]!.item.stub.id, queue: prepared[i]!.row.queue, state: row.state, conflict: false };
     });
     for (const [i, first] of sameAs) results[i] = { ...results[first]!, conflict: true };
     for (const { p, i } of keyed) {
