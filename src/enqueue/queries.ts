@@ -36,16 +36,25 @@ export interface InsertedRow {
 }
 
 export function insertJobsSql(q: string): string {
+  // The templates are typed once; each row looks its template up in a
+  // lateral subquery, so rows stay in input order (the outer side of a
+  // nested loop) and so do the ids nextval() gives them.
   return `
-with ins as (
+with tpl as materialized (
+  select * from rows from (jsonb_to_recordset($1::jsonb)
+    as (queue text, task_id text, body_hash text, priority smallint, max_attempts int, timeout_ms int, backoff jsonb,
+        meta jsonb, tags jsonb, run_at timestamptz, trace jsonb)) with ordinality as t(queue, task_id, body_hash, priority,
+        max_attempts, timeout_ms, backoff, meta, tags, run_at, trace, i)
+), ins as (
   insert into ${q}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace)
-  select case when (t->>'run_at')::timestamptz > now() then 'scheduled' else 'available' end,
-         t->>'queue', t->>'task_id', t->>'body_hash', (t->>'priority')::smallint, (t->>'max_attempts')::int, (t->>'timeout_ms')::int,
-         nullif(t->'backoff', 'null'::jsonb), r.v->1, t->'meta',
-         case when t->'tags' = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t->'tags')) end,
-         coalesce((t->>'run_at')::timestamptz, now()), r.v->>2, nullif(t->'trace', 'null'::jsonb)
+  select case when t.run_at > now() then 'scheduled' else 'available' end,
+         t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, r.v->1, t.meta,
+         case when t.tags = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t.tags)) end,
+         coalesce(t.run_at, now()), r.v->>2, t.trace
   from jsonb_array_elements($2::jsonb) as r(v)
-       cross join lateral (select $1::jsonb -> ((r.v->>0)::int)) as tpl(t)
+       -- offset 0 keeps this a per-row subquery: pulled up into a join, the
+       -- planner may hash the rows and emit them out of order.
+       cross join lateral (select * from tpl where tpl.i = (r.v->>0)::int + 1 offset 0) as t
   returning id, state, queue, run_at
 ), notified as (
   -- "queue" wakes nodes now; "queue@<epoch ms>" tells them when the earliest

@@ -22,8 +22,10 @@ describe("enqueue", () => {
     const items = Array.from({ length: 12_000 }, (_, n) => [tasks.record, { n }, { priority: n % 10 }] as [any, any, any]);
     const handles = await d.asyncMany(items);
     expect(handles).toHaveLength(12_000);
-    const { rows } = await db.pool.query(`select id::text as id, (captures->'json'->>'n')::int as n from ${db.q}.jobs j order by j.id`);
+    const { rows } = await db.pool.query(`select id::text as id, (captures->'json'->>'n')::int as n, priority from ${db.q}.jobs j order by j.id`);
     expect(rows.map((r) => r.n)).toEqual(items.map((_, n) => n));
+    // Ten option templates interleaved row by row: each row kept its own.
+    expect(rows.every((r) => r.priority === r.n % 10)).toBe(true);
     expect(handles.map((h) => h.id)).toEqual(rows.map((r) => r.id));
   });
 
