@@ -110,7 +110,11 @@ try {
   const one = { ...size, reps: 1 };
   for (let round = 0; round < size.reps; round++) {
     roundLoads.push(os.loadavg()[0]);
-    for (const system of systems) {
+    // The order rotates each round: on a fresh server the first system of the
+    // first round also pays for creating WAL segments (later ones recycle
+    // them), and no system should always be the one that does.
+    const order = systems.map((_, i) => systems[(i + round) % systems.length]);
+    for (const system of order) {
       log(`${system.name} (round ${round + 1} of ${size.reps}):`);
       const r = runs[system.name];
       // pg-boss polls (>= 500 ms) for new work, so each of its single-job samples costs ~0.25-0.5 s.

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type pg from "pg";
-import { normalizeAsyncOptions, type AsyncOptions } from "./config/options.js";
+import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } from "./config/options.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
 import { channels, migrate, quoteSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
@@ -140,14 +140,25 @@ export class DurableInstance {
       throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
     }
     // Calls without options (most of them, and every row of a typical bulk insert) share one frozen normalization.
-    const normalized =
-      options === undefined
-        ? (this.defaultJobOptions ??= Object.freeze(this.normalize(undefined)))
-        : this.normalize(options);
+    let normalized: NormalizedJobOptions;
+    if (options === undefined) {
+      normalized = this.defaultJobOptions ??= Object.freeze(this.normalize(undefined));
+    } else if (this.lastOptions && sameOptions(this.lastOptions.raw, options)) {
+      // A loop or bulk call passes equal options again and again (each call
+      // site builds a fresh object): validate once, share the frozen result.
+      normalized = this.lastOptions.normalized;
+    } else {
+      normalized = this.normalize(options);
+      // `delay` is relative to now, so its normalization cannot be reused later.
+      const reusable = typeof options === "object" && options !== null && (options as AsyncOptions).delay === undefined;
+      // A copy, not the caller's object: an options object mutated and passed again must not match.
+      if (reusable) this.lastOptions = { raw: snapshotOptions(options), normalized: Object.freeze(normalized) };
+    }
     return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
   }
 
-  private defaultJobOptions: ReturnType<typeof normalizeAsyncOptions> | undefined;
+  private defaultJobOptions: NormalizedJobOptions | undefined;
+  private lastOptions: { raw: unknown; normalized: NormalizedJobOptions } | undefined;
 
   private normalize(options: unknown) {
     return normalizeAsyncOptions(options, {
@@ -320,4 +331,36 @@ export class DurableInstance {
       clearInterval(hold);
     }
   }
+}
+
+/**
+ * Structural equality for job options: plain objects, arrays and primitives
+ * compared by value; anything else (a pg client, a Date) by identity, so a
+ * reused normalization is exactly what a fresh one would be.
+ */
+function sameOptions(a: unknown, b: unknown, depth = 0): boolean {
+  if (a === b) return true;
+  if (depth > 4 || typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameOptions(a[i], b[i], depth + 1)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(b, key) || !sameOptions((a as any)[key], (b as any)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
+/** A copy of the plain parts of an options object (non-plain values, like a pg client, by reference). */
+function snapshotOptions(value: unknown, depth = 0): unknown {
+  if (typeof value !== "object" || value === null || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((v) => snapshotOptions(v, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = snapshotOptions((value as Record<string, unknown>)[key], depth + 1);
+  return copy;
 }

@@ -64,7 +64,11 @@ with tpl as materialized (
     from ins group by queue, state
   ) d
 )
-select id::text, state from ins where (select count(*) from notified) >= 0`;
+-- One row back, not one per job: the ids in order as an array literal and
+-- each job's state as one letter (a = available, s = scheduled).
+select array_agg(id order by id)::text as ids,
+       string_agg(case when state = 'scheduled' then 's' else 'a' end, '' order by id) as states
+from ins where (select count(*) from notified) >= 0`;
 }
 
 const str = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
@@ -108,13 +112,12 @@ export function insertParams(rows: JobRow[], channel: string): unknown[] {
   return [...rowsDocuments(rows), channel];
 }
 
-/** Decimal ids without leading zeros: the shorter is smaller, else compare as text (no BigInt per comparison). */
-const byId = (a: InsertedRow, b: InsertedRow) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/** Ids come from one sequence in row order, so sorting them restores the input order. */
+/** Ids come from one sequence in row order, so ascending ids are the input order. */
 export async function insertJobs(client: QueryableClient, q: string, rows: JobRow[], channel: string): Promise<InsertedRow[]> {
   const result = await client.query({ text: insertJobsSql(q), values: insertParams(rows, channel) });
-  return (result.rows as InsertedRow[]).sort(byId);
+  const { ids, states } = result.rows[0] as { ids: string | null; states: string | null };
+  if (ids === null || states === null) return [];
+  return ids.slice(1, -1).split(",").map((id, i) => ({ id, state: states[i] === "s" ? "scheduled" : "available" }));
 }
 
 export function upsertTasksSql(q: string): string {

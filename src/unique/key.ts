@@ -3,15 +3,25 @@ import { InvalidOptionError } from "../errors.js";
 import type { SerializedValue } from "../serialize/values.js";
 import type { NormalizedUnique } from "./options.js";
 
-/** JSON with object keys sorted, so { a, b } and { b, a } give the same key. */
+/** JSON with object keys sorted, so { a, b } and { b, a } give the same key. Runs once per unique job: no intermediate arrays. */
 export function stableJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((k) => (value as any)[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${stableJson((value as any)[k])}`);
-  return `{${entries.join(",")}}`;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? "," : "") + stableJson(value[i]);
+    return `${out}]`;
+  }
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  let out = "{";
+  let first = true;
+  for (const k of keys) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    out += `${first ? "" : ","}${JSON.stringify(k)}:${stableJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 export interface UniqueSource {

@@ -29,6 +29,19 @@ describe("enqueue", () => {
     expect(handles.map((h) => h.id)).toEqual(rows.map((r) => r.id));
   });
 
+  it("validates equal options once but never reuses them after the caller changes them", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const options = { priority: 1, tags: ["a"] };
+    await d.async(tasks.echo, { value: 1 }, options);
+    await d.async(tasks.echo, { value: 2 }, { priority: 1, tags: ["a"] });
+    options.priority = 7;
+    options.tags.push("b");
+    await d.async(tasks.echo, { value: 3 }, options);
+    const { rows } = await db.pool.query(`select priority, tags from ${db.q}.jobs order by id`);
+    expect(rows).toEqual([{ priority: 1, tags: ["a"] }, { priority: 1, tags: ["a"] }, { priority: 7, tags: ["a", "b"] }]);
+  });
+
   it("commits or rolls back with the caller's transaction", async () => {
     const db = await testDatabase();
     const d = await db.start({ run: false });
