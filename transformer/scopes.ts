@@ -65,7 +65,15 @@ class ScopeBuilder {
     return { kind, node, parent, bindings: new Map() };
   }
 
+  /**
+   * Declares a binding when the walk meets it. References are resolved only
+   * after the whole walk, so hoisting needs no pre-pass. A repeated `var` (or
+   * a `var` after a parameter of the same name) keeps the first binding; a
+   * function declaration takes the name from a `var`, as it does at run time.
+   */
   declare(scope: Scope, id: Node, kind: BindingKind, declaration: Node): void {
+    const existing = scope.bindings.get(id.name);
+    if (existing && (kind === "var" || (existing.kind === "function" && kind !== "function"))) return;
     scope.bindings.set(id.name, { name: id.name, kind, id, declaration, scope, references: [] });
   }
 
@@ -149,51 +157,6 @@ class ScopeBuilder {
     }
   }
 
-  /** Hoists `var` declarations and function declarations of a function body (or module) before its statements run. */
-  hoistVars(node: Node, scope: Scope): void {
-    const walk = (n: Node): void => {
-      if (n.type === "VariableDeclaration" && n.kind === "var" && !isTypeOnly(n)) {
-        for (const d of n.declarations) this.collectNames(d.id, (id) => {
-          if (!scope.bindings.has(id.name)) this.declare(scope, id, "var", d);
-        });
-      }
-      if (isFunctionNode(n) || n.type === "ClassDeclaration" || n.type === "ClassExpression" || n.type === "StaticBlock") return;
-      forEachChild(n, walk);
-    };
-    forEachChild(node, walk);
-  }
-
-  collectNames(pattern: Node, add: (id: Node) => void): void {
-    switch (pattern.type) {
-      case "Identifier": add(pattern); break;
-      case "ObjectPattern":
-        for (const p of pattern.properties) this.collectNames(p.type === "RestElement" ? p.argument : p.value, add);
-        break;
-      case "ArrayPattern": for (const el of pattern.elements) if (el) this.collectNames(el, add); break;
-      case "AssignmentPattern": this.collectNames(pattern.left, add); break;
-      case "RestElement": this.collectNames(pattern.argument, add); break;
-    }
-  }
-
-  /** Declares the block's own lexical bindings before its statements run (hoisting of functions and TDZ names). */
-  declareLexical(statements: Node[], scope: Scope): void {
-    for (const raw of statements) {
-      const st = raw.type === "ExportNamedDeclaration" || raw.type === "ExportDefaultDeclaration" ? raw.declaration ?? raw : raw;
-      if (!st || isTypeOnly(st)) continue;
-      if (st.type === "FunctionDeclaration" && st.id) this.declare(scope, st.id, "function", st);
-      else if (st.type === "ClassDeclaration" && st.id) this.declare(scope, st.id, "class", st);
-      else if (st.type === "TSEnumDeclaration") this.declare(scope, st.id, "enum", st);
-      else if (st.type === "TSModuleDeclaration" && st.id?.type === "Identifier") this.declare(scope, st.id, "namespace", st);
-      else if (st.type === "TSImportEqualsDeclaration" && st.importKind !== "type") this.declare(scope, st.id, "import", st);
-      else if (st.type === "VariableDeclaration" && st.kind !== "var") {
-        const kind: BindingKind = st.kind === "const" ? "const" : st.kind === "let" ? "let" : "using";
-        for (const d of st.declarations) this.collectNames(d.id, (id) => this.declare(scope, id, kind, d));
-      } else if (st.type === "ImportDeclaration" && st.importKind !== "type") {
-        for (const spec of st.specifiers) if (spec.importKind !== "type") this.declare(scope, spec.local, "import", st);
-      }
-    }
-  }
-
   /** A function: its own scope holds the name (for expressions), the parameters and the body's top-level bindings. */
   visitFunction(fn: Node, scope: Scope): void {
     const fnScope = this.newScope("function", fn, scope);
@@ -217,8 +180,6 @@ class ScopeBuilder {
     if (!body) return;
     body.parent = fn;
     if (body.type === "BlockStatement") {
-      this.declareLexical(body.body, fnScope);
-      this.hoistVars(body, fnScope);
       for (const st of body.body) this.visit(st, body, fnScope);
     } else {
       this.visit(body, fn, fnScope);
@@ -248,8 +209,6 @@ class ScopeBuilder {
       }
       if (member.type === "StaticBlock") {
         const blockScope = this.newScope("function", member, inner);
-        this.declareLexical(member.body, blockScope);
-        this.hoistVars(member, blockScope);
         for (const st of member.body) this.visit(st, member, blockScope);
       } else if (member.value) {
         this.visit(member.value, member, inner);
@@ -259,7 +218,6 @@ class ScopeBuilder {
 
   visitBlock(node: Node, statements: Node[], scope: Scope): void {
     const block = this.newScope("block", node, scope);
-    this.declareLexical(statements, block);
     for (const st of statements) this.visit(st, node, block);
   }
 
@@ -291,11 +249,17 @@ class ScopeBuilder {
         this.literals.push(node);
         return;
       case "FunctionDeclaration":
+        if (node.id) this.declare(scope, node.id, "function", node);
+        this.visitFunction(node, scope);
+        return;
       case "FunctionExpression":
       case "ArrowFunctionExpression":
         this.visitFunction(node, scope);
         return;
       case "ClassDeclaration":
+        if (node.id) this.declare(scope, node.id, "class", node);
+        this.visitClass(node, scope);
+        return;
       case "ClassExpression":
         this.visitClass(node, scope);
         return;
@@ -307,8 +271,6 @@ class ScopeBuilder {
       case "SwitchStatement": {
         this.visit(node.discriminant, node, scope);
         const block = this.newScope("block", node, scope);
-        const statements = node.cases.flatMap((c: Node) => c.consequent);
-        this.declareLexical(statements, block);
         for (const c of node.cases) {
           c.parent = node;
           if (c.test) this.visit(c.test, c, block);
@@ -321,7 +283,6 @@ class ScopeBuilder {
       case "ForOfStatement": {
         const loop = this.newScope("block", node, scope);
         const head = node.type === "ForStatement" ? node.init : node.left;
-        if (head?.type === "VariableDeclaration" && head.kind !== "var") this.declareLexical([head], loop);
         if (node.type === "ForStatement") {
           if (node.init) this.visit(node.init, node, loop);
           if (node.test) this.visit(node.test, node, loop);
@@ -342,11 +303,17 @@ class ScopeBuilder {
         this.visit(node.body, node, catchScope);
         return;
       }
-      case "VariableDeclarator":
-        // Names were declared by declareLexical/hoistVars; visit defaults and the initializer.
-        this.visitBindingTarget(node.id, node, scope);
-        if (node.init) this.visit(node.init, node, scope);
+      case "VariableDeclaration": {
+        const kind: BindingKind = node.kind === "var" ? "var" : node.kind === "const" ? "const" : node.kind === "let" ? "let" : "using";
+        const target = kind === "var" ? hoistTarget(scope) : scope;
+        for (const d of node.declarations) {
+          d.parent = node;
+          // The names land in `target`; defaults and computed keys are read in `scope`.
+          this.declareTarget(d.id, d, scope, target, kind);
+          if (d.init) this.visit(d.init, d, scope);
+        }
         return;
+      }
       case "AssignmentExpression":
         this.assignTarget(node.left, node, scope);
         this.visit(node.right, node, scope);
@@ -377,12 +344,15 @@ class ScopeBuilder {
       case "ContinueStatement":
       case "MetaProperty":
       case "ExportAllDeclaration":
+        return;
       case "TSImportEqualsDeclaration":
+        if (node.importKind !== "type") this.declare(scope, node.id, "import", node);
         return;
       case "ImportDeclaration":
         for (const spec of node.specifiers) {
           spec.parent = node;
           spec.local.parent = spec;
+          if (node.importKind !== "type" && spec.importKind !== "type") this.declare(scope, spec.local, "import", node);
         }
         return;
       case "ExportNamedDeclaration":
@@ -391,9 +361,11 @@ class ScopeBuilder {
         return;
       case "TSEnumDeclaration":
         node.id.parent = node;
+        this.declare(scope, node.id, "enum", node);
         for (const m of node.body?.members ?? node.members ?? []) if (m.initializer) this.visit(m.initializer, m, scope);
         return;
       case "TSModuleDeclaration":
+        if (node.id?.type === "Identifier") this.declare(scope, node.id, "namespace", node);
         if (node.body) this.visit(node.body, node, scope);
         return;
       case "TSModuleBlock":
@@ -414,34 +386,40 @@ class ScopeBuilder {
     }
   }
 
-  /** The `id` of a declarator: names are already declared; defaults and computed keys are references. */
-  visitBindingTarget(pattern: Node, parent: Node, scope: Scope): void {
+  /** The `id` of a declarator: names go to `target`; defaults and computed keys are references in `scope`. */
+  declareTarget(pattern: Node, parent: Node, scope: Scope, target: Scope, kind: BindingKind): void {
     pattern.parent = parent;
-    switch (pattern.type) {
-      case "Identifier":
-        return;
-      case "ObjectPattern":
-        for (const prop of pattern.properties) {
-          prop.parent = pattern;
-          if (prop.type === "RestElement") this.visitBindingTarget(prop.argument, prop, scope);
-          else {
-            if (prop.computed) this.visit(prop.key, prop, scope);
-            else prop.key.parent = prop;
-            this.visitBindingTarget(prop.value, prop, scope);
+    const declarator = parent.type === "VariableDeclarator" ? parent : undefined;
+    const walk = (p: Node, up: Node): void => {
+      p.parent = up;
+      switch (p.type) {
+        case "Identifier":
+          this.declare(target, p, kind, declarator ?? up);
+          return;
+        case "ObjectPattern":
+          for (const prop of p.properties) {
+            prop.parent = p;
+            if (prop.type === "RestElement") walk(prop.argument, prop);
+            else {
+              if (prop.computed) this.visit(prop.key, prop, scope);
+              else prop.key.parent = prop;
+              walk(prop.value, prop);
+            }
           }
-        }
-        return;
-      case "ArrayPattern":
-        for (const el of pattern.elements) if (el) this.visitBindingTarget(el, pattern, scope);
-        return;
-      case "AssignmentPattern":
-        this.visitBindingTarget(pattern.left, pattern, scope);
-        this.visit(pattern.right, pattern, scope);
-        return;
-      case "RestElement":
-        this.visitBindingTarget(pattern.argument, pattern, scope);
-        return;
-    }
+          return;
+        case "ArrayPattern":
+          for (const el of p.elements) if (el) walk(el, p);
+          return;
+        case "AssignmentPattern":
+          walk(p.left, p);
+          this.visit(p.right, p, scope);
+          return;
+        case "RestElement":
+          walk(p.argument, p);
+          return;
+      }
+    };
+    walk(pattern, parent);
   }
 }
 
@@ -456,8 +434,6 @@ function resolve(ref: Reference): Binding | null {
 export function analyzeScopes(program: Node): ScopeAnalysis {
   const builder = new ScopeBuilder();
   const module = builder.newScope("module", program, null);
-  builder.declareLexical(program.body, module);
-  builder.hoistVars(program, module);
   for (const st of program.body) builder.visit(st, program, module);
   for (const ref of builder.references) {
     ref.binding = resolve(ref);
