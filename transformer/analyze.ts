@@ -139,6 +139,8 @@ class FileAnalyzer {
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
   private readonly closureNodes: Node[] = [];
   private readonly lines: LineIndex;
+  /** Read once per file: process.env lookups are slow, and a file can hold many call sites. */
+  private readonly knownNodeTypes: readonly string[];
 
   constructor(
     private readonly text: string,
@@ -148,6 +150,7 @@ class FileAnalyzer {
     private readonly options: AnalyzeOptions,
   ) {
     this.lines = new LineIndex(text);
+    this.knownNodeTypes = options.nodeTypes ?? defaultNodeTypes();
   }
 
   position(offset: number) {
@@ -172,7 +175,7 @@ class FileAnalyzer {
     const name = optionLiteral(call.options, "name");
     if (name && name.value === undefined) this.report("DA1011", name.node, "The `name` option is not a string literal.");
     const nodeType = optionLiteral(call.options, "nodeType");
-    const knownNodeTypes = this.options.nodeTypes ?? defaultNodeTypes();
+    const knownNodeTypes = this.knownNodeTypes;
     if (nodeType?.value !== undefined && !knownNodeTypes.includes(nodeType.value)) {
       const guess = suggest(nodeType.value, knownNodeTypes);
       this.report("DA1013", nodeType.node, `Unknown node type "${nodeType.value}"${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${knownNodeTypes.join(", ")}.`, nodeType.value);

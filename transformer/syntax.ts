@@ -2,7 +2,7 @@
 // loads in ~20 ms and parses TypeScript/JSX into an ESTree AST with UTF-16
 // offsets, so a build that transforms call sites never loads the TypeScript
 // compiler (~0.5 s of module loading alone) unless it asks for type checks.
-import { parseSync } from "oxc-parser";
+import { parseSync, visitorKeys } from "oxc-parser";
 
 /** An ESTree / TS-ESTree node as oxc-parser produces it, plus the parent link the scope pass adds. */
 export interface Node {
@@ -58,16 +58,34 @@ export function isTypeOnly(node: Node): boolean {
   return TYPE_ONLY_NODES.has(node.type) || node.declare === true;
 }
 
-/** Calls `fn` on each child node in source order, type annotations skipped. */
+const childKeyCache = new Map<string, string[]>();
+
+/**
+ * The keys of a node type that can hold child nodes, type annotations
+ * excluded: oxc's own visitor keys, else (a type it does not list) the keys
+ * of the first node of that type seen. Cached per type, so the walks never
+ * enumerate a node's properties.
+ */
+export function childKeysOf(node: Node): string[] {
+  let keys = childKeyCache.get(node.type);
+  if (keys === undefined) {
+    const known = (visitorKeys as Record<string, readonly string[] | undefined>)[node.type];
+    keys = (known ? [...known] : Object.keys(node).filter((k) => k !== "parent" && k !== "type")).filter((k) => !TYPE_KEYS.has(k));
+    childKeyCache.set(node.type, keys);
+  }
+  return keys;
+}
+
+/** Calls `fn` on each child node, type annotations skipped. */
 export function forEachChild(node: Node, fn: (child: Node) => void): void {
-  for (const key in node) {
-    if (key === "parent" || TYPE_KEYS.has(key)) continue;
-    const value = node[key];
+  const keys = childKeysOf(node);
+  for (let k = 0; k < keys.length; k++) {
+    const value = node[keys[k]!];
     if (value === null || typeof value !== "object") continue;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (item !== null && typeof item.type === "string") fn(item);
+        if (item !== null && typeof item === "object" && typeof item.type === "string") fn(item);
       }
     } else if (typeof value.type === "string") {
       fn(value);
