@@ -70,7 +70,7 @@ function findThisAndSuper(closure: Node, body: Node, forbidden: ForbiddenUse[]):
       if (ownedByClosure(node, closure)) forbidden.push({ what: node.type === "Super" ? "super" : "this", node });
       return;
     }
-    forEachChild(node, visit);
+    forEachChild(node, visit, undefined);
   };
   visit(body);
 }

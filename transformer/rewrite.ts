@@ -5,6 +5,7 @@
 // column. The source map is written here, one segment per token: a general
 // string-editing library cost more than the analysis itself.
 import type { Analysis, CallSite } from "./analyze.js";
+import { lineAt, lineStarts } from "./lines.js";
 import { PACKAGE_NAME } from "./prefilter.js";
 
 /** A stub's metadata as the runtime's `__durableModules` wants it (no `run`). */
@@ -126,7 +127,7 @@ class Output {
     if (end <= start) return;
     const { source } = this;
     this.parts.push(source.slice(start, end));
-    let line = this.lineOf(start);
+    let line = lineAt(this.lineStarts, start);
     let originalColumn = start - this.lineStarts[line]!;
     let inWord = false;
     for (let i = start; i < end; i++) {
@@ -161,32 +162,15 @@ class Output {
     this.previousColumn = 0;
   }
 
-  private lineOf(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
   finish(): { code: string; mappings: string } {
     this.lines.push(this.segments.join(","));
     return { code: this.parts.join(""), mappings: this.lines.join(";") };
   }
 }
 
-function lineStartsOf(source: string): number[] {
-  const starts = [0];
-  for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) starts.push(i + 1);
-  return starts;
-}
-
 export function rewrite(source: string, analysis: Analysis, options: RewriteOptions = {}): RewriteResult {
   const manifest: ModuleManifest = { file: analysis.file, tasks: analysis.callSites.map(manifestEntry) };
-  const out = new Output(source, lineStartsOf(source));
+  const out = new Output(source, lineStarts(source, /\n/g));
   const sites = analysis.callSites;
   /** Copies [start, end), replacing the argument of each call site directly inside it with the stub reference. */
   const copyWithReferences = (start: number, end: number, parent: number | null, extra?: { at: number; text: string }): void => {

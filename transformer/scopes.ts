@@ -4,7 +4,7 @@
 // Modules are strict, so function declarations in blocks are block-scoped.
 // Type positions are skipped: a local type named in an annotation is erased
 // at run time and is never a capture.
-import { childKeysOf, isFunctionNode, isTypeOnly, type Node } from "./syntax.js";
+import { forEachChild, isFunctionNode, isTypeOnly, type Node } from "./syntax.js";
 
 export type ScopeKind = "module" | "function" | "block" | "class";
 
@@ -59,6 +59,8 @@ function hoistTarget(scope: Scope): Scope {
 
 class ScopeBuilder {
   readonly references: Reference[] = [];
+  /** `visit` as a callback made once, so the generic walk allocates no closure per node. */
+  private readonly visitChild = (child: Node, parent: Node, scope: Scope): void => this.visit(child, parent, scope);
   readonly literals: Node[] = [];
 
   newScope(kind: ScopeKind, node: Node, parent: Scope | null): Scope {
@@ -77,40 +79,57 @@ class ScopeBuilder {
     scope.bindings.set(id.name, { name: id.name, kind, id, declaration, scope, references: [] });
   }
 
-  /** Declares every identifier of a binding pattern; default values and computed keys are references. */
-  declarePattern(pattern: Node, parent: Node, scope: Scope, kind: BindingKind, declaration: Node): void {
+  /**
+   * Walks a binding or assignment pattern: `onName` gets each identifier it
+   * binds or assigns; default values, computed keys and member-expression
+   * targets (`obj.x = …`) are read in `scope`.
+   */
+  walkPattern(pattern: Node, parent: Node, scope: Scope, onName: (id: Node, up: Node) => void): void {
     pattern.parent = parent;
     switch (pattern.type) {
       case "Identifier":
-        this.declare(scope, pattern, kind, declaration);
-        break;
+        onName(pattern, parent);
+        return;
       case "ObjectPattern":
         for (const prop of pattern.properties) {
           prop.parent = pattern;
-          if (prop.type === "RestElement") this.declarePattern(prop.argument, prop, scope, kind, declaration);
+          if (prop.type === "RestElement") this.walkPattern(prop.argument, prop, scope, onName);
           else {
             if (prop.computed) this.visit(prop.key, prop, scope);
             else prop.key.parent = prop;
-            this.declarePattern(prop.value, prop, scope, kind, declaration);
+            this.walkPattern(prop.value, prop, scope, onName);
           }
         }
-        break;
+        return;
       case "ArrayPattern":
-        for (const el of pattern.elements) if (el) this.declarePattern(el, pattern, scope, kind, declaration);
-        break;
+        for (const el of pattern.elements) if (el) this.walkPattern(el, pattern, scope, onName);
+        return;
       case "AssignmentPattern":
-        this.declarePattern(pattern.left, pattern, scope, kind, declaration);
+        this.walkPattern(pattern.left, pattern, scope, onName);
         this.visit(pattern.right, pattern, scope);
-        break;
+        return;
       case "RestElement":
-        this.declarePattern(pattern.argument, pattern, scope, kind, declaration);
-        break;
+        this.walkPattern(pattern.argument, pattern, scope, onName);
+        return;
       case "TSParameterProperty":
-        this.declarePattern(pattern.parameter, pattern, scope, kind, declaration);
-        break;
+        this.walkPattern(pattern.parameter, pattern, scope, onName);
+        return;
+      // `(x as T) = v`, `x! = v`: the wrapped identifier is the target.
+      case "ParenthesizedExpression":
+      case "TSAsExpression":
+      case "TSSatisfiesExpression":
+      case "TSNonNullExpression":
+      case "TSTypeAssertion":
+        this.walkPattern(pattern.expression, pattern, scope, onName);
+        return;
       default:
         this.visit(pattern, parent, scope);
     }
+  }
+
+  /** Declares every identifier of a binding pattern in `target`; defaults and computed keys are read in `scope`. */
+  declarePattern(pattern: Node, parent: Node, scope: Scope, kind: BindingKind, declaration: Node, target: Scope = scope): void {
+    this.walkPattern(pattern, parent, scope, (id) => this.declare(target, id, kind, declaration));
   }
 
   reference(id: Node, scope: Scope, write: boolean): void {
@@ -119,42 +138,7 @@ class ScopeBuilder {
 
   /** An assignment target: identifiers in it are written; member expressions and defaults are read. */
   assignTarget(target: Node, parent: Node, scope: Scope): void {
-    target.parent = parent;
-    switch (target.type) {
-      case "Identifier":
-        this.reference(target, scope, true);
-        break;
-      case "ParenthesizedExpression":
-      case "TSAsExpression":
-      case "TSSatisfiesExpression":
-      case "TSNonNullExpression":
-      case "TSTypeAssertion":
-        this.assignTarget(target.expression, target, scope);
-        break;
-      case "ObjectPattern":
-        for (const prop of target.properties) {
-          prop.parent = target;
-          if (prop.type === "RestElement") this.assignTarget(prop.argument, prop, scope);
-          else {
-            if (prop.computed) this.visit(prop.key, prop, scope);
-            else prop.key.parent = prop;
-            this.assignTarget(prop.value, prop, scope);
-          }
-        }
-        break;
-      case "ArrayPattern":
-        for (const el of target.elements) if (el) this.assignTarget(el, target, scope);
-        break;
-      case "AssignmentPattern":
-        this.assignTarget(target.left, target, scope);
-        this.visit(target.right, target, scope);
-        break;
-      case "RestElement":
-        this.assignTarget(target.argument, target, scope);
-        break;
-      default:
-        this.visit(target, parent, scope);
-    }
+    this.walkPattern(target, parent, scope, (id) => this.reference(id, scope, true));
   }
 
   /** A function: its own scope holds the name (for expressions), the parameters and the body's top-level bindings. */
@@ -309,7 +293,7 @@ class ScopeBuilder {
         for (const d of node.declarations) {
           d.parent = node;
           // The names land in `target`; defaults and computed keys are read in `scope`.
-          this.declareTarget(d.id, d, scope, target, kind);
+          this.declarePattern(d.id, d, scope, kind, d, target);
           if (d.init) this.visit(d.init, d, scope);
         }
         return;
@@ -381,59 +365,9 @@ class ScopeBuilder {
         node.name.parent = node;
         if (node.value) this.visit(node.value, node, scope);
         return;
-      default: {
-        // Inline rather than forEachChild: no closure per node on the hottest path.
-        const keys = childKeysOf(node);
-        for (let k = 0; k < keys.length; k++) {
-          const value = node[keys[k]!];
-          if (value === null || typeof value !== "object") continue;
-          if (Array.isArray(value)) {
-            for (let i = 0; i < value.length; i++) {
-              const item = value[i];
-              if (item !== null && typeof item === "object" && typeof item.type === "string") this.visit(item, node, scope);
-            }
-          } else if (typeof value.type === "string") {
-            this.visit(value, node, scope);
-          }
-        }
-      }
+      default:
+        forEachChild(node, this.visitChild, scope);
     }
-  }
-
-  /** The `id` of a declarator: names go to `target`; defaults and computed keys are references in `scope`. */
-  declareTarget(pattern: Node, parent: Node, scope: Scope, target: Scope, kind: BindingKind): void {
-    pattern.parent = parent;
-    const declarator = parent.type === "VariableDeclarator" ? parent : undefined;
-    const walk = (p: Node, up: Node): void => {
-      p.parent = up;
-      switch (p.type) {
-        case "Identifier":
-          this.declare(target, p, kind, declarator ?? up);
-          return;
-        case "ObjectPattern":
-          for (const prop of p.properties) {
-            prop.parent = p;
-            if (prop.type === "RestElement") walk(prop.argument, prop);
-            else {
-              if (prop.computed) this.visit(prop.key, prop, scope);
-              else prop.key.parent = prop;
-              walk(prop.value, prop);
-            }
-          }
-          return;
-        case "ArrayPattern":
-          for (const el of p.elements) if (el) walk(el, p);
-          return;
-        case "AssignmentPattern":
-          walk(p.left, p);
-          this.visit(p.right, p, scope);
-          return;
-        case "RestElement":
-          walk(p.argument, p);
-          return;
-      }
-    };
-    walk(pattern, parent);
   }
 }
 

@@ -3,6 +3,7 @@
 // offsets, so a build that transforms call sites never loads the TypeScript
 // compiler (~0.5 s of module loading alone) unless it asks for type checks.
 import { parseSync, visitorKeys } from "oxc-parser";
+import { lineAt, lineStarts } from "./lines.js";
 
 /** An ESTree / TS-ESTree node as oxc-parser produces it, plus the parent link the scope pass adds. */
 export interface Node {
@@ -76,8 +77,12 @@ export function childKeysOf(node: Node): string[] {
   return keys;
 }
 
-/** Calls `fn` on each child node, type annotations skipped. */
-export function forEachChild(node: Node, fn: (child: Node) => void): void {
+/**
+ * Calls `fn(child, node, extra)` on each child node, type annotations
+ * skipped. `extra` rides along so hot callers pass state without allocating
+ * a closure per node.
+ */
+export function forEachChild<T>(node: Node, fn: (child: Node, parent: Node, extra: T) => void, extra: T): void {
   const keys = childKeysOf(node);
   for (let k = 0; k < keys.length; k++) {
     const value = node[keys[k]!];
@@ -85,32 +90,25 @@ export function forEachChild(node: Node, fn: (child: Node) => void): void {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (item !== null && typeof item === "object" && typeof item.type === "string") fn(item);
+        if (item !== null && typeof item === "object" && typeof item.type === "string") fn(item, node, extra);
       }
     } else if (typeof value.type === "string") {
-      fn(value);
+      fn(value, node, extra);
     }
   }
 }
 
 /** Offset → 1-based line and column (UTF-16 units), with TypeScript's line breaks. */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  private readonly starts: number[];
 
   constructor(text: string) {
-    const breaks = /\r\n?|\n|\u2028|\u2029/g;
-    for (let m = breaks.exec(text); m; m = breaks.exec(text)) this.starts.push(m.index + m[0].length);
+    this.starts = lineStarts(text, /\r\n?|\n|\u2028|\u2029/g);
   }
 
   position(offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.starts[lo]! + 1 };
+    const line = lineAt(this.starts, offset);
+    return { line: line + 1, column: offset - this.starts[line]! + 1 };
   }
 }
 
