@@ -3,8 +3,8 @@
 // local) or in a block below module level; module bindings, imports and
 // globals are resolved by the worker in the stub's own module, so they are
 // never captured.
-import { functionScopeOf, isLoop, type Binding, type Reference, type ScopeAnalysis } from "./scopes.js";
-import { contains, forEachChild, isFunctionNode, unwrapParens, type Node } from "./syntax.js";
+import { functionScopeOf, isLoop, type Binding, type ScopeAnalysis } from "./scopes.js";
+import { contains, isFunctionNode, unwrapParens, type Node } from "./syntax.js";
 
 export type CaptureKind = "value" | "function" | "class";
 
@@ -49,37 +49,27 @@ export interface ClosureScan {
   forbidden: ForbiddenUse[];
 }
 
-/** References whose identifier lies inside `range`, from the source-ordered list. */
-export function referencesIn(scopes: ScopeAnalysis, range: { start: number; end: number }): Reference[] {
-  const refs = scopes.references;
+/** The items of a source-ordered list that start inside `range` (binary search for the first). */
+function startingIn<T>(items: readonly T[], range: { start: number; end: number }, startOf: (item: T) => number): T[] {
   let lo = 0;
-  let hi = refs.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (refs[mid]!.id.start < range.start) lo = mid + 1;
+    if (startOf(items[mid]!) < range.start) lo = mid + 1;
     else hi = mid;
   }
-  const out: Reference[] = [];
-  for (let i = lo; i < refs.length && refs[i]!.id.start < range.end; i++) out.push(refs[i]!);
+  const out: T[] = [];
+  for (let i = lo; i < items.length && startOf(items[i]!) < range.end; i++) out.push(items[i]!);
   return out;
-}
-
-function findThisAndSuper(closure: Node, body: Node, forbidden: ForbiddenUse[]): void {
-  const visit = (node: Node): void => {
-    if (node.type === "ThisExpression" || node.type === "Super") {
-      if (ownedByClosure(node, closure)) forbidden.push({ what: node.type === "Super" ? "super" : "this", node });
-      return;
-    }
-    forEachChild(node, visit, undefined);
-  };
-  visit(body);
 }
 
 export function scanClosure(closure: Node, scopes: ScopeAnalysis): ClosureScan {
   const byBinding = new Map<Binding, Capture>();
   const forbidden: ForbiddenUse[] = [];
-  findThisAndSuper(closure, closure.body, forbidden);
-  for (const ref of referencesIn(scopes, closure.body)) {
+  for (const node of startingIn(scopes.selfReferences, closure.body, (n) => n.start)) {
+    if (ownedByClosure(node, closure)) forbidden.push({ what: node.type === "Super" ? "super" : "this", node });
+  }
+  for (const ref of startingIn(scopes.references, closure.body, (r) => r.id.start)) {
     const binding = ref.binding;
     if (!binding) {
       // Unbound `arguments` is the implicit object of the nearest function.

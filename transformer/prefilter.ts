@@ -60,31 +60,39 @@ function fileMentionsDurable(path: string): boolean {
   }
 }
 
-/** Every project file that mentions the package (a byte search; nothing is decoded or parsed). */
-export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
+/** What a scan skips: hidden and ignored names, and test files when "test" is ignored. */
+function skipRules(ignoreDirs: readonly string[]) {
   const ignore = new Set(ignoreDirs);
   const skipTestFiles = ignore.has("test");
+  return {
+    name: (name: string) => name.startsWith(".") || ignore.has(name),
+    testFile: (name: string) => skipTestFiles && TEST_FILE.test(name),
+  };
+}
+
+/** Every project file that mentions the package (a byte search; nothing is decoded or parsed). */
+export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
+  const skip = skipRules(ignoreDirs);
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name.startsWith(".") || ignore.has(entry.name)) continue;
+      if (skip.name(entry.name)) continue;
       const path = `${dir}${sep}${entry.name}`; // dir is already normal; join() would re-normalize 500 times
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && isCandidateFile(path) && !(skipTestFiles && TEST_FILE.test(entry.name)) && fileMentionsDurable(path)) found.push(path);
+      else if (entry.isFile() && isCandidateFile(path) && !skip.testFile(entry.name) && fileMentionsDurable(path)) found.push(path);
     }
   };
   walk(root);
   return found.sort();
 }
 
-/** The files of a wider scan that discovery would also find: not under a test or fixture directory, not a test file. */
+/** The files of a wider scan that a scan with `ignoreDirs` would also find (discovery's default: no tests, no fixtures). */
 export function discoverable(root: string, files: readonly string[], ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
-  const ignore = new Set(ignoreDirs);
-  const skipTestFiles = ignore.has("test");
+  const skip = skipRules(ignoreDirs);
   return files.filter((file) => {
     const parts = projectRelative(root, file).split("/");
     const name = parts.pop()!;
-    return !parts.some((dir) => ignore.has(dir)) && !(skipTestFiles && TEST_FILE.test(name));
+    return !parts.some(skip.name) && !skip.testFile(name);
   });
 }
 

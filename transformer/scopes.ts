@@ -43,6 +43,8 @@ export interface ScopeAnalysis {
   references: Reference[];
   /** Literal nodes whose text is significant (strings, regexes, template parts, JSX text), in source order. */
   literals: Node[];
+  /** `this` and `super` nodes in source order (closures may not use their caller's). */
+  selfReferences: Node[];
 }
 
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
@@ -62,6 +64,7 @@ class ScopeBuilder {
   /** `visit` as a callback made once, so the generic walk allocates no closure per node. */
   private readonly visitChild = (child: Node, parent: Node, scope: Scope): void => this.visit(child, parent, scope);
   readonly literals: Node[] = [];
+  readonly selfReferences: Node[] = [];
 
   newScope(kind: ScopeKind, node: Node, parent: Scope | null): Scope {
     return { kind, node, parent, bindings: new Map() };
@@ -232,6 +235,10 @@ class ScopeBuilder {
       case "JSXText":
         this.literals.push(node);
         return;
+      case "ThisExpression":
+      case "Super":
+        this.selfReferences.push(node);
+        return;
       case "FunctionDeclaration":
         if (node.id) this.declare(scope, node.id, "function", node);
         this.visitFunction(node, scope);
@@ -386,11 +393,12 @@ export function analyzeScopes(program: Node): ScopeAnalysis {
   // Child keys follow the AST's field order (a template's quasis before its
   // expressions): sort, since captures are found by binary search on position.
   builder.references.sort((a, b) => a.id.start - b.id.start);
+  builder.selfReferences.sort((a, b) => a.start - b.start);
   for (const ref of builder.references) {
     ref.binding = resolve(ref);
     ref.binding?.references.push(ref);
   }
-  return { module, references: builder.references, literals: builder.literals };
+  return { module, references: builder.references, literals: builder.literals, selfReferences: builder.selfReferences };
 }
 
 /** The nearest function or module scope around a binding: where it lives at run time. */

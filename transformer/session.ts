@@ -15,11 +15,11 @@ type Syntax = typeof import("./analyze.js") & typeof import("./rewrite.js");
 let syntaxModules: Promise<Syntax> | undefined;
 
 /**
- * Loads the parser and rewriter (about 30 ms, most of it oxc-parser's native
- * binding). Integrations call it as soon as they are created, so the load
- * overlaps the bundler's own start-up.
+ * Loads the parser and rewriter once per process (about 30 ms, most of it
+ * oxc-parser's native binding), on the first file that needs them: a build
+ * whose files do not mention the package never loads them.
  */
-export function preloadSyntax(): Promise<Syntax> {
+function loadSyntax(): Promise<Syntax> {
   syntaxModules ??= Promise.all([import("./analyze.js"), import("./rewrite.js")]).then(([a, r]) => ({ ...a, ...r }));
   return syntaxModules;
 }
@@ -53,7 +53,6 @@ export interface DiscoveredModule extends RegistryModule {
   diagnostics: Diagnostic[];
 }
 
-
 export class TransformSession {
   readonly root: string;
   private project: Project | undefined;
@@ -84,15 +83,9 @@ export class TransformSession {
     if (!mentionsDurable(source)) {
       return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, analysis: null };
     }
-    const memo = this.memo.get(fileName);
-    if (memo?.source === source) return memo.result;
-    const cached = this.disk?.get(fileName, source);
-    if (cached) {
-      const result = { ...cached, analysis: null };
-      this.memo.set(fileName, { source, result });
-      return result;
-    }
-    const { analyze, rewrite, sortDiagnostics } = await preloadSyntax();
+    const known = this.known(fileName, source);
+    if (known) return known;
+    const { analyze, rewrite, sortDiagnostics } = await loadSyntax();
     const analysis = analyze(fileName, source, { ...this.options, root: this.root });
     if (this.options.typeCheck) {
       const typed = (await this.loadCore()).checkCaptureTypes(await this.getProject(), analysis, this.options);
@@ -110,6 +103,17 @@ export class TransformSession {
     return result;
   }
 
+  /** This text's result from the memo, or from the disk cache (then memoized): each file is looked up on disk once. */
+  private known(fileName: string, source: string): FileResult | undefined {
+    const memo = this.memo.get(fileName);
+    if (memo?.source === source) return memo.result;
+    const cached = this.disk?.get(fileName, source);
+    if (!cached) return undefined;
+    const result = { ...cached, analysis: null };
+    this.memo.set(fileName, { source, result });
+    return result;
+  }
+
   candidateFiles(): string[] {
     return candidateFiles(this.root, this.options.ignoreDirs ?? DEFAULT_IGNORE_DIRS);
   }
@@ -123,8 +127,7 @@ export class TransformSession {
    */
   start(files: readonly string[]): Array<Promise<FileResult>> {
     const sources = files.map((fileName) => ({ fileName, source: readFileSync(fileName, "utf8") }));
-    const pending = sources.filter(({ fileName, source }) =>
-      mentionsDurable(source) && this.memo.get(fileName)?.source !== source && !this.disk?.get(fileName, source));
+    const pending = sources.filter(({ fileName, source }) => mentionsDurable(source) && !this.known(fileName, source));
     let previous: Promise<unknown> = this.options.typeCheck && pending.length > 1
       ? this.getProject().then((project) => {
         for (const { fileName, source } of pending) project.createSourceFile(fileName, source, { overwrite: true });

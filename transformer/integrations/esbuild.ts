@@ -9,7 +9,7 @@ import { dirname, extname, resolve } from "node:path";
 import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
 import type { Diagnostic } from "../diagnostics.js";
 import { candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
-import { discoveredModules, preloadSyntax, TransformSession, type FileResult, type SessionOptions } from "../session.js";
+import { discoveredModules, TransformSession, type FileResult, type SessionOptions } from "../session.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
   /** Inject the registry module into entry points (default: when bundling). */
