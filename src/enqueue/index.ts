@@ -49,7 +49,11 @@ interface EncodedOptions {
   tags: string;
 }
 const encodedCache = new WeakMap<NormalizedJobOptions, EncodedOptions>();
-/** The JSON of an options object, once per object: calls without options all share one normalization. */
+/**
+ * The JSON of an options object, once per object. Only frozen objects are
+ * cached: the instance freezes the normalizations it shares between calls
+ * (no options, or equal options again), and only those are seen twice.
+ */
 function encodedOptions(o: NormalizedJobOptions): EncodedOptions {
   let encoded = encodedCache.get(o);
   if (encoded === undefined) {
