@@ -5,12 +5,14 @@ import { createHash } from "node:crypto";
 import type { Comment, Node } from "./syntax.js";
 
 const WORD = /[\p{ID_Continue}$\u200c\u200d\\]/u;
-const SPACE = /\s/;
+const BLANKS = /\s+/;
 
 /**
  * The closure's code without trivia: comments dropped, whitespace between
  * tokens dropped except one space where two word characters would merge.
  * Text inside string, regex, template and JSX-text literals is kept as is.
+ * Code between literals and comments is split on whitespace runs by a regex,
+ * not walked character by character: this runs cold, once per call site.
  */
 export function normalizedCode(source: string, range: { start: number; end: number }, comments: readonly Comment[], literals: readonly Node[]): string {
   const byStart = (a: { start: number }, b: { start: number }) => a.start - b.start;
@@ -18,31 +20,37 @@ export function normalizedCode(source: string, range: { start: number; end: numb
   const skipped = comments.filter((c) => c.start >= range.start && c.end <= range.end).sort(byStart);
   let out = "";
   let pendingSpace = false;
+  const emit = (text: string): void => {
+    if (pendingSpace && out.length > 0 && WORD.test(out[out.length - 1]!) && WORD.test(text[0]!)) out += " ";
+    out += text;
+    pendingSpace = false;
+  };
   let v = 0;
   let c = 0;
   for (let i = range.start; i < range.end;) {
-    if (v < verbatim.length && i === verbatim[v]!.start) {
-      const text = source.slice(i, verbatim[v]!.end);
-      if (pendingSpace && WORD.test(out.at(-1) ?? "") && WORD.test(text[0]!)) out += " ";
-      out += text;
-      pendingSpace = false;
+    const nextLiteral = v < verbatim.length ? verbatim[v]!.start : Infinity;
+    const nextComment = c < skipped.length ? skipped[c]!.start : Infinity;
+    if (i === nextLiteral) {
+      emit(source.slice(i, verbatim[v]!.end));
       i = verbatim[v++]!.end;
       continue;
     }
-    if (c < skipped.length && i === skipped[c]!.start) {
+    if (i === nextComment) {
       pendingSpace = true;
       i = skipped[c++]!.end;
       continue;
     }
-    const ch = source[i]!;
-    if (SPACE.test(ch)) {
-      pendingSpace = true;
-    } else {
-      if (pendingSpace && WORD.test(out.at(-1) ?? "") && WORD.test(ch)) out += " ";
-      out += ch;
-      pendingSpace = false;
+    // Plain code up to the next literal or comment (a stale entry, one that
+    // starts before i, is never reached, as in a character-by-character walk).
+    let stop = range.end;
+    if (nextLiteral > i && nextLiteral < stop) stop = nextLiteral;
+    if (nextComment > i && nextComment < stop) stop = nextComment;
+    const words = source.slice(i, stop).split(BLANKS);
+    for (let k = 0; k < words.length; k++) {
+      if (k > 0) pendingSpace = true;
+      if (words[k]!.length > 0) emit(words[k]!);
     }
-    i++;
+    i = stop;
   }
   return out;
 }
