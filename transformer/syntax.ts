@@ -2,7 +2,7 @@
 // loads in ~20 ms and parses TypeScript/JSX into an ESTree AST with UTF-16
 // offsets, so a build that transforms call sites never loads the TypeScript
 // compiler (~0.5 s of module loading alone) unless it asks for type checks.
-import { parseSync, visitorKeys } from "oxc-parser";
+import { parseSync, visitorKeys } from "./oxc.js";
 import { lineAt, lineStarts } from "./lines.js";
 
 /** An ESTree / TS-ESTree node as oxc-parser produces it, plus the parent link the scope pass adds. */
@@ -39,7 +39,7 @@ function langOf(fileName: string): "ts" | "tsx" | "jsx" {
 export function parse(fileName: string, source: string): ParsedFile {
   const result = parseSync(fileName, source, { lang: langOf(fileName), sourceType: "module", preserveParens: true });
   return {
-    program: result.program as unknown as Node,
+    program: result.program as Node,
     comments: result.comments as Comment[],
     errors: result.errors.map((e) => e.message),
   };
@@ -70,7 +70,7 @@ const childKeyCache = new Map<string, string[]>();
 export function childKeysOf(node: Node): string[] {
   let keys = childKeyCache.get(node.type);
   if (keys === undefined) {
-    const known = (visitorKeys as Record<string, readonly string[] | undefined>)[node.type];
+    const known = visitorKeys[node.type];
     keys = (known ? [...known] : Object.keys(node).filter((k) => k !== "parent" && k !== "type")).filter((k) => !TYPE_KEYS.has(k));
     childKeyCache.set(node.type, keys);
   }

@@ -1,0 +1,57 @@
+// oxc-parser, loaded the short way. Its entry point finds the native binding
+// by probing (a require that fails and builds a stack trace, a libc check that
+// reads /usr/bin/ldd) and loads modules the analysis never uses; that is ~4 ms
+// of a ~6 ms load, paid on every cold build. Here the binding oxc-parser
+// itself would pick is required directly, resolved from oxc-parser's own
+// directory and only when its version is oxc-parser's. Any other case
+// (another platform, an odd install) falls back to oxc-parser's entry point.
+import { createRequire } from "node:module";
+import { wrap } from "oxc-parser/src-js/wrap";
+import keys from "oxc-parser/src-js/generated/visit/keys";
+
+export interface OxcParseResult {
+  program: unknown;
+  comments: unknown[];
+  errors: Array<{ message: string }>;
+}
+
+type ParseSync = (fileName: string, source: string, options: Record<string, unknown>) => OxcParseResult;
+
+/** Package-name suffixes of oxc's prebuilt bindings, most likely first. */
+function bindingSuffixes(): string[] {
+  if (process.platform === "linux") return ["-gnu", "-musl"];
+  if (process.platform === "win32") return ["-msvc"];
+  if (process.platform === "darwin") return [""];
+  return [];
+}
+
+function directBinding(): { parseSync: (...args: unknown[]) => unknown } | undefined {
+  let fromOxc: NodeJS.Require;
+  let version: string;
+  try {
+    fromOxc = createRequire(createRequire(import.meta.url).resolve("oxc-parser"));
+    version = fromOxc("../package.json").version;
+  } catch {
+    return undefined;
+  }
+  for (const suffix of bindingSuffixes()) {
+    const name = `@oxc-parser/binding-${process.platform}-${process.arch}${suffix}`;
+    try {
+      if (fromOxc(`${name}/package.json`).version !== version) continue;
+      const binding = fromOxc(name);
+      if (typeof binding?.parseSync === "function") return binding;
+    } catch {
+      // Not installed, or built for another libc: try the next one.
+    }
+  }
+  return undefined;
+}
+
+const binding = directBinding();
+
+export const parseSync: ParseSync = binding
+  ? (fileName, source, options) => wrap(binding.parseSync(fileName, source, options))
+  : (await import("oxc-parser")).parseSync as unknown as ParseSync;
+
+/** Child keys of each ESTree node type, in source order (oxc's visitor keys). */
+export const visitorKeys: Readonly<Record<string, readonly string[] | undefined>> = keys;
