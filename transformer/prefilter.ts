@@ -39,8 +39,12 @@ const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 const NEEDLE = Buffer.from(PACKAGE_NAME);
 let scratch = Buffer.allocUnsafe(1 << 16);
 
-/** Reads the file into a reused buffer and searches the bytes: no decoding, no per-file allocation. */
-function fileMentionsDurable(path: string): boolean {
+/**
+ * The file's text when it mentions the package, else undefined. The bytes are
+ * read into a reused buffer and searched there: only the few files that match
+ * are decoded, and the caller keeps that text instead of reading it again.
+ */
+function textIfMentionsDurable(path: string): string | undefined {
   const fd = openSync(path, "r");
   try {
     let length = 0;
@@ -54,7 +58,8 @@ function fileMentionsDurable(path: string): boolean {
       if (n === 0) break;
       length += n;
     }
-    return scratch.subarray(0, length).includes(NEEDLE);
+    const bytes = scratch.subarray(0, length);
+    return bytes.includes(NEEDLE) ? bytes.toString("utf8") : undefined;
   } finally {
     closeSync(fd);
   }
@@ -70,20 +75,28 @@ function skipRules(ignoreDirs: readonly string[]) {
   };
 }
 
-/** Every project file that mentions the package (a byte search; nothing is decoded or parsed). */
-export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
+/** Every project file that mentions the package, with its text, in path order (a byte search; only matches are decoded, nothing is parsed). */
+export function scanSources(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): Map<string, string> {
   const skip = skipRules(ignoreDirs);
-  const found: string[] = [];
+  const found: Array<[string, string]> = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (skip.name(entry.name)) continue;
       const path = `${dir}${sep}${entry.name}`; // dir is already normal; join() would re-normalize 500 times
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && isCandidateFile(path) && !skip.testFile(entry.name) && fileMentionsDurable(path)) found.push(path);
+      else if (entry.isFile() && isCandidateFile(path) && !skip.testFile(entry.name)) {
+        const text = textIfMentionsDurable(path);
+        if (text !== undefined) found.push([path, text]);
+      }
     }
   };
   walk(root);
-  return found.sort();
+  return new Map(found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+}
+
+/** Every project file that mentions the package, in path order. */
+export function candidateFiles(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): string[] {
+  return [...scanSources(root, ignoreDirs).keys()];
 }
 
 /** The files of a wider scan that a scan with `ignoreDirs` would also find (discovery's default: no tests, no fixtures). */

@@ -121,12 +121,13 @@ export class TransformSession {
   /**
    * Starts transforming `files` one after another, yielding to the event
    * loop between files so a bundler's callbacks are served meanwhile; one
-   * promise per file, in order. With type checks, every file is added to
+   * promise per file, in order. `texts` holds sources already read (by a
+   * scan); other files are read here. With type checks, every file is added to
    * the Project before the first checker query: each file added after a
    * query rebuilds the Program and throws the checker's work away.
    */
-  start(files: readonly string[]): Array<Promise<FileResult>> {
-    const sources = files.map((fileName) => ({ fileName, source: readFileSync(fileName, "utf8") }));
+  start(files: readonly string[], texts?: ReadonlyMap<string, string>): Array<Promise<FileResult>> {
+    const sources = files.map((fileName) => ({ fileName, source: texts?.get(fileName) ?? readFileSync(fileName, "utf8") }));
     const pending = sources.filter(({ fileName, source }) => mentionsDurable(source) && !this.known(fileName, source));
     let previous: Promise<unknown> = this.options.typeCheck && pending.length > 1
       ? this.getProject().then((project) => {
@@ -144,8 +145,8 @@ export class TransformSession {
     });
   }
 
-  async transformAll(files: readonly string[]): Promise<FileResult[]> {
-    return Promise.all(this.start(files));
+  async transformAll(files: readonly string[], texts?: ReadonlyMap<string, string>): Promise<FileResult[]> {
+    return Promise.all(this.start(files, texts));
   }
 
   /** Modules holding stubs, with their task metadata, for the registry. */

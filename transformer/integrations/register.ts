@@ -4,11 +4,10 @@
 // registers a lazy loader for each stub module, so a worker started from the
 // same sources can run tasks whose modules its entry never imports.
 import { register } from "node:module";
-import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { DiskCache, type CachedResult } from "../cache.js";
 import { formatDiagnostic } from "../diagnostics.js";
-import { candidateFiles } from "../prefilter.js";
+import { scanSources } from "../prefilter.js";
 
 const root = process.env.DURABLE_ROOT ?? process.cwd();
 process.setSourceMapsEnabled(true);
@@ -16,20 +15,19 @@ register(new URL("./register-hooks.js", import.meta.url), { parentURL: import.me
 
 async function registerProjectModules(): Promise<void> {
   const cache = new DiskCache(root);
-  const files = candidateFiles(root).map((fileName) => ({ fileName, source: readFileSync(fileName, "utf8") }));
+  const sources = scanSources(root);
   const results = new Map<string, CachedResult>();
-  for (const { fileName, source } of files) {
+  for (const [fileName, source] of sources) {
     const hit = cache.get(fileName, source);
     if (hit) results.set(fileName, hit);
   }
-  const misses = files.filter((f) => !results.has(f.fileName));
+  const misses = [...sources.keys()].filter((fileName) => !results.has(fileName));
   if (misses.length > 0) {
-    // The checker is loaded only on a cache miss: a warm start skips it.
+    // The parser is loaded only on a cache miss: a warm start skips it.
     const { TransformSession } = await import("../session.js");
     const session = new TransformSession({ root });
-    for (const result of await session.transformAll(misses.map((m) => m.fileName))) {
-      const source = misses.find((m) => m.fileName === result.fileName)!.source;
-      cache.set(result.fileName, source, result);
+    for (const result of await session.transformAll(misses, sources)) {
+      cache.set(result.fileName, sources.get(result.fileName)!, result);
       results.set(result.fileName, result);
     }
   }
