@@ -99,11 +99,18 @@ function vlq(value: number): string {
  */
 const TOKEN_STARTS = /[0-9A-Za-z_$\u0080-\uffff]+|[^ \t\r\n0-9A-Za-z_$\u0080-\uffff]|\n/g;
 
+/**
+ * Segments for a token `d` columns after the previous one on the same line
+ * of both texts (text copied verbatim): most segments of a file.
+ */
+const SAME_LINE_STEP = Array.from({ length: 128 }, (_, d) => `${vlq(d)}AA${vlq(d)}`);
+
 /** Builds the output text and its mappings together, one segment at the start of each original token. */
 class Output {
   private readonly parts: string[] = [];
-  private readonly lines: string[] = [];
-  private segments: string[] = [];
+  private mappings = "";
+  /** The current generated line has a segment (the next one is preceded by a comma). */
+  private lineHasSegment = false;
   private column = 0;
   private previousColumn = 0;
   private previousLine = 0;
@@ -150,29 +157,38 @@ class Output {
         base = -lineStart;
         continue;
       }
-      this.column = base + i;
-      this.segment(line, i - lineStart);
+      const column = base + i;
+      const originalColumn = i - lineStart;
+      const step = column - this.previousColumn;
+      if (this.lineHasSegment && line === this.previousLine && step === originalColumn - this.previousOriginalColumn && step < SAME_LINE_STEP.length) {
+        this.mappings += "," + SAME_LINE_STEP[step];
+        this.previousColumn = column;
+        this.previousOriginalColumn = originalColumn;
+      } else {
+        this.segment(column, line, originalColumn);
+      }
     }
     this.column = base + end;
   }
 
-  private segment(line: number, originalColumn: number): void {
-    this.segments.push(vlq(this.column - this.previousColumn) + "A" + vlq(line - this.previousLine) + vlq(originalColumn - this.previousOriginalColumn));
-    this.previousColumn = this.column;
+  private segment(column: number, line: number, originalColumn: number): void {
+    if (this.lineHasSegment) this.mappings += ",";
+    this.mappings += vlq(column - this.previousColumn) + "A" + vlq(line - this.previousLine) + vlq(originalColumn - this.previousOriginalColumn);
+    this.lineHasSegment = true;
+    this.previousColumn = column;
     this.previousLine = line;
     this.previousOriginalColumn = originalColumn;
   }
 
   private endLine(): void {
-    this.lines.push(this.segments.join(","));
-    this.segments = [];
+    this.mappings += ";";
+    this.lineHasSegment = false;
     this.column = 0;
     this.previousColumn = 0;
   }
 
   finish(): { code: string; mappings: string } {
-    this.lines.push(this.segments.join(","));
-    return { code: this.parts.join(""), mappings: this.lines.join(";") };
+    return { code: this.parts.join(""), mappings: this.mappings };
   }
 }
 
