@@ -3,6 +3,7 @@
 declare module "oxc-parser/src-js/wrap" {
   export function wrap(result: unknown): {
     program: unknown;
+    module: any;
     comments: unknown[];
     errors: Array<{ message: string }>;
   };

@@ -9,8 +9,14 @@ import { createRequire } from "node:module";
 import { wrap } from "oxc-parser/src-js/wrap";
 import keys from "oxc-parser/src-js/generated/visit/keys";
 
+/** The part of oxc's module record the analysis reads. */
+export interface OxcModuleRecord {
+  staticImports: Array<{ entries: Array<{ isType: boolean; localName: { value: string } }> }>;
+}
+
 export interface OxcParseResult {
   program: unknown;
+  module: OxcModuleRecord;
   comments: unknown[];
   errors: Array<{ message: string }>;
 }
