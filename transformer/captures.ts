@@ -4,7 +4,7 @@
 // globals are resolved by the worker in the stub's own module, so they are
 // never captured.
 import { functionScopeOf, isLoop, type Binding, type ScopeAnalysis } from "./scopes.js";
-import { contains, isFunctionNode, unwrapParens, type Node } from "./syntax.js";
+import { contains, forEachChild, isFunctionNode, unwrapParens, type Node } from "./syntax.js";
 
 export type CaptureKind = "value" | "function" | "class";
 
@@ -112,24 +112,94 @@ function inExclusiveBranches(call: Node, write: Node): boolean {
   return false;
 }
 
+/** The function (or class static block) whose body holds `node`, or undefined at module level. */
+function enclosingFunction(node: Node): Node | undefined {
+  for (let p = node.parent; p; p = p.parent) if (isFunctionNode(p) || p.type === "StaticBlock") return p;
+  return undefined;
+}
+
+/** Statements of a block-like node, in order. */
+function statementList(node: Node): Node[] | undefined {
+  return node.type === "BlockStatement" || node.type === "StaticBlock" || node.type === "Program" ? node.body : undefined;
+}
+
+/** The statement holds a `break` or `continue` (even one that only leaves a loop inside it: conservative). */
+function mayJump(statement: Node): boolean {
+  let found = false;
+  const visit = (node: Node): void => {
+    if (found || isFunctionNode(node)) return;
+    if (node.type === "BreakStatement" || node.type === "ContinueStatement") {
+      found = true;
+      return;
+    }
+    forEachChild(node, visit, undefined);
+  };
+  visit(statement);
+  return found;
+}
+
+/**
+ * The `return` or `throw` that always ends the call's function after the
+ * call: the call's own statement, or a later statement of the list it falls
+ * through to, with no `break`/`continue` on the way. Undefined when there is
+ * none, when a function boundary lies between (the exit would leave another
+ * function), or when control could go round a loop or into another switch
+ * case first.
+ */
+function exitAfter(call: Node): Node | undefined {
+  let node = call;
+  for (let p = call.parent; p; node = p, p = p.parent) {
+    const list = statementList(p);
+    if (list) {
+      const i = list.indexOf(node);
+      for (let j = i; j < list.length; j++) {
+        const statement = list[j]!;
+        if (statement.type === "ReturnStatement" || statement.type === "ThrowStatement") return statement;
+        if (j > i && mayJump(statement)) return undefined;
+      }
+      // Falling off a function body (or the module, or a static block) ends it with no exit to rely on.
+      if (p.type !== "BlockStatement" || isFunctionNode(p.parent!)) return undefined;
+      continue;
+    }
+    if (isFunctionNode(p) || p.type === "ClassBody" || p.type === "SwitchCase" || p.type === "LabeledStatement" || isLoop(p)) return undefined;
+  }
+  return undefined;
+}
+
+/** `write` sits in a `catch` or `finally` of a `try` whose block holds the call: it can run after the call despite a `return`. */
+function inHandlerAround(call: Node, write: Node): boolean {
+  for (let p = write.parent; p; p = p.parent) {
+    if (p.type === "TryStatement" && contains(p.block, call) && !contains(p.block, write)) return true;
+  }
+  return false;
+}
+
 /**
  * Writes to a captured `let`/`var` that the snapshot would miss: any write
  * after the call (except in the other branch of an `if`/`else` around it),
  * or a write inside a loop that repeats the call when the binding outlives
  * an iteration. A `for (let …)` binding is per-iteration, so the loop that
- * declares it does not count.
+ * declares it does not count. When a `return`/`throw` always follows the
+ * call, its function's code past that exit never runs after the call, and
+ * its loops never repeat it (writes in nested functions keep the
+ * source-order rule: they may run at any time).
  */
 export function findLaterWrites(capture: Capture, call: Node, closure: Node): Node[] {
   const binding = capture.binding;
   if (!isMutable(binding)) return [];
   const scope = functionScopeOf(binding);
   if (scope.kind === "module") return [];
+  const fn = enclosingFunction(call);
+  const after = fn ? exitAfter(call) : undefined;
   const loops: Node[] = [];
   for (let p = call.parent; p && p !== scope.node; p = p.parent) {
-    if (isLoop(p) && !contains(p, binding.id)) loops.push(p);
+    if (isLoop(p) && !contains(p, binding.id) && !(after && contains(fn!, p))) loops.push(p);
   }
+  const skippedByExit = (write: Node): boolean =>
+    after !== undefined && enclosingFunction(write) === fn && write.start >= after.end && !inHandlerAround(call, write);
   return binding.references
     .filter((ref) => ref.write && !contains(closure, ref.id) && (
-      loops.some((loop) => contains(loop, ref.id)) || (ref.id.start >= call.end && !inExclusiveBranches(call, ref.id))))
+      loops.some((loop) => contains(loop, ref.id)) ||
+      (ref.id.start >= call.end && !inExclusiveBranches(call, ref.id) && !skippedByExit(ref.id))))
     .map((ref) => ref.id);
 }
