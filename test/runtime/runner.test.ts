@@ -25,7 +25,7 @@ describe("runner", () => {
     const db = await testDatabase();
     const d = await db.start();
     const job = await d.async(tasks.fail, { message: "always" }, { maxAttempts: 2, backoff: { type: "fixed", delay: 10 } });
-    const error = await d.await(job, { timeout: "20s" }).catch((e) => e);
+    const error = (await d.await(job, { timeout: "20s" }).catch((e: unknown) => e)) as JobFailedError;
     expect(error).toBeInstanceOf(JobFailedError);
     expect(error.lastError).toMatchObject({ attempt: 2, message: "always" });
     const r = await row(db, job.id);
@@ -56,10 +56,10 @@ describe("runner", () => {
     const db = await testDatabase();
     const d = await db.start();
     const job = await d.async(tasks.waitForAbort, {}, { timeout: 100, maxAttempts: 1 });
-    const error = await d.await(job, { timeout: "10s" }).catch((e) => e);
+    const error = (await d.await(job, { timeout: "10s" }).catch((e: unknown) => e)) as JobFailedError;
     expect(error).toBeInstanceOf(JobFailedError);
-    expect(error.lastError.code).toBe("DURABLE_JOB_TIMEOUT");
-    expect(error.lastError.message).toMatch(/timeout of 100 ms/);
+    expect(error.lastError?.code).toBe("DURABLE_JOB_TIMEOUT");
+    expect(error.lastError?.message).toMatch(/timeout of 100 ms/);
   });
 
   it("exposes the job context inside the closure", async () => {
@@ -73,18 +73,18 @@ describe("runner", () => {
     const db = await testDatabase();
     const d = await db.start({ maxResultBytes: 1000 });
     const job = await d.async(tasks.big, { bytes: 5000 }, { maxAttempts: 1 });
-    const error = await d.await(job).catch((e) => e);
-    expect(error.lastError.code).toBe("DURABLE_RESULT_TOO_LARGE");
-    expect(error.lastError.message).toMatch(/over the cap of 1000 bytes/);
+    const error = (await d.await(job).catch((e: unknown) => e)) as JobFailedError;
+    expect(error.lastError?.code).toBe("DURABLE_RESULT_TOO_LARGE");
+    expect(error.lastError?.message).toMatch(/over the cap of 1000 bytes/);
   });
 
   it("fails an attempt whose result cannot be serialized instead of storing a lie", async () => {
     const db = await testDatabase();
     const d = await db.start();
     const job = await d.async(tasks.returnsFunction, {}, { maxAttempts: 1 });
-    const error = await d.await(job).catch((e) => e);
-    expect(error.lastError.code).toBe("DURABLE_NOT_SERIALIZABLE");
-    expect(error.lastError.message).toMatch(/^result is a function/);
+    const error = (await d.await(job).catch((e: unknown) => e)) as JobFailedError;
+    expect(error.lastError?.code).toBe("DURABLE_NOT_SERIALIZABLE");
+    expect(error.lastError?.message).toMatch(/^result is a function/);
   });
 
   it("round-trips superjson types through captures and results", async () => {
@@ -120,7 +120,7 @@ describe("runner", () => {
     const db = await testDatabase();
     const d = await db.start();
     const job = await d.async(tasks.sleep, { ms: 800 });
-    const error = await d.await(job, { timeout: 100 }).catch((e) => e);
+    const error = (await d.await(job, { timeout: 100 }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(AwaitTimeoutError);
     expect(error.message).toMatch(/keeps running/);
     expect(await d.await(job, { timeout: "10s" })).toBe(800);

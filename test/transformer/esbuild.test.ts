@@ -74,7 +74,7 @@ export function later(pending: Promise<number>) {
 }
 `,
     });
-    const options = { entryPoints: [join(root, "src/main.ts")], bundle: true, write: false, format: "esm", platform: "node", packages: "external", absWorkingDir: root, logLevel: "silent" } as const;
+    const options: import("esbuild").BuildOptions = { entryPoints: [join(root, "src/main.ts")], bundle: true, write: false, format: "esm", platform: "node", packages: "external", absWorkingDir: root, logLevel: "silent" };
     const fast = await build({ ...options, plugins: [durableEsbuild({ root })] });
     expect(fast.errors).toEqual([]);
     const typed = await build({ ...options, plugins: [durableEsbuild({ root, typeCheck: true })] }).catch((error: { errors: import("esbuild").Message[] }) => error);
