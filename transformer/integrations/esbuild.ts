@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
 import type { Diagnostic } from "../diagnostics.js";
-import { discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource, scanSources } from "../prefilter.js";
+import { candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
 import { discoveredModules, TransformSession, type FileResult, type SessionOptions } from "../session.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
@@ -56,21 +56,17 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         return reported.has(key) ? false : (reported.add(key), true);
       });
       // One scan serves the load filter and discovery; a rebuild in watch mode rescans.
-      const scan = (): Map<string, string> => scanSources(session.root, options.ignoreDirs ?? OUTPUT_DIRS);
-      let scannedTexts = scan();
-      let scanned = [...scannedTexts.keys()];
+      const scan = (): string[] => candidateFiles(session.root, options.ignoreDirs ?? OUTPUT_DIRS);
+      let scanned = scan();
       let builds = 0;
       // This build's results for the scanned files, started before esbuild
       // asks for them so that its parser and our analysis run side by side.
       let results = new Map<string, Promise<FileResult>>();
       build.onStart(() => {
         reported.clear();
-        if (builds++ > 0) {
-          scannedTexts = scan();
-          scanned = [...scannedTexts.keys()];
-        }
-        const started = session.start(scanned, scannedTexts);
-        scannedTexts = new Map(); // the session has them now; a rebuild rescans
+        if (builds++ > 0) scanned = scan();
+        // Read now, not at setup: a context's first build can come long after setup.
+        const started = session.start(scanned);
         results = new Map(scanned.map((file, i) => [file, started[i]!]));
         for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
       });
