@@ -1,9 +1,10 @@
 // The esbuild plugin: transformed stubs in the bundle, a registry that pulls
 // in stub modules the entry never imports, and diagnostics as esbuild errors
 // with the real file, line and column.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { build, context } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { durableEsbuild } from "../../transformer/integrations/esbuild.js";
 import { makeApp } from "./apps.js";
@@ -90,5 +91,24 @@ export function later(pending: Promise<number>) {
       absWorkingDir: root, plugins: [durableEsbuild({ root, registry: false })], logLevel: "silent",
     });
     expect(result.outputFiles[0]!.text).not.toContain("__durable");
+  });
+
+  it("builds a context from the files as they are at each build, not at setup", async () => {
+    const root = makeApp("esbuild-context", {
+      "src/main.ts": `import { durable } from "durable-async";\nexport function go() { durable.async(() => "first"); }\n`,
+    });
+    const ctx = await context({
+      entryPoints: [join(root, "src/main.ts")], bundle: true, write: false, format: "esm", platform: "node",
+      packages: "external", absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent",
+    });
+    try {
+      writeFileSync(join(root, "src/main.ts"), `import { durable } from "durable-async";\nexport function go() { durable.async(() => "second"); }\n`);
+      const first = await ctx.rebuild();
+      const text = first.outputFiles![0]!.text;
+      expect(text).toContain('"second"');
+      expect(text).not.toContain('"first"');
+    } finally {
+      await ctx.dispose();
+    }
   });
 });
