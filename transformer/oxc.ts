@@ -31,7 +31,8 @@ function bindingSuffixes(): string[] {
   return [];
 }
 
-function directBinding(): { parseSync: (...args: unknown[]) => unknown } | undefined {
+/** oxc-parser's binding for this platform, when it can be required directly (exported for tests). */
+export function directBinding(): { parseSync: (...args: unknown[]) => unknown } | undefined {
   let fromOxc: NodeJS.Require;
   let version: string;
   try {
