@@ -2,7 +2,7 @@
 // text pre-filter, project scanning and the registry module source. Loading
 // ts-morph costs about a second, so warm starts and files that do not mention
 // the package never pay it.
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { TaskManifestEntry } from "./rewrite.js";
 
@@ -36,33 +36,15 @@ export const OUTPUT_DIRS = ["node_modules", "dist", "build", "out", "coverage"];
 export const DEFAULT_IGNORE_DIRS = [...OUTPUT_DIRS, "test", "tests", "__tests__", "fixtures"];
 const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
 
-const NEEDLE = Buffer.from(PACKAGE_NAME);
-let scratch = Buffer.allocUnsafe(1 << 16);
-
 /**
- * The file's text when it mentions the package, else undefined. The bytes are
- * read into a reused buffer and searched there: only the few files that match
- * are decoded, and the caller keeps that text instead of reading it again.
+ * The file's text when it mentions the package, else undefined. Node reads
+ * a whole file as UTF-8 in one native call, which is cheaper than reading
+ * bytes into a buffer with separate open/read/close calls; the package name
+ * is ASCII, so searching the text finds exactly what a byte search would.
  */
 function textIfMentionsDurable(path: string): string | undefined {
-  const fd = openSync(path, "r");
-  try {
-    let length = 0;
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2);
-        scratch.copy(bigger);
-        scratch = bigger;
-      }
-      const n = readSync(fd, scratch, length, scratch.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    const bytes = scratch.subarray(0, length);
-    return bytes.includes(NEEDLE) ? bytes.toString("utf8") : undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const text = readFileSync(path, "utf8");
+  return text.includes(PACKAGE_NAME) ? text : undefined;
 }
 
 /** What a scan skips: hidden and ignored names, and test files when "test" is ignored. */
