@@ -99,7 +99,14 @@ export class Pruner {
       .finally(() => {
         this.running = null;
         if (this.nextAt - Date.now() <= 100 && !this.stopped) {
-          this.timer = setTimeout(() => this.maybeRun(), 100);
+          // The chained pass is due when this fires. Timers count from the
+          // event loop's cached clock, so one can fire a few ms before
+          // Date.now() reaches nextAt; without the reset maybeRun() would
+          // skip it and the chain would stall until the next heartbeat.
+          this.timer = setTimeout(() => {
+            this.nextAt = Math.min(this.nextAt, Date.now());
+            this.maybeRun();
+          }, 100);
           this.timer.unref();
         }
       });
