@@ -63,6 +63,8 @@ export interface Analysis {
   stubInsert: number;
   /** The module imports the runtime (not only mentions its name in a string). */
   importsRuntime: boolean;
+  /** No import or export declarations: a CommonJS module, which gets the stub helper with `require`. */
+  commonJs: boolean;
   /** Source text analyzed: the capture type check maps offsets back into it. */
   source: string;
 }
@@ -81,6 +83,10 @@ export interface AnalyzeOptions {
    */
   typeCheck?: boolean;
 }
+
+const MODULE_DECLARATIONS = new Set([
+  "ImportDeclaration", "ExportNamedDeclaration", "ExportDefaultDeclaration", "ExportAllDeclaration", "TSImportEqualsDeclaration", "TSExportAssignment",
+]);
 
 /** Where module-level stubs go: after imports, so a module-level cron finds its stub. */
 function stubInsertOffset(program: Node, text: string): number {
@@ -274,9 +280,10 @@ export function analyze(fileName: string, source: string, options: AnalyzeOption
   }
   const importsRuntime = parsed.program.body.some((st: Node) =>
     st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type");
+  const commonJs = !parsed.program.body.some((st: Node) => MODULE_DECLARATIONS.has(st.type));
   return {
     fileName, file, source, callSites: analyzer.callSites, diagnostics: sortDiagnostics(analyzer.diagnostics),
-    stubInsert: stubInsertOffset(parsed.program, source), importsRuntime,
+    stubInsert: stubInsertOffset(parsed.program, source), importsRuntime, commonJs,
   };
 }
 

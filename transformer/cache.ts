@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { FileResult } from "./session.js";
 
 /** Bump when analysis or output format changes. */
-export const TRANSFORMER_VERSION = "3";
+export const TRANSFORMER_VERSION = "4";
 
 /** The options that change a file's result; part of every key. */
 export interface CacheOptions {

@@ -34,17 +34,53 @@ export interface DurableNonLiteral {
 
 export type DurableUse = DurableCall | DurableMisuse | DurableNonLiteral;
 
-/** Module-level bindings of `durable` (or a namespace holding it) imported from the package. */
+/**
+ * Module-level bindings of `durable` (or a namespace holding it) taken from
+ * the package: `import { durable }`, `import * as da`, and in CommonJS
+ * `const { durable } = require(...)`, `const durable = require(...).durable`,
+ * `const da = require(...)`.
+ */
 function importBindings(scopes: ScopeAnalysis): Map<Binding, { namespace: boolean }> {
   const found = new Map<Binding, { namespace: boolean }>();
+  const requireIsGlobal = !scopes.module.bindings.has("require");
   for (const binding of scopes.module.bindings.values()) {
     const decl = binding.declaration;
-    if (binding.kind !== "import" || decl.type !== "ImportDeclaration" || decl.source.value !== PACKAGE_NAME) continue;
-    const spec = binding.id.parent;
-    if (spec?.type === "ImportNamespaceSpecifier") found.set(binding, { namespace: true });
-    else if (spec?.type === "ImportSpecifier" && importedName(spec) === "durable") found.set(binding, { namespace: false });
+    if (binding.kind === "import" && decl.type === "ImportDeclaration" && decl.source.value === PACKAGE_NAME) {
+      const spec = binding.id.parent;
+      if (spec?.type === "ImportNamespaceSpecifier") found.set(binding, { namespace: true });
+      else if (spec?.type === "ImportSpecifier" && importedName(spec) === "durable") found.set(binding, { namespace: false });
+    } else if (requireIsGlobal && decl.type === "VariableDeclarator" && decl.init) {
+      const required = requiredBinding(decl, binding);
+      if (required) found.set(binding, required);
+    }
   }
   return found;
+}
+
+/** `require("durable-async")`, parentheses aside. */
+function isRequireOfPackage(node: Node | undefined): boolean {
+  const call = unwrapParens(node);
+  if (call?.type !== "CallExpression" || call.arguments.length !== 1) return false;
+  const callee = unwrapParens(call.callee);
+  const arg = call.arguments[0];
+  return callee?.type === "Identifier" && callee.name === "require" && arg.type === "Literal" && arg.value === PACKAGE_NAME;
+}
+
+/** What a `const … = require("durable-async")…` declarator binds to `binding`, if it is `durable` or the whole module. */
+function requiredBinding(decl: Node, binding: Binding): { namespace: boolean } | undefined {
+  const init = unwrapParens(decl.init)!;
+  if (decl.id === binding.id) {
+    if (isRequireOfPackage(init)) return { namespace: true };
+    if (init.type === "MemberExpression" && isRequireOfPackage(init.object) && methodName(init) === "durable") return { namespace: false };
+    return undefined;
+  }
+  if (decl.id.type !== "ObjectPattern" || !isRequireOfPackage(init)) return undefined;
+  for (const prop of decl.id.properties) {
+    if (prop.type !== "Property" || prop.value !== binding.id) continue;
+    const key = prop.computed ? (prop.key.type === "Literal" ? prop.key.value : undefined) : prop.key.type === "Identifier" ? prop.key.name : prop.key.value;
+    return key === "durable" ? { namespace: false } : undefined;
+  }
+  return undefined;
 }
 
 function importedName(spec: Node): string {

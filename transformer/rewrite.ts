@@ -224,7 +224,9 @@ export function rewrite(source: string, analysis: Analysis, options: RewriteOpti
     const runtime = options.runtimeModule ?? PACKAGE_NAME;
     const prefix = at === 0 ? "" : source[at - 1] === "\n" ? "" : "\n";
     copyWithReferences(0, at, null);
-    out.insert(`${prefix}import { __durableTask as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
+    out.insert(analysis.commonJs
+      ? `${prefix}const { __durableTask: ${TASK_HELPER} } = require(${JSON.stringify(runtime)});\n`
+      : `${prefix}import { __durableTask as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
     for (const site of sites) {
       out.insert(stubHead(site));
       const params = site.captures.length > 0 ? { at: site.paramsInsert, text: capturesObject(site) } : undefined;

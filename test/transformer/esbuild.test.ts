@@ -2,6 +2,7 @@
 // in stub modules the entry never imports, and diagnostics as esbuild errors
 // with the real file, line and column.
 import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, context } from "esbuild";
@@ -42,6 +43,27 @@ describe("esbuild plugin", () => {
     const lazy = [...bundled.registry.lazy.values()].find((m: { tasks: { id: string }[] }) => m.tasks.some((t) => t.id === "nightly-report"));
     await lazy.load();
     expect(bundled.registry.stubs.has("nightly-report")).toBe(true);
+  });
+
+  it("bundles CommonJS that takes durable with require()", async () => {
+    const root = makeApp("esbuild-cjs", {
+      "src/main.cjs": `const { durable } = require("durable-async");
+function welcome(email) {
+  return durable.async(() => "welcome " + email, { name: "cjs-welcome" });
+}
+module.exports = { welcome, registry: globalThis[Symbol.for("durable-async.registry")] };
+`,
+    });
+    const outfile = join(root, "out", "main.cjs");
+    const result = await build({
+      entryPoints: [join(root, "src/main.cjs")], bundle: true, format: "cjs", platform: "node", packages: "external",
+      outfile, absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent",
+    });
+    expect(result.errors).toEqual([]);
+    const bundled = createRequire(import.meta.url)(outfile);
+    const stub = bundled.registry.stubs.get("cjs-welcome");
+    expect(stub.captures).toEqual(["email"]);
+    expect(stub.run({ email: "a@example.com" })).toBe("welcome a@example.com");
   });
 
   it("reports diagnostics as esbuild errors with file, line and column", async () => {
