@@ -145,8 +145,8 @@ class FileAnalyzer {
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
   private readonly closureNodes: Node[] = [];
   private readonly lines: LineIndex;
-  /** Read once per file: process.env lookups are slow, and a file can hold many call sites. */
-  private readonly knownNodeTypes: readonly string[];
+  /** Read on the first `nodeType` option only: a process.env lookup is slow, and most files have none. */
+  private nodeTypes: readonly string[] | undefined;
 
   constructor(
     private readonly text: string,
@@ -156,7 +156,11 @@ class FileAnalyzer {
     private readonly options: AnalyzeOptions,
   ) {
     this.lines = new LineIndex(text);
-    this.knownNodeTypes = options.nodeTypes ?? defaultNodeTypes();
+  }
+
+  private get knownNodeTypes(): readonly string[] {
+    this.nodeTypes ??= this.options.nodeTypes ?? defaultNodeTypes();
+    return this.nodeTypes;
   }
 
   position(offset: number) {
@@ -181,8 +185,8 @@ class FileAnalyzer {
     const name = optionLiteral(call.options, "name");
     if (name && name.value === undefined) this.report("DA1011", name.node, "The `name` option is not a string literal.");
     const nodeType = optionLiteral(call.options, "nodeType");
-    const knownNodeTypes = this.knownNodeTypes;
-    if (nodeType?.value !== undefined && !knownNodeTypes.includes(nodeType.value)) {
+    if (nodeType?.value !== undefined && !this.knownNodeTypes.includes(nodeType.value)) {
+      const knownNodeTypes = this.knownNodeTypes;
       const guess = suggest(nodeType.value, knownNodeTypes);
       this.report("DA1013", nodeType.node, `Unknown node type "${nodeType.value}"${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${knownNodeTypes.join(", ")}.`, nodeType.value);
     }
