@@ -1,12 +1,8 @@
 // Types for the two oxc-parser modules transformer/oxc.ts loads directly
 // (both are listed in oxc-parser's package exports but ship no types).
 declare module "oxc-parser/src-js/wrap" {
-  export function wrap(result: unknown): {
-    program: unknown;
-    module: any;
-    comments: unknown[];
-    errors: Array<{ message: string }>;
-  };
+  /** JSON.parse of the binding's program JSON, with BigInt and RegExp literal values restored. */
+  export function jsonParseAst(programJson: string): unknown;
 }
 
 declare module "oxc-parser/src-js/generated/visit/keys" {

@@ -6,17 +6,12 @@
 // directory and only when its version is oxc-parser's. Any other case
 // (another platform, an odd install) falls back to oxc-parser's entry point.
 import { createRequire } from "node:module";
-import { wrap } from "oxc-parser/src-js/wrap";
+import { jsonParseAst } from "oxc-parser/src-js/wrap";
 import keys from "oxc-parser/src-js/generated/visit/keys";
 
-/** The part of oxc's module record the analysis reads. */
-export interface OxcModuleRecord {
-  staticImports: Array<{ entries: Array<{ isType: boolean; localName: { value: string } }> }>;
-}
-
+/** The parts of oxc's result the analysis reads (never its module record: see syntax.ts). */
 export interface OxcParseResult {
   program: unknown;
-  module: OxcModuleRecord;
   comments: unknown[];
   errors: Array<{ message: string }>;
 }
@@ -56,8 +51,20 @@ export function directBinding(): { parseSync: (...args: unknown[]) => unknown } 
 
 const binding = directBinding();
 
+/** The binding's raw result: each field is converted from Rust when it is read, and the program is JSON. */
+interface RawParseResult {
+  program: string;
+  comments: unknown[];
+  errors: Array<{ message: string }>;
+}
+
 export const parseSync: ParseSync = binding
-  ? (fileName, source, options) => wrap(binding.parseSync(fileName, source, options))
+  ? (fileName, source, options) => {
+    // What oxc's own wrapper does for these fields; fields left unread stay
+    // native and are freed with the result.
+    const raw = binding.parseSync(fileName, source, options) as RawParseResult;
+    return { program: jsonParseAst(raw.program), comments: raw.comments, errors: raw.errors };
+  }
   : (await import("oxc-parser")).parseSync as unknown as ParseSync;
 
 /** Child keys of each ESTree node type, in source order (oxc's visitor keys). */

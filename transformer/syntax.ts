@@ -2,7 +2,7 @@
 // loads in ~20 ms and parses TypeScript/JSX into an ESTree AST with UTF-16
 // offsets, so a build that transforms call sites never loads the TypeScript
 // compiler (~0.5 s of module loading alone) unless it asks for type checks.
-import { parseSync, visitorKeys, type OxcModuleRecord } from "./oxc.js";
+import { parseSync, visitorKeys } from "./oxc.js";
 import { lineAt, lineStarts } from "./lines.js";
 
 /** An ESTree / TS-ESTree node as oxc-parser produces it, plus the parent link the scope pass adds. */
@@ -40,13 +40,12 @@ function langOf(fileName: string): "ts" | "tsx" | "jsx" {
  * Parses with oxc's "js" AST: TypeScript syntax is read, but type annotations
  * are left out of the tree (they are erased at run time and never captures),
  * which makes the AST a third smaller to transfer from the native parser.
- * That shape also leaves out `importKind`; oxc's module record still says
- * which imported names are types, and `markTypeImports` puts it back.
+ * That shape also leaves out `importKind`; `markTypeImports` puts it back.
  */
 export function parse(fileName: string, source: string): ParsedFile {
   const result = parseSync(fileName, source, { lang: langOf(fileName), astType: "js", sourceType: "module", preserveParens: true });
   const program = result.program as Node;
-  markTypeImports(program, result.module, source);
+  markTypeImports(program, source);
   return {
     program,
     comments: result.comments as Comment[],
@@ -54,28 +53,28 @@ export function parse(fileName: string, source: string): ParsedFile {
   };
 }
 
-/** `import type …` at the start of a declaration (comments allowed after `import`). */
+/** `import type` before the first specifier (comments allowed after `import`). */
 const TYPE_IMPORT = /^import\s*(?:\/\*[\s\S]*?\*\/\s*)*type\b/;
 
 /**
- * Sets `importKind: "type"` on type-only import specifiers (`import { type A }`)
- * and declarations (`import type { A }`), as TS-ESTree would.
+ * Sets `importKind: "type"` on type-only import declarations (`import type
+ * { A }`, `import type A`, `import type * as A`) and specifiers (`import {
+ * type A }`), as TS-ESTree would. The spans say which, so oxc's module record
+ * is never read (bringing it over from the native parser cost more than a
+ * small file's whole AST): the keyword comes before the first specifier (in
+ * `import type from "m"`, `type` is the default import and starts it), and
+ * oxc starts a specifier at its `type` modifier, so a type-only specifier's
+ * imported name starts after the span does (`{ type as C }` imports a value
+ * named `type`, whose name starts the span).
  */
-function markTypeImports(program: Node, module: OxcModuleRecord, source: string): void {
-  const typeNames = new Set<string>();
-  for (const imported of module.staticImports) {
-    for (const entry of imported.entries) if (entry.isType) typeNames.add(entry.localName.value);
-  }
-  if (typeNames.size === 0) return;
+function markTypeImports(program: Node, source: string): void {
   for (const statement of program.body) {
     if (statement.type !== "ImportDeclaration" || statement.specifiers.length === 0) continue;
-    let allTypes = true;
+    const wholeDeclaration = TYPE_IMPORT.test(source.slice(statement.start, statement.specifiers[0].start));
+    if (wholeDeclaration) statement.importKind = "type";
     for (const spec of statement.specifiers) {
-      if (typeNames.has(spec.local.name)) spec.importKind = "type";
-      else allTypes = false;
+      if (wholeDeclaration || (spec.type === "ImportSpecifier" && spec.imported.start > spec.start)) spec.importKind = "type";
     }
-    // `import { type A }` keeps a value import (of nothing); only `import type` is erased whole.
-    if (allTypes && TYPE_IMPORT.test(source.slice(statement.start, statement.end))) statement.importKind = "type";
   }
 }
 
