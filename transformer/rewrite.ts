@@ -93,11 +93,18 @@ function vlq(value: number): string {
 }
 
 /**
- * A run of word characters (ASCII letters, digits, `_`, `$`, any code unit
- * above 127), any other character except space, tab and CR, or a line feed.
- * Each match starts a segment (a line feed ends the line).
+ * Tokens start a segment each: a run of word characters (ASCII letters,
+ * digits, `_`, `$`, any code unit above 127), or any other character except
+ * space, tab, CR and LF (a line feed ends the line). Sticky regexes step over
+ * word runs and blanks without allocating a match per token, as exec() did.
  */
-const TOKEN_STARTS = /[0-9A-Za-z_$\u0080-\uffff]+|[^ \t\r\n0-9A-Za-z_$\u0080-\uffff]|\n/g;
+const WORD_RUN = /[0-9A-Za-z_$\u0080-\uffff]+/y;
+const BLANK_RUN = /[ \t\r]+/y;
+
+/** Code unit of a word character, as WORD_RUN has it. */
+function isWordUnit(c: number): boolean {
+  return c >= 0x80 || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
+}
 
 /**
  * Segments for a token `d` columns after the previous one on the same line
@@ -135,8 +142,8 @@ class Output {
   /**
    * Original text [start, end), mapped token by token: one segment at each
    * word start and at each other non-blank character (magic-string's
-   * "boundary" resolution). A regex finds them: a loop over every character
-   * ran in V8's interpreter for most of a cold build.
+   * "boundary" resolution). Regexes skip word runs and blanks: a loop over
+   * every character ran in V8's interpreter for most of a cold build.
    */
   copy(start: number, end: number): void {
     if (end <= start) return;
@@ -146,14 +153,19 @@ class Output {
     let lineStart = this.lineStarts[line]!;
     // Generated column of offset i on the current line is `base + i`.
     let base = this.column - start;
-    const tokens = TOKEN_STARTS;
-    tokens.lastIndex = start;
-    for (let m = tokens.exec(source); m !== null && m.index < end; m = tokens.exec(source)) {
-      const i = m.index;
-      if (source.charCodeAt(i) === 10) {
+    let i = start;
+    while (i < end) {
+      const c = source.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 13) {
+        BLANK_RUN.lastIndex = i;
+        BLANK_RUN.test(source);
+        i = BLANK_RUN.lastIndex;
+        continue;
+      }
+      if (c === 10) {
         this.endLine();
         line++;
-        lineStart = i + 1;
+        lineStart = ++i;
         base = -lineStart;
         continue;
       }
@@ -166,6 +178,13 @@ class Output {
         this.previousOriginalColumn = originalColumn;
       } else {
         this.segment(column, line, originalColumn);
+      }
+      if (isWordUnit(c)) {
+        WORD_RUN.lastIndex = i;
+        WORD_RUN.test(source);
+        i = WORD_RUN.lastIndex;
+      } else {
+        i++;
       }
     }
     this.column = base + end;
