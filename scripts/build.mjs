@@ -5,6 +5,7 @@ import { build } from "esbuild";
 import { readdirSync, statSync, rmSync, chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+import { bundleIntegrations } from "./bundle-integrations.mjs";
 
 // examples/ run through the Node hook from source; they are not part of the package.
 const roots = ["src", "transformer"];
@@ -32,6 +33,9 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
+
+// Replaces the per-file integration entry points (see bundle-integrations.mjs).
+await bundleIntegrations(".", "dist/transformer/integrations");
 
 // The `durable` bin must be runnable straight from dist/, not only once npm links it.
 if (existsSync("dist/src/cli/bin.js")) chmodSync("dist/src/cli/bin.js", 0o755);

@@ -1,11 +1,12 @@
 // Transform benchmark (issue 3): a generated 500-file app with 100 durable
 // call sites, built with esbuild alone and with the durable plugin.
 // Run:  node bench/transform/run.mjs [rounds]
-// The plugin is bundled into bench/out/plugin first (ts-morph stays external,
-// the checker still loads lazily through a split chunk), so the bench does
-// not depend on a dist/ that other builds may be rewriting.
+// The plugin is built into bench/out/plugin first, exactly as the package
+// ships it (ts-morph stays external, the checker loads lazily through a split
+// chunk), so the bench does not depend on a dist/ that other builds may be
+// rewriting.
 import { execFileSync } from "node:child_process";
-import { build } from "esbuild";
+import { bundleIntegrations } from "../../scripts/bundle-integrations.mjs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DURABLE_FILES, FILES, generate } from "./generate.mjs";
@@ -14,10 +15,8 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const appDir = join(here, "..", "out", "transform-app");
 const rounds = Number(process.argv[2] ?? 5);
 generate(appDir);
-await build({
-  entryPoints: [join(here, "..", "..", "transformer", "integrations", "esbuild.ts")], outdir: join(here, "..", "out", "plugin"),
-  bundle: true, splitting: true, format: "esm", platform: "node", target: "node20", packages: "external", logLevel: "warning",
-});
+// The plugin as the package ships it (scripts/bundle-integrations.mjs).
+await bundleIntegrations(join(here, "..", ".."), join(here, "..", "out", "plugin"));
 
 function once(mode) {
   const out = execFileSync(process.execPath, [join(here, "one.mjs"), mode, appDir], { encoding: "utf8" });
