@@ -17,6 +17,8 @@ export interface CacheOptions {
   serializableClasses?: readonly string[];
   runtimeModule?: string;
   typeCheck?: boolean;
+  sourceMaps?: boolean;
+  sourcesContent?: boolean;
 }
 
 export type CachedResult = Omit<FileResult, "analysis">;
@@ -30,6 +32,7 @@ export class DiskCache {
     this.salt = JSON.stringify([
       TRANSFORMER_VERSION, options.nodeTypes ?? null, process.env.DURABLE_NODE_TYPES ?? "",
       options.serializableClasses ?? null, options.runtimeModule ?? null, options.typeCheck === true,
+      options.sourceMaps !== false, options.sourcesContent !== false,
     ]);
   }
 

@@ -28,15 +28,15 @@ export interface ModuleManifest {
 export interface SourceMapV3 {
   version: 3;
   sources: string[];
-  sourcesContent: string[];
+  sourcesContent?: string[];
   names: string[];
   mappings: string;
 }
 
 export interface RewriteResult {
   code: string;
-  /** Source map v3 object (`sources` holds the original file name). */
-  map: SourceMapV3;
+  /** Source map v3 object (`sources` holds the original file name); null with `sourceMap: false`. */
+  map: SourceMapV3 | null;
   manifest: ModuleManifest;
 }
 
@@ -45,6 +45,10 @@ export interface RewriteOptions {
   runtimeModule?: string;
   /** Value of the map's `sources[0]`; default the analysis' absolute file name. */
   sourceFileName?: string;
+  /** Build a source map (default true). A bundle written without maps needs none, and the mappings are most of the rewrite's work. */
+  sourceMap?: boolean;
+  /** Embed the original text in the map (default true); esbuild's `sourcesContent: false` drops it anyway. */
+  sourcesContent?: boolean;
 }
 
 const TASK_HELPER = "__durable_task";
@@ -112,7 +116,10 @@ function isWordUnit(c: number): boolean {
  */
 const SAME_LINE_STEP = Array.from({ length: 128 }, (_, d) => `${vlq(d)}AA${vlq(d)}`);
 
-/** Builds the output text and its mappings together, one segment at the start of each original token. */
+/**
+ * Builds the output text and its mappings together, one segment at the start
+ * of each original token; without line starts, only the text.
+ */
 class Output {
   private readonly parts: string[] = [];
   private mappings = "";
@@ -123,12 +130,13 @@ class Output {
   private previousLine = 0;
   private previousOriginalColumn = 0;
 
-  constructor(private readonly source: string, private readonly lineStarts: readonly number[]) {}
+  constructor(private readonly source: string, private readonly lineStarts: readonly number[] | null) {}
 
   /** Generated text with no counterpart in the original (stub heads, references). */
   insert(text: string): void {
     if (text.length === 0) return;
     this.parts.push(text);
+    if (this.lineStarts === null) return;
     let newline = text.indexOf("\n");
     let last = -1;
     while (newline !== -1) {
@@ -147,10 +155,11 @@ class Output {
    */
   copy(start: number, end: number): void {
     if (end <= start) return;
-    const { source } = this;
+    const { source, lineStarts } = this;
     this.parts.push(source.slice(start, end));
-    let line = lineAt(this.lineStarts, start);
-    let lineStart = this.lineStarts[line]!;
+    if (lineStarts === null) return;
+    let line = lineAt(lineStarts, start);
+    let lineStart = lineStarts[line]!;
     // Generated column of offset i on the current line is `base + i`.
     let base = this.column - start;
     let i = start;
@@ -213,7 +222,8 @@ class Output {
 
 export function rewrite(source: string, analysis: Analysis, options: RewriteOptions = {}): RewriteResult {
   const manifest: ModuleManifest = { file: analysis.file, tasks: analysis.callSites.map(manifestEntry) };
-  const out = new Output(source, lineStarts(source, /\n/g));
+  const mapped = options.sourceMap !== false;
+  const out = new Output(source, mapped ? lineStarts(source, /\n/g) : null);
   const sites = analysis.callSites;
   /** Copies [start, end), replacing the argument of each call site directly inside it with the stub reference. */
   const copyWithReferences = (start: number, end: number, parent: number | null, extra?: { at: number; text: string }): void => {
@@ -255,8 +265,9 @@ export function rewrite(source: string, analysis: Analysis, options: RewriteOpti
     copyWithReferences(at, source.length, null);
   }
   const { code, mappings } = out.finish();
-  const map: SourceMapV3 = {
-    version: 3, sources: [options.sourceFileName ?? analysis.fileName], sourcesContent: [source], names: [], mappings,
-  };
+  if (!mapped) return { code, map: null, manifest };
+  const map: SourceMapV3 = options.sourcesContent === false
+    ? { version: 3, sources: [options.sourceFileName ?? analysis.fileName], names: [], mappings }
+    : { version: 3, sources: [options.sourceFileName ?? analysis.fileName], sourcesContent: [source], names: [], mappings };
   return { code, map, manifest };
 }

@@ -34,13 +34,17 @@ export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
   cache?: boolean;
   /** Directory names never scanned during discovery. */
   ignoreDirs?: readonly string[];
+  /** Build source maps (default true); the esbuild plugin turns them off when the build writes none. */
+  sourceMaps?: boolean;
+  /** Embed the original text in source maps (default true). */
+  sourcesContent?: boolean;
 }
 
 export interface FileResult {
   fileName: string;
   /** Transformed code; the input when the file has no call sites. */
   code: string;
-  /** Source map v3 JSON, or null when the code is unchanged. */
+  /** Source map v3 JSON; null when the code is unchanged or maps are off (`tasks` says whether it changed). */
   map: string | null;
   diagnostics: Diagnostic[];
   tasks: TaskManifestEntry[];
@@ -95,8 +99,10 @@ export class TransformSession {
       fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], importsRuntime: analysis.importsRuntime, analysis,
     };
     if (analysis.callSites.length > 0) {
-      const out = rewrite(source, analysis, { runtimeModule: this.options.runtimeModule });
-      result = { ...result, code: out.code, map: JSON.stringify(out.map), tasks: out.manifest.tasks };
+      const out = rewrite(source, analysis, {
+        runtimeModule: this.options.runtimeModule, sourceMap: this.options.sourceMaps, sourcesContent: this.options.sourcesContent,
+      });
+      result = { ...result, code: out.code, map: out.map && JSON.stringify(out.map), tasks: out.manifest.tasks };
     }
     this.memo.set(fileName, { source, result });
     this.disk?.set(fileName, source, result);

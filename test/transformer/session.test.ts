@@ -20,6 +20,21 @@ describe("transform session", () => {
     expect((session as unknown as { project?: unknown }).project).toBeUndefined();
   });
 
+  it("builds source maps only when asked, and the code is the same either way", async () => {
+    const source = durableFile("maps");
+    const fileName = "/virtual/src/maps.ts";
+    const mapped = await new TransformSession({ root: "/virtual" }).transform(fileName, source);
+    const unmapped = await new TransformSession({ root: "/virtual", sourceMaps: false }).transform(fileName, source);
+    const bare = await new TransformSession({ root: "/virtual", sourcesContent: false }).transform(fileName, source);
+    expect(unmapped.code).toBe(mapped.code);
+    expect(unmapped.tasks).toEqual(mapped.tasks);
+    expect(unmapped.map).toBeNull();
+    const full = JSON.parse(mapped.map!);
+    expect(full.sourcesContent).toEqual([source]);
+    expect(JSON.parse(bare.map!)).toEqual({ ...full, sourcesContent: undefined });
+    expect(bare.code).toBe(mapped.code);
+  });
+
   it("transforms a build without creating a Project unless types are checked", async () => {
     const root = makeApp("session-syntax", { "src/a.ts": durableFile("a"), "src/b.ts": durableFile("b") });
     const session = new TransformSession({ root });
@@ -58,6 +73,12 @@ describe("transform session", () => {
     expect(first[0]!.diagnostics).toEqual([]);
     const second = await new TransformSession({ root, cache: true, nodeTypes: ["worker"] }).discover();
     expect(second[0]!.diagnostics.map((d) => d.code)).toEqual(["DA1013"]);
+    // A result cached without a map must not answer a build that wants one.
+    const files = [join(root, "src/a.ts")];
+    const [unmapped] = await new TransformSession({ root, cache: true, nodeTypes: ["worker", "gpu"], sourceMaps: false }).transformAll(files);
+    expect(unmapped!.map).toBeNull();
+    const [mapped] = await new TransformSession({ root, cache: true, nodeTypes: ["worker", "gpu"] }).transformAll(files);
+    expect(mapped!.map).not.toBeNull();
   });
 
   it("builds an esbuild filter that matches exactly the scanned files", () => {

@@ -47,7 +47,12 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
     name: "durable-async",
     setup(build) {
       const root = resolve(options.root ?? build.initialOptions.absWorkingDir ?? process.cwd());
-      const session = new TransformSession({ ...options, root });
+      // Maps only when the build writes them, and with the original text only when the build keeps it.
+      const session = new TransformSession({
+        ...options, root,
+        sourceMaps: options.sourceMaps ?? Boolean(build.initialOptions.sourcemap),
+        sourcesContent: options.sourcesContent ?? build.initialOptions.sourcesContent !== false,
+      });
       // A file both imported by an entry and found by discovery would report
       // its diagnostics twice; whichever path reports first wins.
       const reported = new Set<string>();
@@ -110,7 +115,7 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
           if (!mentionsDurable(text)) return undefined; // esbuild loads it natively
           result = await session.transform(args.path, text);
         }
-        if (!result.map && result.diagnostics.length === 0) return undefined; // nothing to change
+        if (result.tasks.length === 0 && result.diagnostics.length === 0) return undefined; // nothing to change
         const source = result.diagnostics.length ? safeRead(args.path) : "";
         const messages = result.diagnostics.map((d) => ({ severity: d.severity, message: toMessage(d, args.path, source) }));
         const errors = messages.filter((m) => m.severity === "error").map((m) => m.message);
