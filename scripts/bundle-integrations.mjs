@@ -5,6 +5,7 @@
 // less main-thread CPU in the transform bench). The bench builds the plugin
 // with this same function, so it measures what users install.
 import { build } from "esbuild";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 export const INTEGRATIONS = ["esbuild", "vite", "register", "register-hooks"];
@@ -28,4 +29,7 @@ export async function bundleIntegrations(repoRoot, outdir) {
     sourcemap: true,
     logLevel: "warning",
   })));
+  // The esbuild plugin injects this file from next to itself (see esbuild.ts).
+  mkdirSync(outdir, { recursive: true });
+  copyFileSync(join(repoRoot, "transformer", "integrations", "registry-entry.js"), join(outdir, "registry-entry.js"));
 }

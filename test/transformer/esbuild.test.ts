@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { build, context } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { durableEsbuild } from "../../transformer/integrations/esbuild.js";
-import { makeApp } from "./apps.js";
+import { makeApp, repoRoot } from "./apps.js";
 
 const files = {
   "src/main.ts": `import { durable } from "durable-async";
@@ -32,9 +32,11 @@ describe("esbuild plugin", () => {
     const outfile = join(root, "out", "main.mjs");
     const result = await build({
       entryPoints: [join(root, "src/main.ts")], bundle: true, format: "esm", platform: "node", packages: "external",
-      outfile, sourcemap: "inline", absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent",
+      outfile, sourcemap: "inline", absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent", metafile: true,
     });
     expect(result.errors).toEqual([]);
+    // The injected file is the one on disk: no plugin round trips before the entry is parsed.
+    expect(Object.keys(result.metafile!.inputs).some((input) => input.endsWith("registry-entry.js"))).toBe(true);
     const bundled = await import(pathToFileURL(outfile).href);
     const ids = [...bundled.registry.metadata.keys()];
     expect(ids).toContain("src/main.ts#greet#0");
@@ -43,6 +45,26 @@ describe("esbuild plugin", () => {
     const lazy = [...bundled.registry.lazy.values()].find((m: { tasks: { id: string }[] }) => m.tasks.some((t) => t.id === "nightly-report"));
     await lazy.load();
     expect(bundled.registry.stubs.has("nightly-report")).toBe(true);
+  });
+
+  it("injects a virtual registry when registry-entry.js is not next to the plugin", async () => {
+    // The plugin bundled into another tool's output has no registry-entry.js beside it.
+    const root = makeApp("esbuild-virtual-registry", files);
+    const pluginFile = join(root, "tool", "plugin.mjs");
+    await build({
+      entryPoints: [join(repoRoot, "transformer/integrations/esbuild.ts")], bundle: true, format: "esm", platform: "node",
+      packages: "external", outfile: pluginFile, logLevel: "silent",
+    });
+    const { durableEsbuild: bundledPlugin } = await import(pathToFileURL(pluginFile).href);
+    const outfile = join(root, "out", "main.mjs");
+    const result = await build({
+      entryPoints: [join(root, "src/main.ts")], bundle: true, format: "esm", platform: "node", packages: "external",
+      outfile, absWorkingDir: root, plugins: [bundledPlugin({ root })], logLevel: "silent", metafile: true,
+    });
+    expect(result.errors).toEqual([]);
+    expect(Object.keys(result.metafile!.inputs)).toContain("durable-async-registry:durable-async:registry");
+    const bundled = await import(pathToFileURL(outfile).href);
+    expect([...bundled.registry.metadata.keys()]).toContain("nightly-report");
   });
 
   it("bundles CommonJS that takes durable with require()", async () => {

@@ -3,9 +3,10 @@
 // the rest go through the shared session. A virtual registry module is
 // injected into every entry so the bundle contains every stub module, even
 // those the entry never imports (a worker must be able to run them).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
 import type { Diagnostic } from "../diagnostics.js";
 import { candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
@@ -27,6 +28,20 @@ export interface DurableEsbuildOptions extends SessionOptions {
 const REGISTRY = "durable-async:registry";
 const REGISTRY_DATA = "durable-async:registry-data";
 const NAMESPACE = "durable-async-registry";
+
+/**
+ * The file injected into entry points (registry-entry.js, shipped next to
+ * this module); the virtual module of the same content when it is not there,
+ * e.g. when this plugin was bundled into another tool.
+ */
+function registryEntry(): string {
+  try {
+    const file = fileURLToPath(new URL("./registry-entry.js", import.meta.url));
+    return existsSync(file) ? file : REGISTRY;
+  } catch {
+    return REGISTRY;
+  }
+}
 
 const LOADERS: Record<string, Loader> = {
   ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx",
@@ -76,12 +91,13 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
       });
       const useRegistry = options.registry ?? build.initialOptions.bundle === true;
-      if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), REGISTRY];
+      if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), registryEntry()];
 
       build.onResolve({ filter: /^durable-async:registry(-data)?$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
       // esbuild must load an injected file before it can parse any entry
       // point, so the injected module only imports the registry data: the
       // entry and every other file are parsed while the analysis finishes.
+      // (This virtual form is the fallback for a missing registry-entry.js.)
       build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, () => ({
         contents: `import ${JSON.stringify(REGISTRY_DATA)};\n`, loader: "js", resolveDir: session.root,
       }));
