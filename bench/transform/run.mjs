@@ -36,13 +36,16 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 // The minimum is the least load-sensitive figure on a shared machine; the
-// median is printed next to it.
+// median is printed next to it, and "paired" is the median over rounds of
+// each round's own ratio (its plain build ran seconds before), which drifting
+// machine load disturbs least.
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const min = (xs) => Math.min(...xs);
 console.log(`${FILES + DURABLE_FILES} files (+ index), ${DURABLE_FILES * 2} call sites, ${rounds} rounds, wall time per build (fresh process)`);
-console.log(`${"variant".padEnd(16)} ${"min".padStart(8)} ${"ratio".padStart(7)} ${"median".padStart(9)} ${"ratio".padStart(7)}`);
+console.log(`${"variant".padEnd(16)} ${"min".padStart(8)} ${"ratio".padStart(7)} ${"median".padStart(9)} ${"ratio".padStart(7)} ${"paired".padStart(7)}`);
 for (const mode of modes) {
   const lo = min(samples[mode]);
   const mid = median(samples[mode]);
-  console.log(`${mode.padEnd(16)} ${lo.toFixed(0).padStart(6)} ms ${(lo / min(samples.plain)).toFixed(2).padStart(6)}x ${mid.toFixed(0).padStart(6)} ms ${(mid / median(samples.plain)).toFixed(2).padStart(6)}x`);
+  const paired = median(samples[mode].map((ms, r) => ms / samples.plain[r]));
+  console.log(`${mode.padEnd(16)} ${lo.toFixed(0).padStart(6)} ms ${(lo / min(samples.plain)).toFixed(2).padStart(6)}x ${mid.toFixed(0).padStart(6)} ms ${(mid / median(samples.plain)).toFixed(2).padStart(6)}x ${paired.toFixed(2).padStart(6)}x`);
 }
