@@ -1,8 +1,9 @@
 // esbuild plugin: `import durable from "durable-async/esbuild"`.
 // Thin adapter: files that do not mention the package are left to esbuild;
-// the rest go through the shared session. A virtual registry module is
-// injected into every entry so the bundle contains every stub module, even
-// those the entry never imports (a worker must be able to run them).
+// the rest go through the shared session. A registry module
+// (registry-entry.js) is injected into every entry so the bundle contains
+// every stub module, even those the entry never imports (a worker must be
+// able to run them).
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
