@@ -61,7 +61,11 @@ export interface Analysis {
   diagnostics: Diagnostic[];
   /** Offset after the last import (or directive prologue): where stubs go. */
   stubInsert: number;
-  /** The module imports the runtime (not only mentions its name in a string). */
+  /**
+   * The module takes the runtime: an `import` of it, or in CommonJS a
+   * `require()` of it (found by text: a false positive only costs an unused
+   * registry import). Integrations attach the registry to these modules.
+   */
   importsRuntime: boolean;
   /** No import or export declarations: a CommonJS module, which gets the stub helper with `require`. */
   commonJs: boolean;
@@ -83,6 +87,8 @@ export interface AnalyzeOptions {
    */
   typeCheck?: boolean;
 }
+
+const REQUIRE_OF_PACKAGE = new RegExp(String.raw`\brequire\s*\(\s*(["'])${PACKAGE_NAME}\1\s*\)`);
 
 const MODULE_DECLARATIONS = new Set([
   "ImportDeclaration", "ExportNamedDeclaration", "ExportDefaultDeclaration", "ExportAllDeclaration", "TSImportEqualsDeclaration", "TSExportAssignment",
@@ -282,9 +288,10 @@ export function analyze(fileName: string, source: string, options: AnalyzeOption
     else if (use.type === "non-literal") analyzer.nonLiteral(use);
     else analyzer.analyzeCall(use);
   }
-  const importsRuntime = parsed.program.body.some((st: Node) =>
-    st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type");
   const commonJs = !parsed.program.body.some((st: Node) => MODULE_DECLARATIONS.has(st.type));
+  const importsRuntime = commonJs
+    ? REQUIRE_OF_PACKAGE.test(source)
+    : parsed.program.body.some((st: Node) => st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type");
   return {
     fileName, file, source, callSites: analyzer.callSites, diagnostics: sortDiagnostics(analyzer.diagnostics),
     stubInsert: stubInsertOffset(parsed.program, source), importsRuntime, commonJs,

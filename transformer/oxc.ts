@@ -16,6 +16,12 @@ export interface OxcParseResult {
   errors: Array<{ message: string }>;
 }
 
+/**
+ * Set by scripts/bundle-integrations.mjs to the oxc-parser version whose
+ * `wrap` and visitor keys it bundled; unset when this file runs from source.
+ */
+declare const OXC_HELPERS_VERSION: string | undefined;
+
 type ParseSync = (fileName: string, source: string, options: Record<string, unknown>) => OxcParseResult;
 
 /** Package-name suffixes of oxc's prebuilt bindings, most likely first. */
@@ -36,6 +42,8 @@ export function directBinding(): { parseSync: (...args: unknown[]) => unknown } 
   } catch {
     return undefined;
   }
+  // The bundled helpers must read this binding's JSON: same release, or oxc-parser's own entry.
+  if (typeof OXC_HELPERS_VERSION === "string" && OXC_HELPERS_VERSION !== version) return undefined;
   for (const suffix of bindingSuffixes()) {
     const name = `@oxc-parser/binding-${process.platform}-${process.arch}${suffix}`;
     try {

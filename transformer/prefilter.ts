@@ -119,6 +119,18 @@ export function registryModuleSource(
   return `import { __durableModules } from ${JSON.stringify(runtimeModule)};\n__durableModules([\n${entries.join("\n")}\n]);\n`;
 }
 
+/**
+ * What an integration appends to a module that takes the runtime, so that
+ * whichever module starts a worker brings the registry of every stub module
+ * with it. Appended, not prepended: imports are hoisted anyway, and no
+ * mapped line moves. (Only such modules: the runtime's own files mention the
+ * package name too, and importing the registry there would be a cycle.)
+ */
+export function registryImport(result: { importsRuntime: boolean; commonJs: boolean }, specifier: string): string {
+  if (!result.importsRuntime) return "";
+  return result.commonJs ? `\nrequire(${JSON.stringify(specifier)});\n` : `\nimport ${JSON.stringify(specifier)};\n`;
+}
+
 export function inlineSourceMap(map: string): string {
   return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(map).toString("base64")}\n`;
 }

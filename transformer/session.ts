@@ -10,7 +10,7 @@ import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModu
 import type { TaskManifestEntry } from "./rewrite.js";
 
 type Core = typeof import("./core.js");
-type Syntax = typeof import("./analyze.js") & typeof import("./rewrite.js");
+type Syntax = typeof import("./syntactic.js");
 
 let syntaxModules: Promise<Syntax> | undefined;
 
@@ -20,7 +20,7 @@ let syntaxModules: Promise<Syntax> | undefined;
  * whose files do not mention the package never loads them.
  */
 function loadSyntax(): Promise<Syntax> {
-  syntaxModules ??= Promise.all([import("./analyze.js"), import("./rewrite.js")]).then(([a, r]) => ({ ...a, ...r }));
+  syntaxModules ??= import("./syntactic.js");
   return syntaxModules;
 }
 
@@ -48,8 +48,10 @@ export interface FileResult {
   map: string | null;
   diagnostics: Diagnostic[];
   tasks: TaskManifestEntry[];
-  /** The file imports durable-async (integrations hang the registry on these). */
+  /** The file imports (or in CommonJS requires) durable-async: integrations hang the registry on these. */
   importsRuntime: boolean;
+  /** A CommonJS module: the registry is attached with `require`, not `import`. */
+  commonJs: boolean;
   analysis: Analysis | null;
 }
 
@@ -85,7 +87,7 @@ export class TransformSession {
 
   async transform(fileName: string, source: string): Promise<FileResult> {
     if (!mentionsDurable(source)) {
-      return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, analysis: null };
+      return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, commonJs: false, analysis: null };
     }
     const known = this.known(fileName, source);
     if (known) return known;
@@ -96,7 +98,8 @@ export class TransformSession {
       if (typed.length > 0) analysis.diagnostics = sortDiagnostics([...analysis.diagnostics, ...typed]);
     }
     let result: FileResult = {
-      fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [], importsRuntime: analysis.importsRuntime, analysis,
+      fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [],
+      importsRuntime: analysis.importsRuntime, commonJs: analysis.commonJs, analysis,
     };
     if (analysis.callSites.length > 0) {
       const out = rewrite(source, analysis, {

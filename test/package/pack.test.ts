@@ -87,7 +87,7 @@ beforeAll(() => {
   execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], { cwd: repoRoot, stdio: "pipe" });
   const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
   const listing = execFileSync("tar", ["-tzf", join(dir, tarball)], { encoding: "utf8" });
-  for (const entry of ["dist/src/index.d.ts", "dist/src/testing/index.d.ts", "dist/transformer/integrations/register.js", "dist/transformer/integrations/registry-entry.js", "dist/transformer/integrations/esbuild.d.ts", "migrations/0001_init.sql"]) {
+  for (const entry of ["dist/src/index.d.ts", "dist/src/testing/index.d.ts", "dist/transformer/integrations/register.js", "dist/transformer/integrations/registry.js", "dist/transformer/integrations/esbuild.d.ts", "migrations/0001_init.sql"]) {
     // Missing declarations mean dist/ was built with --no-types; `npm test` builds with them.
     if (!listing.includes(`package/${entry}`)) throw new Error(`the packed tarball lacks ${entry}; run \`npm run build\` (with declarations) first`);
   }

@@ -10,6 +10,8 @@ import { describe, expect, it } from "vitest";
 import { durableEsbuild } from "../../transformer/integrations/esbuild.js";
 import { makeApp, repoRoot } from "./apps.js";
 
+const REGISTRY_INPUT = "durable-async-registry:durable-async:registry";
+
 const files = {
   "src/main.ts": `import { durable } from "durable-async";
 import { shout } from "./shout.js";
@@ -35,8 +37,13 @@ describe("esbuild plugin", () => {
       outfile, sourcemap: "inline", absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent", metafile: true,
     });
     expect(result.errors).toEqual([]);
-    // The injected file is the one on disk: no plugin round trips before the entry is parsed.
-    expect(Object.keys(result.metafile!.inputs).some((input) => input.endsWith("registry-entry.js"))).toBe(true);
+    // The registry comes with the module that takes the runtime, by the path
+    // of the registry.js shipped next to the plugin (esbuild resolves it with
+    // no plugin round trip); it is not injected, which would make it an
+    // import of every module in the build.
+    const imports = (input: string) => result.metafile!.inputs[input]!.imports.map((i) => i.path);
+    expect(imports("src/main.ts").some((path) => path.endsWith("transformer/integrations/registry.js"))).toBe(true);
+    expect(imports("src/shout.ts")).toEqual([]);
     const bundled = await import(pathToFileURL(outfile).href);
     const ids = [...bundled.registry.metadata.keys()];
     expect(ids).toContain("src/main.ts#greet#0");
@@ -47,8 +54,8 @@ describe("esbuild plugin", () => {
     expect(bundled.registry.stubs.has("nightly-report")).toBe(true);
   });
 
-  it("injects a virtual registry when registry-entry.js is not next to the plugin", async () => {
-    // The plugin bundled into another tool's output has no registry-entry.js beside it.
+  it("falls back to a virtual registry when registry.js is not next to the plugin", async () => {
+    // The plugin bundled into another tool's output has no registry.js beside it.
     const root = makeApp("esbuild-virtual-registry", files);
     const pluginFile = join(root, "tool", "plugin.mjs");
     await build({
@@ -62,9 +69,29 @@ describe("esbuild plugin", () => {
       outfile, absWorkingDir: root, plugins: [bundledPlugin({ root })], logLevel: "silent", metafile: true,
     });
     expect(result.errors).toEqual([]);
-    expect(Object.keys(result.metafile!.inputs)).toContain("durable-async-registry:durable-async:registry");
+    expect(Object.keys(result.metafile!.inputs)).toContain(REGISTRY_INPUT);
     const bundled = await import(pathToFileURL(outfile).href);
     expect([...bundled.registry.metadata.keys()]).toContain("nightly-report");
+  });
+
+  it("brings the registry with a module that only starts the worker", async () => {
+    // The worker's entry has no call sites of its own; every task is in modules it never imports.
+    const root = makeApp("esbuild-worker-entry", {
+      "src/worker.ts": `import { durable } from "durable-async";
+export const start = () => durable.start;
+export const registry = (globalThis as any)[Symbol.for("durable-async.registry")];
+`,
+      "src/jobs/report.ts": files["src/jobs/report.ts"].replace("nightly-report", "worker-entry-report"),
+    });
+    const outfile = join(root, "out", "worker.mjs");
+    const result = await build({
+      entryPoints: [join(root, "src/worker.ts")], bundle: true, format: "esm", platform: "node", packages: "external",
+      outfile, sourcemap: true, absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent",
+    });
+    expect(result.errors).toEqual([]);
+    const bundled = await import(pathToFileURL(outfile).href);
+    // (The registry is process-wide: other tests' bundles add their ids too.)
+    expect([...bundled.registry.metadata.keys()]).toContain("worker-entry-report");
   });
 
   it("bundles CommonJS that takes durable with require()", async () => {
@@ -75,6 +102,10 @@ function welcome(email) {
 }
 module.exports = { welcome, registry: globalThis[Symbol.for("durable-async.registry")] };
 `,
+      // Never required by the entry: the registry, required by the entry, brings it.
+      "src/jobs/nightly.cjs": `const { durable } = require("durable-async");
+exports.nightly = (day) => durable.async(() => "report " + day, { name: "cjs-nightly" });
+`,
     });
     const outfile = join(root, "out", "main.cjs");
     const result = await build({
@@ -83,6 +114,7 @@ module.exports = { welcome, registry: globalThis[Symbol.for("durable-async.regis
     });
     expect(result.errors).toEqual([]);
     const bundled = createRequire(import.meta.url)(outfile);
+    expect([...bundled.registry.metadata.keys()]).toEqual(expect.arrayContaining(["cjs-nightly", "cjs-welcome"]));
     const stub = bundled.registry.stubs.get("cjs-welcome");
     expect(stub.captures).toEqual(["email"]);
     expect(stub.run({ email: "a@example.com" })).toBe("welcome a@example.com");

@@ -1,20 +1,22 @@
 // esbuild plugin: `import durable from "durable-async/esbuild"`.
 // Thin adapter: files that do not mention the package are left to esbuild;
-// the rest go through the shared session. A registry module
-// (registry-entry.js) is injected into every entry so the bundle contains
-// every stub module, even those the entry never imports (a worker must be
-// able to run them).
+// the rest go through the shared session. Every module that takes the
+// runtime also imports a virtual registry module (as with Vite), so the
+// bundle of whichever module starts a worker contains every stub module,
+// even those the entry never imports (a worker must be able to run them).
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Loader, Message, PartialMessage, Plugin } from "esbuild";
+import type { Loader, Message, OnLoadResult, PartialMessage, Plugin } from "esbuild";
 import type { Diagnostic } from "../diagnostics.js";
-import { candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryModuleSource } from "../prefilter.js";
+import {
+  candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryImport, registryModuleSource,
+} from "../prefilter.js";
 import { discoveredModules, TransformSession, type FileResult, type SessionOptions } from "../session.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
-  /** Inject the registry module into entry points (default: when bundling). */
+  /** Import the registry module from every module that takes the runtime (default: when bundling). */
   registry?: boolean;
   /**
    * "scanned" (default): only files under the root that mentioned the package
@@ -26,21 +28,21 @@ export interface DurableEsbuildOptions extends SessionOptions {
   files?: "scanned" | "all";
 }
 
-const REGISTRY = "durable-async:registry";
-const REGISTRY_DATA = "durable-async:registry-data";
+const REGISTRY_ID = "durable-async:registry";
 const NAMESPACE = "durable-async-registry";
 
 /**
- * The file injected into entry points (registry-entry.js, shipped next to
- * this module); the virtual module of the same content when it is not there,
- * e.g. when this plugin was bundled into another tool.
+ * registry.js, shipped next to this module: modules import the registry by
+ * this absolute path, which esbuild resolves by itself, and the plugin loads
+ * the build's registry in its place. The virtual module is the fallback when
+ * the file is not there (this plugin bundled into another tool).
  */
-function registryEntry(): string {
+function registryFile(): string | undefined {
   try {
-    const file = fileURLToPath(new URL("./registry-entry.js", import.meta.url));
-    return existsSync(file) ? file : REGISTRY;
+    const file = fileURLToPath(new URL("./registry.js", import.meta.url));
+    return existsSync(file) ? file : undefined;
   } catch {
-    return REGISTRY;
+    return undefined;
   }
 }
 
@@ -91,18 +93,14 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         results = new Map(scanned.map((file, i) => [file, started[i]!]));
         for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
       });
+      // Not esbuild's `inject`: an injected file becomes an import of every
+      // module in the build, which costs esbuild measurably on large builds.
       const useRegistry = options.registry ?? build.initialOptions.bundle === true;
-      if (useRegistry) build.initialOptions.inject = [...(build.initialOptions.inject ?? []), registryEntry()];
 
-      build.onResolve({ filter: /^durable-async:registry(-data)?$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
-      // esbuild must load an injected file before it can parse any entry
-      // point, so the injected module only imports the registry data: the
-      // entry and every other file are parsed while the analysis finishes.
-      // (This virtual form is the fallback for a missing registry-entry.js.)
-      build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, () => ({
-        contents: `import ${JSON.stringify(REGISTRY_DATA)};\n`, loader: "js", resolveDir: session.root,
-      }));
-      build.onLoad({ filter: /^durable-async:registry-data$/, namespace: NAMESPACE }, async () => {
+      const registryPath = useRegistry ? registryFile() : undefined;
+      const registrySpecifier = registryPath ?? REGISTRY_ID;
+      build.onResolve({ filter: /^durable-async:registry$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
+      const loadRegistry = async (): Promise<OnLoadResult> => {
         const files = options.ignoreDirs ? scanned : discoverable(session.root, scanned);
         const modules = discoveredModules(await Promise.all(files.map((file) => results.get(file)!)));
         const errors: PartialMessage[] = [];
@@ -115,7 +113,9 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         }
         const contents = registryModuleSource(modules, (file) => file, options.runtimeModule);
         return { contents, loader: "js", resolveDir: session.root, errors: dedupe(errors), warnings: dedupe(warnings) };
-      });
+      };
+      build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, loadRegistry);
+      if (registryPath) build.onLoad({ filter: exactPathsFilter([registryPath]) }, loadRegistry);
 
       const filter = options.files === "all"
         ? /\.(m|c)?[jt]sx?$/
@@ -132,13 +132,15 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
           if (!mentionsDurable(text)) return undefined; // esbuild loads it natively
           result = await session.transform(args.path, text);
         }
-        if (result.tasks.length === 0 && result.diagnostics.length === 0) return undefined; // nothing to change
+        const registry = useRegistry ? registryImport(result, registrySpecifier) : "";
+        if (result.tasks.length === 0 && result.diagnostics.length === 0 && !registry) return undefined; // nothing to change
         const source = result.diagnostics.length ? safeRead(args.path) : "";
         const messages = result.diagnostics.map((d) => ({ severity: d.severity, message: toMessage(d, args.path, source) }));
         const errors = messages.filter((m) => m.severity === "error").map((m) => m.message);
         const warnings = messages.filter((m) => m.severity === "warning").map((m) => m.message);
         if (errors.length > 0) return { errors: dedupe(errors), warnings: dedupe(warnings) };
-        const contents = result.map ? result.code + inlineSourceMap(result.map) : result.code;
+        const code = result.code + registry;
+        const contents = result.map ? code + inlineSourceMap(result.map) : code;
         return { contents, loader, warnings: dedupe(warnings), resolveDir: dirname(args.path) };
       });
     },

@@ -3,7 +3,7 @@
 // the package also imports a virtual registry module, so whichever module
 // starts the worker, the registry of every stub module comes with it.
 import { formatDiagnostic } from "../diagnostics.js";
-import { isCandidateFile, mentionsDurable, registryModuleSource } from "../prefilter.js";
+import { isCandidateFile, mentionsDurable, registryImport, registryModuleSource } from "../prefilter.js";
 import { TransformSession, type SessionOptions } from "../session.js";
 
 export interface DurableViteOptions extends SessionOptions {
@@ -57,13 +57,9 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
         const first = errors[0]!;
         this.error({ message: errors.map(formatDiagnostic).join("\n"), id: fileName, loc: { file: fileName, line: first.line, column: first.column - 1 } });
       }
-      // Appended, not prepended: imports are hoisted anyway, and the source
-      // map's lines stay untouched.
-      // Only modules importing the runtime: the runtime's own files mention
-      // the package name too, and importing the registry there is a cycle.
-      const registryImport = options.registry === false || !result.importsRuntime ? "" : `\nimport ${JSON.stringify(REGISTRY_ID)};\n`;
-      if (!registryImport && !result.map) return null;
-      return { code: result.code + registryImport, map: result.map };
+      const registry = options.registry === false ? "" : registryImport(result, REGISTRY_ID);
+      if (!registry && !result.map) return null;
+      return { code: result.code + registry, map: result.map };
     },
   };
 }
