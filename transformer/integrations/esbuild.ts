@@ -5,7 +5,6 @@
 // bundle of whichever module starts a worker contains every stub module,
 // even those the entry never imports (a worker must be able to run them).
 import { existsSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Loader, Message, OnLoadResult, PartialMessage, Plugin } from "esbuild";
@@ -128,7 +127,7 @@ export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
         if (started) {
           result = await started;
         } else {
-          const text = await readFile(args.path, "utf8");
+          const text = readFileSync(args.path, "utf8"); // one small file: no thread-pool hop (nor fs/promises to load)
           if (!mentionsDurable(text)) return undefined; // esbuild loads it natively
           result = await session.transform(args.path, text);
         }
