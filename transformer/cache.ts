@@ -3,7 +3,7 @@
 // change the output, the file name and its text, so a stale entry is never
 // read. (With `typeCheck`, types from *other* files can change a capture
 // diagnostic without changing this file; `durable check` never uses the cache.)
-import { createRequire } from "node:module";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FileResult } from "./session.js";
@@ -19,16 +19,6 @@ export interface CacheOptions {
   typeCheck?: boolean;
   sourceMaps?: boolean;
   sourcesContent?: boolean;
-}
-
-/**
- * node:crypto, loaded on the first key: importing it costs a cold build
- * 4-5 ms, and builds without a cache never need it.
- */
-let crypto: typeof import("node:crypto") | undefined;
-function sha256(): import("node:crypto").Hash {
-  crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
-  return crypto.createHash("sha256");
 }
 
 export type CachedResult = Omit<FileResult, "analysis">;
@@ -47,7 +37,7 @@ export class DiskCache {
   }
 
   key(fileName: string, source: string): string {
-    return sha256().update(this.salt).update("\0").update(fileName).update("\0").update(source).digest("hex");
+    return createHash("sha256").update(this.salt).update("\0").update(fileName).update("\0").update(source).digest("hex");
   }
 
   get(fileName: string, source: string): CachedResult | undefined {

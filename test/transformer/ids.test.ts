@@ -2,7 +2,6 @@
 // call site or adding code above it keeps both; editing the closure changes
 // only the hash.
 import { describe, expect, it } from "vitest";
-import { hash64 } from "../../transformer/hash.js";
 import { createProject, transform } from "../../transformer/index.js";
 
 const project = createProject({ root: "/virtual" });
@@ -64,29 +63,5 @@ describe("task id stability", () => {
   it("uses the literal name option as the id", () => {
     const named = site(body(`${closure}, { name: "notify-user" }`));
     expect(named.id).toBe("notify-user");
-  });
-});
-
-describe("the body hash function", () => {
-  // Deterministic pseudo-random strings: ASCII code, other scripts, emoji, odd lengths.
-  const alphabet = ["a", "Z", "0", " ", "\n", "(", "`", "$", "é", "中", "😀", "\0", "\u200d"];
-  let seed = 7;
-  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
-  const samples = Array.from({ length: 2000 }, () => Array.from({ length: next() % 90 }, () => alphabet[next() % alphabet.length]).join(""));
-
-  it("gives the same digest whether words are read through a typed-array view or assembled from bytes", () => {
-    // The view is used on little-endian machines; the assembled words are what a big-endian one computes.
-    for (const text of samples) expect(hash64(text, true)).toBe(hash64(text, false));
-  });
-
-  it("is 16 hex digits, and one changed character changes it", () => {
-    for (const text of samples) {
-      const digest = hash64(text);
-      expect(digest).toMatch(/^[0-9a-f]{16}$/);
-      expect(hash64(`${text}x`)).not.toBe(digest);
-      if (text.length > 0) expect(hash64(`y${text.slice(1)}`) === digest).toBe(text[0] === "y");
-    }
-    const digests = new Set(samples.map((text) => hash64(text)));
-    expect(digests.size).toBe(new Set(samples).size);
   });
 });
