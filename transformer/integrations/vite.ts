@@ -57,7 +57,8 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
         const first = errors[0]!;
         this.error({ message: errors.map(formatDiagnostic).join("\n"), id: fileName, loc: { file: fileName, line: first.line, column: first.column - 1 } });
       }
-      const registry = options.registry === false ? "" : registryImport(result, REGISTRY_ID);
+      // Not in CommonJS: Vite leaves `require()` to Node, which cannot load a virtual module.
+      const registry = options.registry === false || result.commonJs ? "" : registryImport(result, REGISTRY_ID);
       if (!registry && !result.map) return null;
       return { code: result.code + registry, map: result.map };
     },
