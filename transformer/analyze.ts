@@ -62,9 +62,10 @@ export interface Analysis {
   /** Offset after the last import (or directive prologue): where stubs go. */
   stubInsert: number;
   /**
-   * The module takes the runtime: an `import` of it, or in CommonJS a
-   * `require()` of it (found by text: a false positive only costs an unused
-   * registry import). Integrations attach the registry to these modules.
+   * The module takes the runtime: an `import` of it (static, or `import()`
+   * found by text), or in CommonJS a `require()` of it (found by text: a false
+   * positive only costs an unused registry import). Integrations attach the
+   * registry to these modules.
    */
   importsRuntime: boolean;
   /** No import or export declarations: a CommonJS module, which gets the stub helper with `require`. */
@@ -89,6 +90,7 @@ export interface AnalyzeOptions {
 }
 
 const REQUIRE_OF_PACKAGE = new RegExp(String.raw`\brequire\s*\(\s*(["'])${PACKAGE_NAME}\1\s*\)`);
+const DYNAMIC_IMPORT_OF_PACKAGE = new RegExp(String.raw`\bimport\s*\(\s*(["'\x60])${PACKAGE_NAME}\1\s*[,)]`);
 
 const MODULE_DECLARATIONS = new Set([
   "ImportDeclaration", "ExportNamedDeclaration", "ExportDefaultDeclaration", "ExportAllDeclaration", "TSImportEqualsDeclaration", "TSExportAssignment",
@@ -291,7 +293,8 @@ export function analyze(fileName: string, source: string, options: AnalyzeOption
   const commonJs = !parsed.program.body.some((st: Node) => MODULE_DECLARATIONS.has(st.type));
   const importsRuntime = commonJs
     ? REQUIRE_OF_PACKAGE.test(source)
-    : parsed.program.body.some((st: Node) => st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type");
+    : parsed.program.body.some((st: Node) => st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type")
+      || DYNAMIC_IMPORT_OF_PACKAGE.test(source);
   return {
     fileName, file, source, callSites: analyzer.callSites, diagnostics: sortDiagnostics(analyzer.diagnostics),
     stubInsert: stubInsertOffset(parsed.program, source), importsRuntime, commonJs,

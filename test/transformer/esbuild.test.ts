@@ -92,6 +92,17 @@ export const registry = (globalThis as any)[Symbol.for("durable-async.registry")
     const bundled = await import(pathToFileURL(outfile).href);
     // (The registry is process-wide: other tests' bundles add their ids too.)
     expect([...bundled.registry.metadata.keys()]).toContain("worker-entry-report");
+
+    // An entry that takes the runtime with import() brings it too.
+    writeFileSync(join(root, "src/lazy-worker.ts"), `import { hostname } from "node:os";
+export const start = async () => (await import("durable-async")).durable.start;
+export const host = hostname();
+`);
+    const lazy = await build({
+      entryPoints: [join(root, "src/lazy-worker.ts")], bundle: true, format: "esm", platform: "node", packages: "external",
+      write: false, absWorkingDir: root, plugins: [durableEsbuild({ root })], logLevel: "silent", metafile: true,
+    });
+    expect(lazy.metafile!.inputs["src/lazy-worker.ts"]!.imports.some((i) => i.path.endsWith("registry.js"))).toBe(true);
   });
 
   it("bundles CommonJS that takes durable with require()", async () => {

@@ -1,9 +1,9 @@
 // esbuild plugin: `import durable from "durable-async/esbuild"`.
 // Thin adapter: files that do not mention the package are left to esbuild;
 // the rest go through the shared session. Every module that takes the
-// runtime also imports a virtual registry module (as with Vite), so the
-// bundle of whichever module starts a worker contains every stub module,
-// even those the entry never imports (a worker must be able to run them).
+// runtime also imports the registry module (as with Vite), so the bundle of
+// whichever module starts a worker contains every stub module, even those
+// the entry never imports (a worker must be able to run them).
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
