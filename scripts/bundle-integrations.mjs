@@ -45,7 +45,7 @@ export async function bundleIntegrations(repoRoot, outdir) {
  * oxc.ts uses the binding directly only when it is this same oxc-parser
  * release (OXC_HELPERS_VERSION), and oxc-parser's own entry point otherwise.
  */
-function oxcHelpersPlugin(repoRoot) {
+export function oxcHelpersPlugin(repoRoot) {
   const require = createRequire(resolve(repoRoot, "package.json"));
   const entry = require.resolve("oxc-parser");
   const version = JSON.parse(readFileSync(join(entry, "..", "..", "package.json"), "utf8")).version;

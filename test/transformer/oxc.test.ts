@@ -1,8 +1,15 @@
 // transformer/oxc.ts loads oxc-parser's native binding directly for speed;
 // it must find it on supported platforms and parse exactly as oxc-parser's
 // own entry point does.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { parseSync as viaEntryPoint } from "oxc-parser";
 import { describe, expect, it } from "vitest";
+// @ts-expect-error: a build script without type declarations
+import { oxcHelpersPlugin } from "../../scripts/bundle-integrations.mjs";
+import { repoRoot } from "./apps.js";
 import { directBinding, parseSync } from "../../transformer/oxc.js";
 import { parse, type Node } from "../../transformer/syntax.js";
 
@@ -13,6 +20,26 @@ export async function f(this: A, x?: number) { const re = /a+/g; const big = 10n
 describe("oxc loading", () => {
   it("finds the platform binding without oxc-parser's probe", () => {
     expect(directBinding()).toBeDefined();
+  });
+
+  it("finds it as the shipped bundle, with oxc-parser's helpers bundled in", async () => {
+    // The bundle knows the oxc-parser release its helpers came from, and
+    // takes the binding directly only when it is that release.
+    // Written under the repository so that the bundle's package imports resolve.
+    const outfile = join(repoRoot, "node_modules", ".cache", `oxc-bundle-test-${process.pid}.mjs`);
+    try {
+      const helpers = oxcHelpersPlugin(repoRoot);
+      await build({
+        entryPoints: [join(repoRoot, "transformer/oxc.ts")], bundle: true, format: "esm", platform: "node", packages: "external",
+        plugins: [helpers.plugin], define: { OXC_HELPERS_VERSION: JSON.stringify(helpers.version) }, outfile, logLevel: "silent",
+      });
+      const bundled = await import(pathToFileURL(outfile).href);
+      expect(bundled.directBinding()).toBeDefined();
+      const options = { lang: "ts", astType: "js", sourceType: "module", preserveParens: true } as const;
+      expect(bundled.parseSync("f.ts", SOURCE, options).program).toEqual(viaEntryPoint("f.ts", SOURCE, options).program);
+    } finally {
+      rmSync(outfile, { force: true });
+    }
   });
 
   it("parses exactly as oxc-parser's entry point does", () => {
