@@ -3,7 +3,7 @@
 // ts-morph costs about a second, so warm starts and files that do not mention
 // the package never pay it.
 import { readdirSync, readFileSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { TaskManifestEntry } from "./rewrite.js";
 
 export const PACKAGE_NAME = "durable-async";
@@ -55,7 +55,7 @@ const TEST_FILE = /\.(test|spec)\.[cm]?[jt]sx?$/;
  */
 function textIfMentionsDurable(path: string): string | undefined {
   const text = readFileSync(path, "utf8");
-  return text.includes(PACKAGE_NAME) ? text : undefined;
+  return mentionsDurable(text) ? text : undefined;
 }
 
 /** What a scan skips: hidden and ignored names, and test files when "test" is ignored. */
@@ -68,7 +68,7 @@ function skipRules(ignoreDirs: readonly string[]) {
   };
 }
 
-/** Every project file that mentions the package, with its text, in path order (a byte search; only matches are decoded, nothing is parsed). */
+/** Every project file that mentions the package, with its text, in path order (a text search; nothing is parsed). */
 export function scanSources(root: string, ignoreDirs: readonly string[] = DEFAULT_IGNORE_DIRS): Map<string, string> {
   const skip = skipRules(ignoreDirs);
   const found: Array<[string, string]> = [];

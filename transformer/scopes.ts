@@ -4,7 +4,7 @@
 // Modules are strict, so function declarations in blocks are block-scoped.
 // Type positions are skipped: a local type named in an annotation is erased
 // at run time and is never a capture.
-import { forEachChild, isFunctionNode, isTypeOnly, type Node } from "./syntax.js";
+import { forEachChild, isTypeOnly, type Node } from "./syntax.js";
 
 export type ScopeKind = "module" | "function" | "block" | "class";
 

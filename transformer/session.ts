@@ -48,7 +48,7 @@ export interface FileResult {
   map: string | null;
   diagnostics: Diagnostic[];
   tasks: TaskManifestEntry[];
-  /** The file imports (or in CommonJS requires) durable-async: integrations hang the registry on these. */
+  /** The file takes durable-async (`import`, `import()`, or `require` in CommonJS): integrations hang the registry on these. */
   importsRuntime: boolean;
   /** A CommonJS module: the registry is attached with `require`, not `import`. */
   commonJs: boolean;
