@@ -9,7 +9,8 @@ import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnost
 import { bodyHash, normalizedCode } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
 import { PACKAGE_NAME, projectRelative } from "./prefilter.js";
-import { analyzeScopes, type ScopeAnalysis } from "./scopes.js";
+import type { ScopeAnalysis } from "./scope-model.js";
+import { analyzeScopes } from "./scopes.js";
 import { LineIndex, parse, type Comment, type Node } from "./syntax.js";
 import { suggest } from "../src/config/suggest.js";
 

@@ -3,7 +3,7 @@
 // classifies each use. Identity is by binding, so a local variable that
 // shadows the import is not mistaken for it.
 import { PACKAGE_NAME } from "./prefilter.js";
-import type { Binding, ScopeAnalysis } from "./scopes.js";
+import type { Binding, ScopeAnalysis } from "./scope-model.js";
 import { unwrapParens, type Node } from "./syntax.js";
 
 export type DurableKind = "async" | "run" | "cron";

@@ -3,7 +3,7 @@
 // local) or in a block below module level; module bindings, imports and
 // globals are resolved by the worker in the stub's own module, so they are
 // never captured.
-import { functionScopeOf, isLoop, type Binding, type ScopeAnalysis } from "./scopes.js";
+import { functionScopeOf, isLoop, type Binding, type ScopeAnalysis } from "./scope-model.js";
 import { contains, forEachChild, isFunctionNode, unwrapParens, type Node } from "./syntax.js";
 
 export type CaptureKind = "value" | "function" | "class";
