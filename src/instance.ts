@@ -157,6 +157,10 @@ export class DurableInstance {
     return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
   }
 
+  private prepare(item: EnqueueItem, trace: string | null): PreparedItem {
+    return prepare(item, this.codec, trace, this.config.maxCaptureBytes);
+  }
+
   private defaultJobOptions: NormalizedJobOptions | undefined;
   private lastOptions: { raw: unknown; normalized: NormalizedJobOptions } | undefined;
 
@@ -178,16 +182,18 @@ export class DurableInstance {
     const batch = bulkScope.getStore();
     if (batch && batch.owner === this) {
       // Inside durable.bulk(): collected now, inserted with the others when the scope ends.
-      return new Promise((resolve, reject) => batch.items.push({ prepared: prepare(item, this.codec, captureTrace()), resolve: resolve as any, reject }));
+      // Prepared first: a bad capture throws here, at the call, not as a rejection.
+      const prepared = this.prepare(item, captureTrace());
+      return new Promise((resolve, reject) => batch.items.push({ prepared, resolve: resolve as any, reject }));
     }
-    const prepared = prepare(item, this.codec, captureTrace());
+    const prepared = this.prepare(item, captureTrace());
     return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
   asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
-    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec, captureTrace()));
+    const prepared = items.map(([stub, captures, options]) => this.prepare(this.item("asyncMany", stub, captures, options), captureTrace()));
     return this.track(this.insert(prepared), prepared[0]?.item);
   }
 
@@ -254,10 +260,10 @@ export class DurableInstance {
   }
 
   /** Enqueue and wait for the result. `timeout` bounds both the wait and each attempt. */
-  async run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
+  run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
     if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack());
-    const handle = await this.async(stub, captures, options);
-    return this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" });
+    // Not an async method: bad input throws here, at the call, as durable.async does.
+    return this.async(stub, captures, options).then((handle) => this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" }));
   }
 
   /**
@@ -270,7 +276,7 @@ export class DurableInstance {
     const spec = cronSpec(expression, options, isTaskStub(stub) ? stub.id : "");
     if (this.crons.has(spec.name)) throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     const item = this.item("cron", stub, captures, spec.jobOptions);
-    const prepared = prepare(item, this.codec, null);
+    const prepared = this.prepare(item, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,

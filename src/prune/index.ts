@@ -3,13 +3,13 @@ import type { Logger } from "../events/index.js";
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
 import * as sql from "./queries.js";
+import { FINISHED_STATES, type FinishedState } from "../jobs/states.js";
 
 // Pruning (issue 4): finished jobs are deleted after a retention per state,
 // long enough for reports. Per-queue overrides live in queues.retention
 // (durable.queues.configure(q, { retention })).
 
-export type FinishedState = "completed" | "discarded" | "cancelled";
-export const FINISHED_STATES: FinishedState[] = ["completed", "discarded", "cancelled"];
+export { FINISHED_STATES, type FinishedState };
 
 export const DEFAULT_RETENTION_MS: Record<FinishedState, number> = {
   completed: 7 * 86_400_000,

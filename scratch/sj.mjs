@@ -1,0 +1,15 @@
+import SuperJSON from "superjson";
+const t = (label, v) => { try { const s = SuperJSON.serialize(v); const text = JSON.stringify(s); let back; try { back = SuperJSON.deserialize(JSON.parse(text)); } catch (e) { back = "DESER ERR " + e.message; } console.log(label, text, "=>", back); } catch (e) { console.log(label, "SER ERR", e.message); } };
+t("hole", [1, , 3]);
+t("holes-date", [new Date(0), , 3]);
+t("-0", { a: -0 });
+t("ctor-date", { constructor: new Date(0) });
+t("proto-date", JSON.parse('{"__proto__": 1}'));
+t("proto-own-date", Object.defineProperty({}, "__proto__", { value: new Date(0), enumerable: true }));
+t("prototype-date", { prototype: new Date(0) });
+t("ctor.prototype-date", { constructor: { prototype: new Date(0) } });
+t("a.b key", { "a.b": new Date(0) });
+t("undefined val", { a: undefined });
+t("map key obj", new Map([[{ x: 1 }, 2]]));
+const o = { z: 1, b: new Date(0), a: 2 }; t("order", o);
+t("nul", { "a\u0000": "b\u0000" });
