@@ -9,10 +9,12 @@ import { DurableEmitter, type DurableEvents, type EventName } from "./events/ind
 import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
+import { finalDeadline, settleBy } from "./runner/deadline.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
-import { describe } from "./config/duration.js";
+import { describe, parseDuration } from "./config/duration.js";
+import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
@@ -313,13 +315,17 @@ export class DurableInstance {
   /** Stops fetching, lets running jobs finish within the grace period, releases the rest, waits for inserts in flight. */
   async stop(options: { grace?: number } = {}): Promise<void> {
     if (this.stopped) return;
+    const graceMs = options?.grace === undefined ? this.config.shutdownGraceMs : Math.min(parseDuration("grace", options.grace), MAX_TIMER_MS);
     this.stopped = true;
+    // Bounded even when the database does not answer: running jobs get the
+    // grace period, each step after it at least a second (runner/deadline.ts).
+    const deadline = Date.now() + graceMs;
     await this.starting?.catch(() => undefined);
-    await Promise.allSettled([...this.inflight]);
-    await this.crons.stop();
-    if (this.runner) await this.runner.stop(options.grace ?? this.config.shutdownGraceMs);
+    await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
+    await settleBy(finalDeadline(deadline), this.crons.stop());
+    if (this.runner) await this.runner.stop(deadline);
     for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
-    await this.teardownConnections();
+    await settleBy(finalDeadline(deadline), this.teardownConnections());
   }
 
   private async teardownConnections(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from "../events/index.js";
 import { OutcomeRejectedError } from "../errors.js";
 import { attemptFacts, type ClaimedJob } from "./claimed-job.js";
+import { settleBy } from "./deadline.js";
 import { failedOutcome, type Outcome } from "./outcome.js";
 import { describeWriteError, isTransientWriteError } from "./write-errors.js";
 
@@ -19,8 +20,9 @@ import { describeWriteError, isTransientWriteError } from "./write-errors.js";
 //   rejected alone is recorded as a failed attempt with a coded error, then,
 //   if even that is refused, as a bare discard; past that it is given up and
 //   logged. Nothing is retried forever.
-// - A row that keeps failing with "transient" errors while other writes
-//   succeed is treated as rejected after a few rounds.
+// - A row that keeps failing alone with "transient" errors (a timeout, a
+//   dropped connection) while the database answers a ping is treated as
+//   rejected after a few rounds.
 
 export type RecordableOutcome = Exclude<Outcome, { kind: "released" }>;
 
@@ -31,15 +33,15 @@ export interface OutcomeEntry {
   startedAt: number;
   /** How many times the database refused this entry's row (bookkeeping of the completer). */
   rejections?: number;
-  /** Transient failures of this entry alone, counted only while other writes succeed. */
+  /** Transient failures of this entry alone while the database answered otherwise. */
   blamed?: number;
-  /** Date.now() of this entry's last transient failure. */
-  failedAt?: number;
 }
 
 /** Writes a batch in one statement. Rows no longer executing on this node are skipped, not errors. */
 export interface OutcomeStore {
   write(entries: readonly OutcomeEntry[]): Promise<void>;
+  /** Resolves when the database answers a trivial query: tells a row that fails from a database that is away. */
+  ping?(): Promise<void>;
 }
 
 export interface CompleterOptions {
@@ -58,9 +60,8 @@ export class Completer {
   private writing: OutcomeEntry[] = [];
   private loop: Promise<void> | null = null;
   private retryMs = 0;
-  /** Halved on each consecutive transient failure, so a row that breaks the connection ends up alone. */
+  /** Shrinks on each transient failure, back to batchSize after a success. */
   private batchLimit: number;
-  private lastSuccess = 0;
   private closed = false;
   private deadline = Infinity;
   private wakeSleeper: (() => void) | null = null;
@@ -99,10 +100,7 @@ export class Completer {
   async drain(deadlineMs: number): Promise<void> {
     this.deadline = deadlineMs;
     this.wakeSleeper?.();
-    let timer: NodeJS.Timeout | undefined;
-    const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineMs - Date.now()))));
-    await Promise.race([this.loop ?? Promise.resolve(), timeUp]);
-    clearTimeout(timer);
+    if (this.loop) await settleBy(deadlineMs, this.loop);
     this.closed = true;
     const queued = this.queue.splice(0);
     const left = [...this.writing, ...queued];
@@ -144,25 +142,33 @@ export class Completer {
       }
       return this.rejected(batch[0]!, error);
     }
-    this.lastSuccess = Date.now();
     this.retryMs = 0;
     this.batchLimit = this.batchSize;
     for (const entry of batch) this.settle(entry, true);
     return [];
   }
 
-  private transientFailure(batch: OutcomeEntry[], error: unknown): OutcomeEntry[] | Promise<OutcomeEntry[]> {
-    this.batchLimit = Math.max(1, this.batchLimit >> 1);
-    const entry = batch[0]!;
-    // Alone, failing again after other writes went through since its last failure: the row, not the database.
-    const blamed = batch.length === 1 && entry.failedAt !== undefined && this.lastSuccess > entry.failedAt;
-    if (blamed && (entry.blamed = (entry.blamed ?? 0) + 1) >= BLAME_LIMIT) return this.rejected(entry, error);
-    const now = Date.now();
-    for (const e of batch) e.failedAt = now;
+  private async transientFailure(batch: OutcomeEntry[], error: unknown): Promise<OutcomeEntry[]> {
+    // Smaller batches next time: a row that breaks the connection or times out ends up alone.
+    this.batchLimit = Math.max(1, batch.length >> 1);
+    if (batch.length === 1 && (await this.databaseAnswers())) {
+      const entry = batch[0]!;
+      if ((entry.blamed = (entry.blamed ?? 0) + 1) >= BLAME_LIMIT) return this.rejected(entry, error);
+    }
     // Once per outage, not once per retry.
     const level = this.retryMs === 0 ? "warn" : "debug";
     this.options.logger[level]("durable: writing job outcomes failed; retrying", { count: batch.length, error: describeWriteError(error), retryInMs: this.nextRetryMs() });
     return batch;
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    if (!this.store.ping) return false;
+    try {
+      await this.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**

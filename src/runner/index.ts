@@ -9,6 +9,7 @@ import { channels } from "../db/schema.js";
 import type { Codec } from "../serialize/codec.js";
 import type { TaskCatalog } from "../enqueue/index.js";
 import { Completer } from "./completer.js";
+import { finalDeadline, settleBy } from "./deadline.js";
 import { executeJob, type ExecutorDeps } from "./executor.js";
 import { PgJobSource } from "./job-source.js";
 import { maintenanceServices } from "./maintenance/index.js";
@@ -222,22 +223,21 @@ export class Runner {
   }
 
   /**
-   * Graceful stop, bounded by `graceMs` even when the database is gone: no
-   * new claims; running jobs get the grace period; the rest go back to the
-   * queue at once; outcomes still queued get what is left of the grace
-   * (at least a second, to try once).
+   * Graceful stop, bounded even when the database is gone: no new claims;
+   * running jobs get until `deadlineMs`; the rest go back to the queue at
+   * once; outcomes still queued get what is left (at least a second, to try
+   * once). Resolves by max(deadlineMs, the end of the jobs' wait + 1 s).
    */
-  async stop(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
+  async stop(deadlineMs: number): Promise<void> {
     for (const u of this.unsubscribe) u();
-    const stopping = Promise.all(this.services.map((s) => s.stop()));
-    const left = (await Promise.all([...this.producers.values()].map((p) => p.stop(deadline)))).flat();
-    const last = Math.max(deadline, Date.now() + 1_000);
-    if (left.length > 0) await this.bounded(last, this.release(left));
+    const services = Promise.all(this.services.map((s) => s.stop()));
+    const left = (await Promise.all([...this.producers.values()].map((p) => p.stop(deadlineMs)))).flat();
+    const last = finalDeadline(deadlineMs);
+    if (left.length > 0) await settleBy(last, this.release(left));
     await this.completer.drain(last);
-    await this.bounded(last, stopping);
+    await settleBy(last, services);
     const { pool, q } = this.deps;
-    await this.bounded(last, pool.query(sql.unregisterNode(q), [this.nodeId]).catch((error) => this.report("unregistering the node", error)));
+    await settleBy(last, pool.query(sql.unregisterNode(q), [this.nodeId]).catch((error) => this.report("unregistering the node", error)));
   }
 
   private async release(ids: string[]): Promise<void> {
@@ -247,14 +247,8 @@ export class Runner {
       config.logger.info("durable: released unfinished jobs to other nodes", { count: ids.length });
     } catch (error) {
       this.report("releasing jobs on shutdown", error);
+    } finally {
+      for (const p of this.producers.values()) p.abortRunning();
     }
-    for (const p of this.producers.values()) p.abortRunning();
-  }
-
-  /** Waits for `work` until `deadline` at most; what is still running then is left to finish on its own. */
-  private async bounded(deadline: number, work: Promise<unknown>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-    clearTimeout(timer);
   }
 }

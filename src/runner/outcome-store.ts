@@ -34,4 +34,8 @@ export class PgOutcomeStore implements OutcomeStore {
     }
     await this.pool.query({ name: this.name, text: this.text, values: [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel] });
   }
+
+  async ping(): Promise<void> {
+    await this.pool.query("select 1");
+  }
 }

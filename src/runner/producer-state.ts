@@ -44,7 +44,9 @@ export class DueTimer {
  * Flags and counters:
  * - `drained`: the last claim found fewer due jobs than it asked for. A
  *   finished job then frees a slot without a claim; only a wake-up (insert
- *   notification, poll, due timer, control change) clears it.
+ *   notification, poll, due timer, control change) clears it, and a claim
+ *   that comes back short does not set it if a wake-up (counted in
+ *   `wakes`) arrived while it was in flight.
  * - `fetchFailures`: claims failed in a row, so an outage is logged once.
  * - `recentMs`: how long the last jobs ran; while they are short the
  *   producer claims ahead into `buffer` (prefetch).
@@ -58,6 +60,8 @@ export class ProducerState {
   scheduled = false;
   again = false;
   drained = false;
+  /** Counts wake-ups, so a claim that comes back short can tell whether one arrived while it was in flight. */
+  wakes = 0;
   fetchFailures = 0;
   /** Claimed jobs waiting for a slot: held by this node as much as running ones. */
   readonly buffer: ClaimedJob[] = [];

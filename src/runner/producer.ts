@@ -1,6 +1,7 @@
 import type { Logger } from "../events/index.js";
 import type { ClaimedJob } from "./claimed-job.js";
 import { hasLimits, type QueueLimits } from "./limits.js";
+import { settleBy } from "./deadline.js";
 import { AbortReason } from "./outcome.js";
 import { ProducerState } from "./producer-state.js";
 
@@ -97,6 +98,7 @@ export class Producer {
   /** Something may have made jobs due (an insert, the poll, a timer, a control change): claim again. */
   wake(): void {
     this.state.drained = false;
+    this.state.wakes++;
     this.dispatch();
   }
 
@@ -159,14 +161,16 @@ export class Producer {
       const demand = this.limit - this.running.size + prefetch - s.buffer.length;
       const keys = this.taskKeys();
       if (!wanted || s.drained || keys.length === 0 || demand <= 0) return;
+      const wakes = s.wakes;
       const jobs = await this.claim(demand, keys);
       s.buffer.push(...jobs);
       // Paused while the claim was in flight: fill() hands them back instead of starting them.
       if (this.control.paused) return;
       if (jobs.length < demand) {
         // Nothing more is due: don't ask again on every finished job, only
-        // when something may have changed (insert, poll, timer).
-        s.drained = true;
+        // when something may have changed (insert, poll, timer), unless it
+        // already did while this claim was in flight.
+        s.drained = s.wakes === wakes;
         this.startBuffered();
         return;
       }
@@ -214,15 +218,8 @@ export class Producer {
   async stop(deadlineMs: number): Promise<string[]> {
     this.state.stop();
     // A claim in flight brings jobs this node holds: wait for it, so they are handed back too.
-    await this.filling;
-    if (this.running.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineMs - Date.now())))),
-      ]);
-      clearTimeout(timer);
-    }
+    if (this.filling) await settleBy(deadlineMs, this.filling);
+    if (this.running.size > 0) await settleBy(deadlineMs, new Promise<void>((resolve) => this.idleWaiters.push(resolve)));
     // Claimed but never started: hand back with the running ones.
     return [...this.running.keys(), ...this.state.buffer.splice(0).map((job) => job.id)];
   }
