@@ -51,7 +51,7 @@ describe("decideOutcome", () => {
   it.each(KINDS)("throwing %s is an ordinary failure, recorded in storable text", (kind) => {
     const outcome = decideOutcome({ kind: "threw", error: hostile.hostileThrown(kind) }, facts(1, 2), policy);
     expect(outcome.kind).toBe("retryable");
-    const error = (outcome as { error: Record<string, unknown> }).error;
+    const error = (outcome as unknown as { error: Record<string, unknown> }).error;
     expect(typeof error.message).toBe("string");
     for (const value of Object.values(error)) if (typeof value === "string") expect(isStorableText(value)).toBe(true);
     expect(JSON.stringify(error).length).toBeLessThan(40_000);
