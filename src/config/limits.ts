@@ -16,5 +16,5 @@ export const DEFAULT_MAX_CLAIM_BYTES = 32 * 1024 * 1024;
 /** "2147483647 ms (about 24.8 days)". */
 export function describeMs(ms: number): string {
   const days = ms / 86_400_000;
-  return days >= 1 ? `${ms} ms (about ${Math.round(days * 10) / 10} days)` : `${ms} ms`;
+  return days >= 1 ? `${ms} ms (about ${Math.floor(days * 10) / 10} days)` : `${ms} ms`;
 }

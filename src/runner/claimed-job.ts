@@ -17,6 +17,8 @@ export interface ClaimedJob {
   progress: unknown;
   /** The enqueuer's trace context ({ traceparent }), linked from the attempt's span. */
   trace?: unknown;
+  /** The claim that brought this job stopped at its byte budget (maxClaimBytes): more may be due. */
+  budget_full?: boolean;
 }
 
 /** What the outcome decision needs of a claimed job. */

@@ -50,11 +50,11 @@ with picked as (${pickDueJobs(q, "$7")}), claimed as (
   update ${q}.jobs_active j
   set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = $5::timestamptz, node_id = $4
   from picked where j.id = picked.id
-  returning j.id, ${claimedColumns("j")}
+  returning j.id, ${claimedColumns("j")}, picked.full as budget_full
 ), recorded as (
   insert into ${q}.rate_limit_starts (queue, started_at, job_id)
   select $1, $5::timestamptz, c.id from claimed c where $6::boolean
   returning 1
 )
-select c.id::text as id, ${claimedColumns("c")}
+select c.id::text as id, ${claimedColumns("c")}, c.budget_full
 from claimed c where (select count(*) from recorded) >= 0`;

@@ -166,6 +166,8 @@ export class Producer {
       s.buffer.push(...jobs);
       // Paused while the claim was in flight: fill() hands them back instead of starting them.
       if (this.control.paused) return;
+      // Cut short by its byte budget, not by a lack of due jobs: claim on.
+      if (jobs.length < demand && jobs.some((j) => j.budget_full)) continue;
       if (jobs.length < demand) {
         // Nothing more is due: don't ask again on every finished job, only
         // when something may have changed (insert, poll, timer), unless it

@@ -7,10 +7,12 @@
  * while the jobs before fit in `budget` bytes of captures and meta (the
  * first always fits), so a few huge rows cannot take a worker's memory with
  * them. octet_length of the json captures reads the stored size without
- * detoasting; pg_column_size of the meta is its stored size.
+ * detoasting; pg_column_size of the meta is its stored size. `full` marks
+ * a claim the budget cut short: more jobs may be due though it took fewer
+ * than it asked for.
  */
 export const pickDueJobs = (q: string, budget: string) => `
-  select id from (
+  select id, upto >= ${budget} as full from (
     select id, bytes, sum(bytes) over (order by priority, run_at, id) as upto
     from (
       select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${q}.jobs_active
@@ -45,7 +47,7 @@ from picked where j.id = picked.id
   -- A claim need not survive a server crash (the job would just be available
   -- again: at-least-once holds), so its commit skips the WAL flush wait.
   and (select set_config('synchronous_commit', 'off', true)) is not null
-returning j.id::text, ${claimedColumns("j")}`;
+returning j.id::text, ${claimedColumns("j")}, picked.full as budget_full`;
 
 /**
  * Records a batch of outcomes (completer.ts) in one statement. Row i of the
