@@ -10,8 +10,6 @@ import type { Completer } from "./completer.js";
 import { decideOutcome, type OutcomePolicy, type Settled } from "./outcome.js";
 import { progressWriter } from "./progress.js";
 
-export type { ClaimedJob } from "./claimed-job.js";
-export { AbortReason } from "./outcome.js";
 
 export interface ExecutorDeps {
   pool: pg.Pool;

@@ -2,11 +2,19 @@ import type { DurableEmitter, Logger } from "../events/index.js";
 import type { OutcomeEntry } from "./completer.js";
 import { asError, firstLine } from "./error-record.js";
 import { jobEventInfo } from "./executor.js";
+import { taskMetadata } from "../tasks/registry.js";
 
 /** "src/users.ts:12:5", or null when this process does not know the task's caller. */
-function callerText(entry: OutcomeEntry): string | null {
-  const caller = jobEventInfo(entry.job).caller;
+function callerText(task: string): string | null {
+  const caller = taskMetadata(task)?.caller;
   return caller ? `${caller.file}:${caller.line}:${caller.column}` : null;
+}
+
+/** A discard decided in SQL (a rescue on the last attempt, a task no node has): the same warn line as the executor's. */
+export function logDiscarded(logger: Logger, row: { id: string; task_id: string; attempt: number; max_attempts: number; message: string | null }): void {
+  const error = firstLine({ attempt: row.attempt, at: "", message: row.message ?? "" });
+  const fields = { jobId: row.id, task: row.task_id, caller: callerText(row.task_id), attempt: row.attempt, maxAttempts: row.max_attempts, error };
+  logger.warn(`durable: job ${row.id} discarded after attempt ${row.attempt}: ${error}`, fields);
 }
 
 /**
@@ -31,7 +39,7 @@ export function reportOutcome(entry: OutcomeEntry, recorded: boolean, events: Du
     default: {
       const error = asError(outcome.thrown, outcome.error.message);
       events.emit("job:error", { job: event, state: outcome.kind, error, durationMs });
-      const fields = { jobId: job.id, task: job.task_id, caller: callerText(entry), attempt: job.attempt, maxAttempts: job.max_attempts, error: firstLine(outcome.error) };
+      const fields = { jobId: job.id, task: job.task_id, caller: callerText(job.task_id), attempt: job.attempt, maxAttempts: job.max_attempts, error: firstLine(outcome.error) };
       if (outcome.kind === "retryable") {
         logger.warn(`durable: job ${job.id} failed attempt ${job.attempt} of ${job.max_attempts}; retrying in ${outcome.delayMs} ms: ${fields.error}`, { ...fields, retryInMs: outcome.delayMs });
         return Date.now() + outcome.delayMs;

@@ -131,7 +131,7 @@ with orphaned as (
         'attempt', j.attempt, 'at', now(), 'name', 'NodeLostError', 'code', 'DURABLE_NODE_LOST',
         'message', 'node ' || coalesce(j.node_id, '?') || ' stopped heartbeating while running this attempt; the job was rescued'))
   from orphaned o where j.id = o.id and j.state = 'executing'
-  returning j.id::text, j.state, j.queue
+  returning j.id::text, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message
 )
 select * from rescued`;
 
@@ -162,7 +162,7 @@ set state = 'discarded', discarded_at = now(), finished_at = now(),
                         coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${q}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
                         $1::bigint)))
 from stuck where j.id = stuck.id and j.state in ('available','scheduled','retryable')
-returning j.id::text, j.task_id`;
+returning j.id::text, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
 
 /** Body hashes recorded for our task ids, to decide which other versions we may run. */
 export const taskVersions = (q: string) => `

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../support/db.js";
 import * as hostile from "../support/hostile-tasks.mjs";
+import * as tasks from "../support/tasks.mjs";
 import { decideOutcome, AbortReason, type AttemptFacts, type OutcomePolicy } from "../../src/runner/outcome.js";
 import { Cancel, Discard, Snooze } from "../../src/outcomes.js";
 import { JobFailedError, JobTimeoutError } from "../../src/errors.js";
@@ -77,5 +78,21 @@ describe("hostile throws on a worker", () => {
     expect(problems).toEqual([]);
     const { rows } = await db.pool.query(`select attempt, jsonb_array_length(errors)::int as n from ${db.q}.jobs where id = any($1::bigint[])`, [jobs.map((j) => j.id)]);
     expect(rows.every((r) => r.attempt === 2 && r.n === 2)).toBe(true);
+  });
+});
+
+describe("failures are logged", () => {
+  it("each failed attempt and each discard at warn, with the job, task, caller and the error's first line", async () => {
+    const db = await testDatabase();
+    const lines: Array<[string, Record<string, unknown>]> = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields: Record<string, unknown> = {}) => void lines.push([message, fields]) };
+    const d = await db.start({ logger });
+    const job = await d.async(tasks.fail, { message: "first line\nsecond line" }, { maxAttempts: 2, backoff: { type: "fixed", delay: 1 } });
+    await d.await(job, { timeout: "20s" }).catch(() => undefined);
+    const mine = lines.filter(([, f]) => f.jobId === job.id);
+    expect(mine).toEqual([
+      [`durable: job ${job.id} failed attempt 1 of 2; retrying in 1 ms: first line`, expect.objectContaining({ task: "test#fail", caller: "test/support/tasks.mjs:1:1", attempt: 1, maxAttempts: 2, error: "first line", retryInMs: 1 })],
+      [`durable: job ${job.id} discarded after attempt 2: first line`, expect.objectContaining({ task: "test#fail", caller: "test/support/tasks.mjs:1:1", attempt: 2, error: "first line" })],
+    ]);
   });
 });

@@ -44,7 +44,7 @@ export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool;
     cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
     ...[
       forgottenClaimsService({ pool, q, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
-      unknownTasksService({ pool, q, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events }),
+      unknownTasksService({ pool, q, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),
       deadNodesService({ pool, q, intervalMs: beat * 10 }),
       taskRefreshService({ intervalMs: beat * 10, refresh: () => node.refreshTasks() }),
       // The slower services still run once soon after start, then at their own pace.

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { DurableEmitter, Logger } from "../../events/index.js";
+import { logDiscarded } from "../outcome-report.js";
 import { rescueOrphanedJobs } from "../queries.js";
 import type { ServiceSpec } from "./service.js";
 
@@ -17,6 +18,7 @@ export function rescuerService(deps: { pool: pg.Pool; q: string; intervalMs: num
       if (rows.length === 0) return;
       deps.events.emit("job:rescue", { jobs: rows.map((r) => ({ id: r.id, state: r.state })) });
       deps.logger.info("durable: rescued jobs from dead nodes", { count: rows.length });
+      for (const row of rows) if (row.state === "discarded") logDiscarded(deps.logger, row);
       for (const queue of new Set(rows.map((r) => r.queue as string))) deps.wake(queue);
     },
   };

@@ -45,7 +45,10 @@ describe("node maintenance", () => {
     const rescued: unknown[] = [];
     events.on("job:rescue", (e) => rescued.push(...e.jobs));
     const woken: string[] = [];
-    await rescuerService({ pool: db.pool, q: db.q, intervalMs: 100, events, logger: quietLogger, wake: (q) => woken.push(q) }).run();
+    const warnings: string[] = [];
+    const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
+    await rescuerService({ pool: db.pool, q: db.q, intervalMs: 100, events, logger, wake: (q) => woken.push(q) }).run();
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^durable: job ${last} discarded after attempt 3: node dead stopped heartbeating`))]);
     const state = async (id: string) => (await db.pool.query(`select state, errors->-1->>'code' as code from ${db.q}.jobs where id = $1`, [id])).rows[0];
     expect(await state(again)).toEqual({ state: "available", code: "DURABLE_NODE_LOST" });
     expect(await state(last)).toEqual({ state: "discarded", code: "DURABLE_NODE_LOST" });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testDatabase } from "../../support/db.js";
+import { quietLogger, testDatabase } from "../../support/db.js";
 import { DurableEmitter } from "../../../src/events/index.js";
 import { unknownTasksService } from "../../../src/runner/maintenance/unknown-tasks.js";
 import { taskRefreshService } from "../../../src/runner/maintenance/task-refresh.js";
@@ -21,7 +21,10 @@ describe("task maintenance", () => {
     const events = new DurableEmitter();
     const discarded: Array<{ id: string; task: string }> = [];
     events.on("job:discard-unknown", (e) => discarded.push(...e.jobs));
-    await unknownTasksService({ pool: db.pool, q: db.q, intervalMs: 100, graceMs: 1_000, events }).run();
+    const warnings: string[] = [];
+    const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
+    await unknownTasksService({ pool: db.pool, q: db.q, intervalMs: 100, graceMs: 1_000, events, logger }).run();
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^durable: job ${gone} discarded after attempt 0: No running node has task "gone#0"`))]);
     expect(discarded).toEqual([{ id: gone, task: "gone#0" }]);
     const { rows } = await db.pool.query(`select id::text, state from ${db.q}.jobs order by id`);
     expect(rows).toEqual([{ id: gone, state: "discarded" }, { id: known, state: "available" }]);
