@@ -6,19 +6,23 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { idRoot } from "./module-path.js";
 import type { FileResult } from "./session.js";
 
 /** Bump when analysis or output format changes. */
-export const TRANSFORMER_VERSION = "5";
+export const TRANSFORMER_VERSION = "6";
 
 /** The options that change a file's result; part of every key. */
 export interface CacheOptions {
+  /** The root every id is relative to, when the build names one (else each file's own project root, which is then part of its key). */
+  root?: string;
   nodeTypes?: readonly string[];
   serializableClasses?: readonly string[];
   runtimeModule?: string;
   typeCheck?: boolean;
   sourceMaps?: boolean;
   sourcesContent?: boolean;
+  sliceDiagnostics?: boolean;
 }
 
 export type CachedResult = Omit<FileResult, "analysis">;
@@ -26,18 +30,23 @@ export type CachedResult = Omit<FileResult, "analysis">;
 export class DiskCache {
   readonly dir: string;
   private readonly salt: string;
+  private readonly explicitRoot: string | undefined;
 
+  /** `root`: the project whose `.durable/cache/` holds the entries. */
   constructor(root: string, options: CacheOptions = {}) {
     this.dir = join(root, ".durable", "cache");
+    this.explicitRoot = options.root;
     this.salt = JSON.stringify([
       TRANSFORMER_VERSION, options.nodeTypes ?? null, process.env.DURABLE_NODE_TYPES ?? "",
       options.serializableClasses ?? null, options.runtimeModule ?? null, options.typeCheck === true,
-      options.sourceMaps !== false, options.sourcesContent !== false,
+      options.sourceMaps !== false, options.sourcesContent !== false, options.sliceDiagnostics === true,
     ]);
   }
 
+  /** Ids depend on the file's root, so the root is part of the key: a package.json added above a file makes a new entry. */
   key(fileName: string, source: string): string {
-    return createHash("sha256").update(this.salt).update("\0").update(fileName).update("\0").update(source).digest("hex");
+    const root = idRoot(fileName, this.explicitRoot);
+    return createHash("sha256").update(this.salt).update("\0").update(root).update("\0").update(fileName).update("\0").update(source).digest("hex");
   }
 
   get(fileName: string, source: string): CachedResult | undefined {

@@ -2,7 +2,7 @@
 // local name (`import { durable as d }`) or through a namespace import, and
 // classifies each use. Identity is by binding, so a local variable that
 // shadows the import is not mistaken for it.
-import { PACKAGE_NAME } from "./prefilter.js";
+import { PACKAGE_NAME } from "./scan.js";
 import type { Binding, ScopeAnalysis } from "./scope-model.js";
 import { unwrapParens, type Node } from "./syntax.js";
 

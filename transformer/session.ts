@@ -2,12 +2,16 @@
 // per-file memo keyed by content, and project discovery. Every integration
 // (esbuild, Node hook, Vite, check, build) is a thin adapter over this.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Project } from "ts-morph";
 import type { Analysis, AnalyzeOptions } from "./analyze.js";
 import { DiskCache } from "./cache.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModule } from "./prefilter.js";
+import { projectRootFrom } from "../src/contract/project-root.js";
+import { idRoot } from "./module-path.js";
+import type { RegistryModule } from "./registry-source.js";
 import type { TaskManifestEntry } from "./rewrite.js";
+import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable } from "./scan.js";
 
 type Core = typeof import("./core.js");
 type Syntax = typeof import("./syntactic.js");
@@ -25,7 +29,15 @@ function loadSyntax(): Promise<Syntax> {
 }
 
 export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
+  /**
+   * The project root: task ids are paths relative to it, and discovery scans
+   * it. Default: each file's own project root (the nearest package.json that
+   * names a project, or the workspace that lists it; `DURABLE_ROOT` wins), so
+   * every process of one codebase derives the same ids wherever it started.
+   */
   root?: string;
+  /** Where discovery starts looking for the root when none is given (default: the working directory). */
+  searchFrom?: string;
   tsConfigFilePath?: string;
   runtimeModule?: string;
   /** Check capture types with the TypeScript checker (default false here: builds leave it to `durable check`). */
@@ -52,11 +64,19 @@ export interface FileResult {
   importsRuntime: boolean;
   /** A CommonJS module: the registry is attached with `require`, not `import`. */
   commonJs: boolean;
+  /** The worker-side slice a worker loads instead of the module; null when the module is its own slice (or has no call sites). */
+  slice: { code: string; map: string | null } | null;
+  /** The module declares `durable.cron` entries while it loads: workers load it (its slice) at start. */
+  cron: boolean;
   analysis: Analysis | null;
 }
 
 export interface DiscoveredModule extends RegistryModule {
   diagnostics: Diagnostic[];
+}
+
+function unchanged(fileName: string, source: string): FileResult {
+  return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, commonJs: false, slice: null, cron: false, analysis: null };
 }
 
 export class TransformSession {
@@ -67,9 +87,18 @@ export class TransformSession {
   private readonly memo = new Map<string, { source: string; result: FileResult }>();
   private readonly disk: DiskCache | undefined;
 
+  /** The root every id is relative to, when the build names one. */
+  readonly explicitRoot: string | undefined;
+
   constructor(readonly options: SessionOptions = {}) {
-    this.root = options.root ?? process.cwd();
-    this.disk = options.cache ? new DiskCache(this.root, options) : undefined;
+    this.explicitRoot = options.root === undefined ? undefined : resolve(options.root);
+    this.root = this.explicitRoot ?? projectRootFrom(options.searchFrom ?? process.cwd());
+    this.disk = options.cache ? new DiskCache(this.root, { ...options, root: this.explicitRoot }) : undefined;
+  }
+
+  /** The root `fileName`'s task ids are relative to. */
+  rootOf(fileName: string): string {
+    return idRoot(fileName, this.explicitRoot);
   }
 
   private async loadCore(): Promise<Core> {
@@ -86,30 +115,35 @@ export class TransformSession {
   }
 
   async transform(fileName: string, source: string): Promise<FileResult> {
-    if (!mentionsDurable(source)) {
-      return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, commonJs: false, analysis: null };
-    }
+    if (!mentionsDurable(source)) return unchanged(fileName, source);
     const known = this.known(fileName, source);
     if (known) return known;
-    const { analyze, rewrite, sortDiagnostics } = await loadSyntax();
-    const analysis = analyze(fileName, source, { ...this.options, root: this.root });
+    const syntax = await loadSyntax();
+    const analysis = syntax.analyze(fileName, source, { ...this.options, root: this.rootOf(fileName) });
     if (this.options.typeCheck) {
       const typed = (await this.loadCore()).checkCaptureTypes(await this.getProject(), analysis, this.options);
-      if (typed.length > 0) analysis.diagnostics = sortDiagnostics([...analysis.diagnostics, ...typed]);
+      if (typed.length > 0) analysis.diagnostics = syntax.sortDiagnostics([...analysis.diagnostics, ...typed]);
     }
-    let result: FileResult = {
-      fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [],
-      importsRuntime: analysis.importsRuntime, commonJs: analysis.commonJs, analysis,
-    };
-    if (analysis.callSites.length > 0) {
-      const out = rewrite(source, analysis, {
-        runtimeModule: this.options.runtimeModule, sourceMap: this.options.sourceMaps, sourcesContent: this.options.sourcesContent,
-      });
-      result = { ...result, code: out.code, map: out.map && JSON.stringify(out.map), tasks: out.manifest.tasks };
-    }
+    const result = this.output(syntax, analysis, source);
     this.memo.set(fileName, { source, result });
     this.disk?.set(fileName, source, result);
     return result;
+  }
+
+  /** The module's rewrite and its worker-side slice. */
+  private output(syntax: Syntax, analysis: Analysis, source: string): FileResult {
+    const base: FileResult = {
+      ...unchanged(analysis.fileName, source), diagnostics: analysis.diagnostics,
+      importsRuntime: analysis.importsRuntime, commonJs: analysis.commonJs, analysis,
+    };
+    if (analysis.callSites.length === 0) return base;
+    const options = { runtimeModule: this.options.runtimeModule, sourceMap: this.options.sourceMaps, sourcesContent: this.options.sourcesContent };
+    const out = syntax.rewrite(source, analysis, options);
+    const slice = syntax.rewriteSlice(source, analysis, options);
+    return {
+      ...base, code: out.code, map: out.map && JSON.stringify(out.map), tasks: out.manifest.tasks,
+      slice: slice && { code: slice.code, map: slice.map && JSON.stringify(slice.map) }, cron: analysis.slice?.cron ?? false,
+    };
   }
 
   /** This text's result from the memo, or from the disk cache (then memoized): each file is looked up on disk once. */
@@ -168,5 +202,5 @@ export class TransformSession {
 export function discoveredModules(results: readonly FileResult[]): DiscoveredModule[] {
   return results
     .filter((r) => r.tasks.length > 0 || r.diagnostics.length > 0)
-    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics }));
+    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics, sliced: r.slice !== null, cron: r.cron }));
 }
