@@ -6,6 +6,7 @@ import { analyzeSource } from "./capture-types.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { createProject, mentionsDurable } from "./project.js";
 import { rewrite, type RewriteResult, type TaskManifestEntry } from "./rewrite.js";
+import { projectRootOf } from "../src/contract/project-root.js";
 
 export { analyze } from "./analyze.js";
 export { analyzeSource, checkCaptureTypes } from "./capture-types.js";
@@ -33,7 +34,7 @@ export interface TransformResult {
 
 export function transform(fileName: string, source: string, options: TransformOptions = {}): TransformResult {
   if (!mentionsDurable(source)) return { code: source, map: null, diagnostics: [], tasks: [], analysis: null };
-  const root = options.root ?? process.cwd();
+  const root = options.root ?? projectRootOf(fileName);
   // The Project is only needed for the capture type check.
   const project = options.project ?? (options.typeCheck === false ? undefined : createProject({ root }));
   const analysis = project ? analyzeSource(project, fileName, source, { ...options, root }) : analyze(fileName, source, { ...options, root });
@@ -45,4 +46,8 @@ export function transform(fileName: string, source: string, options: TransformOp
 }
 export { TransformSession } from "./session.js";
 export type { SessionOptions, FileResult, DiscoveredModule } from "./session.js";
-export { candidateFiles, registryModuleSource, inlineSourceMap } from "./prefilter.js";
+export { candidateFiles } from "./scan.js";
+export { registryModuleSource } from "./registry-source.js";
+export { inlineSourceMap } from "./integrations/inline-source-map.js";
+export { rewriteSlice } from "./slice-output.js";
+export { projectRootOf, projectRootFrom, processProjectRoot } from "../src/contract/project-root.js";

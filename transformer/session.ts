@@ -17,14 +17,15 @@ type Core = typeof import("./core.js");
 type Syntax = typeof import("./syntactic.js");
 
 let syntaxModules: Promise<Syntax> | undefined;
+let syntaxLoaded: Syntax | undefined;
 
 /**
  * Loads the parser and rewriter once per process (about 30 ms, most of it
  * oxc-parser's native binding), on the first file that needs them: a build
  * whose files do not mention the package never loads them.
  */
-function loadSyntax(): Promise<Syntax> {
-  syntaxModules ??= import("./syntactic.js");
+export function loadSyntax(): Promise<Syntax> {
+  syntaxModules ??= import("./syntactic.js").then((syntax) => (syntaxLoaded = syntax));
   return syntaxModules;
 }
 
@@ -124,9 +125,25 @@ export class TransformSession {
       const typed = (await this.loadCore()).checkCaptureTypes(await this.getProject(), analysis, this.options);
       if (typed.length > 0) analysis.diagnostics = syntax.sortDiagnostics([...analysis.diagnostics, ...typed]);
     }
-    const result = this.output(syntax, analysis, source);
-    this.memo.set(fileName, { source, result });
-    this.disk?.set(fileName, source, result);
+    return this.remember(this.output(syntax, analysis, source), source);
+  }
+
+  /**
+   * The same without waiting, for Node's CommonJS loader, which compiles
+   * synchronously: the parser must be loaded already (`loadSyntax()`), and
+   * capture types are not checked. Undefined when the parser is not loaded.
+   */
+  transformSync(fileName: string, source: string): FileResult | undefined {
+    if (!mentionsDurable(source)) return unchanged(fileName, source);
+    const known = this.known(fileName, source);
+    if (known || !syntaxLoaded) return known;
+    const analysis = syntaxLoaded.analyze(fileName, source, { ...this.options, root: this.rootOf(fileName) });
+    return this.remember(this.output(syntaxLoaded, analysis, source), source);
+  }
+
+  private remember(result: FileResult, source: string): FileResult {
+    this.memo.set(result.fileName, { source, result });
+    this.disk?.set(result.fileName, source, result);
     return result;
   }
 

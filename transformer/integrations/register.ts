@@ -1,37 +1,73 @@
 // `node --import durable-async/register app.ts`: runs TypeScript directly,
 // with durable call sites transformed, for development, scripts and tests.
-// On start it finds every project file that mentions durable-async and
-// registers a lazy loader for each stub module, so a worker started from the
-// same sources can run tasks whose modules its entry never imports.
+// ES modules are transformed by module hooks on Node's loader thread
+// (register-hooks.ts), CommonJS modules by the CommonJS loader on this thread
+// (register-cjs.ts). On start it finds every project file that mentions
+// durable-async and registers a lazy loader of each module's worker-side
+// slice, so a worker started from the same sources can run tasks whose
+// modules its entry never imports, without running their top-level code.
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
-import { DiskCache, type CachedResult } from "../cache.js";
-import { formatDiagnostic } from "../diagnostics.js";
-import { scanSources } from "../prefilter.js";
+import { processProjectRoot } from "../../src/contract/project-root.js";
+import type { CachedResult } from "../cache.js";
+import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
+import { SLICE_QUERY } from "../registry-source.js";
+import { scanSources } from "../scan.js";
+import { loadSyntax, TransformSession } from "../session.js";
+import { isCommonJsEntry } from "./module-format.js";
+import { installCommonJsHook, loadCommonJsSlice } from "./register-cjs.js";
 
-const root = process.env.DURABLE_ROOT ?? process.cwd();
+const root = processProjectRoot();
 process.setSourceMapsEnabled(true);
 register(new URL("./register-hooks.js", import.meta.url), { parentURL: import.meta.url, data: { root } });
+// The runtime's UntransformedCallError reads this to tell "the hook is off" from "the hook skipped this file".
+(globalThis as Record<symbol, unknown>)[Symbol.for("durable-async.hook")] = { root };
 
-async function registerProjectModules(): Promise<void> {
-  const cache = new DiskCache(root);
+const session = new TransformSession({ searchFrom: root, cache: true });
+
+/** Warnings go to stderr; errors stop the module from loading, with every diagnostic. */
+function checked<T extends CachedResult>(result: T): T {
+  if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
+  for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
+  return result;
+}
+
+installCommonJsHook((fileName, source) => {
+  const result = session.transformSync(fileName, source);
+  if (!result) {
+    throw new Error(
+      `durable-async: ${fileName} is a CommonJS module that uses durable-async, but none was found under ${root} when the process started, ` +
+        "so the parser was not loaded for CommonJS. Keep the file inside the project (or set DURABLE_ROOT to the project root).",
+    );
+  }
+  return checked(result);
+});
+
+/** Every scanned file's result: from the disk cache, else transformed now (the parser loads only then). */
+async function scanProject(): Promise<Map<string, CachedResult>> {
   const sources = scanSources(root);
   const results = new Map<string, CachedResult>();
+  const misses: string[] = [];
   for (const [fileName, source] of sources) {
-    const hit = cache.get(fileName, source);
+    const hit = session.transformSync(fileName, source); // the parser is not loaded yet: the cache answers, or nothing does
     if (hit) results.set(fileName, hit);
+    else misses.push(fileName);
   }
-  const misses = [...sources.keys()].filter((fileName) => !results.has(fileName));
-  if (misses.length > 0) {
-    // The parser is loaded only on a cache miss: a warm start skips it.
-    const { TransformSession } = await import("../session.js");
-    const session = new TransformSession({ root });
-    for (const result of await session.transformAll(misses, sources)) {
-      cache.set(result.fileName, sources.get(result.fileName)!, result);
-      results.set(result.fileName, result);
-    }
-  }
-  const modules: { fileName: string; tasks: unknown[] }[] = [];
+  for (const result of await session.transformAll(misses, sources)) results.set(result.fileName, result);
+  return results;
+}
+
+function loaderFor(fileName: string, result: CachedResult): () => Promise<unknown> {
+  const slice = result.slice;
+  if (result.commonJs && slice) return async () => loadCommonJsSlice(fileName, slice);
+  return () => import(pathToFileURL(fileName).href + (slice ? SLICE_QUERY : ""));
+}
+
+async function registerProjectModules(): Promise<void> {
+  const results = await scanProject();
+  // CommonJS is compiled synchronously: load the parser now if it may be needed.
+  if ([...results.values()].some((r) => r.commonJs) || isCommonJsEntry(process.argv[1])) await loadSyntax();
+  const modules: Array<{ tasks: unknown[]; load: () => Promise<unknown>; cron: boolean }> = [];
   for (const [fileName, result] of results) {
     // Errors are thrown when the module itself is imported; here they are
     // only listed, so a script that never imports that module still runs.
@@ -39,7 +75,7 @@ async function registerProjectModules(): Promise<void> {
       for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
       continue;
     }
-    if (result.tasks.length > 0) modules.push({ fileName, tasks: result.tasks });
+    if (result.tasks.length > 0) modules.push({ tasks: result.tasks, load: loaderFor(fileName, result), cron: result.cron });
   }
   if (modules.length === 0) return;
   // A variable specifier keeps tsc from resolving the package to its own
@@ -50,7 +86,7 @@ async function registerProjectModules(): Promise<void> {
     process.stderr.write("durable-async: the runtime does not export __durableModules; task discovery is disabled\n");
     return;
   }
-  runtime.__durableModules(modules.map((m) => ({ tasks: m.tasks, load: () => import(pathToFileURL(m.fileName).href) })));
+  runtime.__durableModules(modules);
 }
 
 await registerProjectModules();
