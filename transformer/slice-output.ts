@@ -101,6 +101,8 @@ export function rewriteSlice(source: string, analysis: Analysis, options: Rewrit
   const out = newOutput(source, options);
   const writer = new StubWriter(out, analysis.callSites);
   const slice = new SliceWriter(source, writer);
+  // A shebang, a `/** @jsx h */` pragma, a license: what stands above the first statement.
+  writer.copy(0, plan.firstStatement);
   let stubsWritten = false;
   for (const group of byStatement(plan.units)) {
     // The stubs stand where the module's own do: after the imports that open it.

@@ -95,8 +95,12 @@ function declarationUnits(node: Node, statement: Node, source: string): Unit[] {
       return [unit("class", node, statement, node.id ? [node.id.name] : [])];
     case "TSEnumDeclaration":
       return [unit("enum", node, statement, [node.id.name])];
-    case "TSModuleDeclaration":
-      return [unit(node.id?.type === "Identifier" ? "namespace" : "inert", node, statement, node.id?.type === "Identifier" ? [node.id.name] : [])];
+    case "TSModuleDeclaration": {
+      // `namespace A.B {}` binds `A`; `declare module "m"` and `declare global` were inert above.
+      let id = node.id;
+      while (id?.type === "TSQualifiedName") id = id.left;
+      return [id?.type === "Identifier" ? unit("namespace", node, statement, [id.name]) : unit("inert", node, statement)];
+    }
     case "TSImportEqualsDeclaration":
       return [unit(node.importKind === "type" ? "inert" : "import-equals", node, statement, node.importKind === "type" ? [] : [node.id.name])];
     default:

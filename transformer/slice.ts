@@ -25,6 +25,8 @@ export interface SlicePlan {
   cron: boolean;
   /** DA4xxx: what the slice runs or leaves out that a user should know about (reported by `durable check`). */
   diagnostics: Diagnostic[];
+  /** Where the first statement starts: the comments above it (a `@jsx` pragma, a license) open the slice too. */
+  firstStatement: number;
 }
 
 /** What the planner reads of a call site (analyze.ts's CallSite has it all). */
@@ -49,6 +51,7 @@ export interface SliceInput {
   lines: LineIndex;
 }
 
+const JSX_FACTORIES = ["React", "h", "jsx", "createElement", "Fragment"];
 const LOCAL_KINDS = new Set<Binding["kind"]>(["var", "let", "const", "using", "function", "class", "enum", "namespace"]);
 
 function isLocal(binding: Binding | null): binding is Binding {
@@ -85,7 +88,8 @@ class SlicePlanner {
     const mode = this.index.units.every((u) => this.kept.has(u) || this.inert(u)) ? "module" : "slice";
     if (this.report) this.reportKept();
     const units = mode === "module" ? [] : this.index.units.filter((u) => this.kept.has(u));
-    return { mode, units, cron: this.cron, diagnostics: this.diagnostics };
+    const firstStatement = this.input.program.body[0]?.start ?? this.input.source.length;
+    return { mode, units, cron: this.cron, diagnostics: this.diagnostics, firstStatement };
   }
 
   /** What the closures refer to, and every statement that declares a cron entry while the module loads. */
@@ -101,6 +105,7 @@ class SlicePlanner {
     for (const u of this.index.units) {
       if (u.kind === "bare-import" || u.kind === "directive") this.keep(u);
     }
+    this.reachJsxFactory();
     callSites.forEach((site, i) => {
       if (site.kind !== "cron" || site.parent !== null) return;
       const call = callOf(closures[i]!);
@@ -112,6 +117,19 @@ class SlicePlanner {
         this.note("DA4004", call, "This durable.cron entry is declared inside a function: it is registered only when that function runs, and workers do not discover it.");
       }
     });
+  }
+
+  /**
+   * JSX compiles to calls of a factory that no reference names: the one a
+   * `/** @jsx h *\/` pragma names, or by convention React, h, Fragment…
+   * (a tsconfig's jsxFactory is not visible here). Kept when the module binds it.
+   */
+  private reachJsxFactory(): void {
+    const { source, scopes } = this.input;
+    if (!/<\/|\/>/.test(source)) return;
+    const names = new Set(JSX_FACTORIES);
+    for (const m of source.matchAll(/@jsx(?:Frag)?\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
+    for (const name of names) if (scopes.module.bindings.has(name)) this.reach(name);
   }
 
   private reach(name: string): void {
