@@ -68,6 +68,7 @@ go("a");
       "package.json": JSON.stringify({ name: "cjs-app", private: true }),
       "main.cjs": `const { durable } = require("durable-async");
 const { charge } = require("./billing.cts");
+const { legacy } = require("./legacy.ts");
 const registry = globalThis[Symbol.for("durable-async.registry")];
 function ping(n) { return durable.async(() => n + 1); }
 const lazy = registry.lazy.get("jobs/report.cjs#report#0");
@@ -80,6 +81,7 @@ lazy.load().then(() => {
     reportTopLevelRan: Boolean(globalThis.reportTopLevelRan),
     result: stub.run({ day: "mon" }),
     typeofCharge: typeof charge,
+    typeofLegacy: typeof legacy,
     typeofPing: typeof ping,
   }));
 });
@@ -89,6 +91,11 @@ interface Order { id: number }
 export function charge(order: Order) {
   return durable.async(() => order.id * 100);
 }
+`,
+      "legacy.ts": `const { durable } = require("durable-async");
+const rate: number = 2;
+function legacy(n: number) { return durable.async(() => n * rate); }
+module.exports = { legacy };
 `,
       "jobs/report.cjs": `const { durable } = require("durable-async");
 globalThis.reportTopLevelRan = true;
@@ -100,11 +107,12 @@ module.exports = { report };
     const run = await runNode(["--import", registerHook, "main.cjs"], root);
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout.trim().split("\n").pop()!);
-    expect(out.ids).toEqual(["billing.cts#charge#0", "jobs/report.cjs#report#0", "main.cjs#ping#0"]);
-    expect(out.loaded).toEqual(["billing.cts#charge#0", "jobs/report.cjs#report#0", "main.cjs#ping#0"]);
+    expect(out.ids).toEqual(["billing.cts#charge#0", "jobs/report.cjs#report#0", "legacy.ts#legacy#0", "main.cjs#ping#0"]);
+    expect(out.loaded).toEqual(["billing.cts#charge#0", "jobs/report.cjs#report#0", "legacy.ts#legacy#0", "main.cjs#ping#0"]);
     expect(out.fromSlice).toEqual(["jobs/report.cjs#report#0"]);
     expect(out.reportTopLevelRan).toBe(false);
     expect(out.result).toBe("report:mon");
     expect(out.typeofCharge).toBe("function");
+    expect(out.typeofLegacy).toBe("function");
   });
 });

@@ -55,14 +55,19 @@ export async function resolve(specifier: string, context: Parameters<Resolve>[1]
 }
 
 /**
- * The module's transformed code, or its worker-side slice. A result is read
- * from the disk cache the main thread filled at start; on a miss, the parser
- * and rewriter are loaded (not the type checker: the hook checks no types).
+ * A file's result. It is read from the disk cache the main thread filled at
+ * start; on a miss, the parser and rewriter are loaded (not the type checker:
+ * the hook checks no types).
  */
+function resultOf(fileName: string, source: string): Promise<FileResult> {
+  session ??= new TransformSession({ cache: true });
+  return session.transform(fileName, source);
+}
+
+/** The module's transformed code, or its worker-side slice. */
 async function transformDurable(fileName: string, source: string, slice: boolean): Promise<string> {
   if (!mentionsDurable(source)) return source;
-  session ??= new TransformSession({ cache: true });
-  const result: FileResult = await session.transform(fileName, source);
+  const result = await resultOf(fileName, source);
   if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
   if (!slice) for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
   // A module that is its own slice is never asked for one; if it is, the module's code is the slice.
@@ -70,8 +75,10 @@ async function transformDurable(fileName: string, source: string, slice: boolean
   return out.map ? out.code + inlineSourceMap(out.map) : out.code;
 }
 
-async function loadTypeScript(url: string, fileName: string, loader: Loader) {
+async function loadTypeScript(url: string, fileName: string, loader: Loader, context: Parameters<Load>[1], next: Load) {
   const source = await readFile(fileName, "utf8");
+  // A TypeScript file written as CommonJS (`require("durable-async")`, no import or export) runs as CommonJS, as durable check reads it.
+  if (mentionsDurable(source) && !isSliceId(url) && (await resultOf(fileName, source)).commonJs) return next(url, { ...context, format: "commonjs" });
   const input = await transformDurable(fileName, source, isSliceId(url));
   const out = await esbuildTransform(input, { loader, format: "esm", target: "node20", sourcemap: "inline", sourcefile: fileName });
   return { format: "module", source: out.code, shortCircuit: true };
@@ -84,7 +91,7 @@ export async function load(url: string, context: Parameters<Load>[1], next: Load
   // CommonJS TypeScript goes to Node's CommonJS loader, which register-cjs.ts transpiles.
   if (ext === ".cts") return next(url, { ...context, format: "commonjs" });
   const loader = TS_LOADERS[ext];
-  if (loader) return loadTypeScript(url, fileName, loader);
+  if (loader) return loadTypeScript(url, fileName, loader, context, next);
   if (!JS_EXTENSIONS.has(ext)) return next(url, context);
   const loaded = await next(url, context);
   if (loaded.source == null || loaded.format === "commonjs") return loaded;
