@@ -3,7 +3,7 @@
 // (src/contract/project-root.ts), so every process of a codebase derives the
 // same ids wherever it was started from.
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { projectRootOf } from "../src/contract/project-root.js";
+import { projectRootOf } from "../src/contract/index.js";
 
 /** A path tail that path.relative() would leave as it is: no empty, "." or ".." segment, no trailing separator. */
 const NOT_NORMAL = /(?:^|[\\/])\.{0,2}(?:[\\/]|$)/;

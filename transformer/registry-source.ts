@@ -1,12 +1,11 @@
 // The registry module an integration generates for discovery (docs/INTERNALS.md
 // "Discovery"): one entry per module with call sites, holding its task
 // metadata and a lazy loader of its worker-side slice.
-import type { TaskManifestEntry } from "./rewrite.js";
-import { PACKAGE_NAME } from "./scan.js";
+import { MODULES_HELPER_EXPORT, PACKAGE_NAME, type TaskMetadata } from "../src/contract/index.js";
 
 export interface RegistryModule {
   fileName: string;
-  tasks: TaskManifestEntry[];
+  tasks: TaskMetadata[];
   /** A worker loads a generated slice of this module (not the module itself, whose top level does more than the stubs need). */
   sliced: boolean;
   /** The module declares `durable.cron` entries at module level: a node that runs jobs loads it (its slice) at start. */
@@ -21,7 +20,7 @@ export function registryModuleSource(modules: readonly RegistryModule[], specifi
   const entries = modules
     .filter((m) => m.tasks.length > 0)
     .map((m) => `  { tasks: ${JSON.stringify(m.tasks)}, load: () => import(${JSON.stringify(specifierFor(m))})${m.cron ? ", cron: true" : ""} },`);
-  return `import { __durableModules } from ${JSON.stringify(runtimeModule)};\n__durableModules([\n${entries.join("\n")}\n]);\n`;
+  return `import { ${MODULES_HELPER_EXPORT} } from ${JSON.stringify(runtimeModule)};\n${MODULES_HELPER_EXPORT}([\n${entries.join("\n")}\n]);\n`;
 }
 
 /**

@@ -4,9 +4,10 @@
 // mention the package do not pay for it.
 import { readdirSync, readFileSync } from "node:fs";
 import { sep } from "node:path";
+import { PACKAGE_NAME } from "../src/contract/index.js";
 import { projectRelative } from "./module-path.js";
 
-export const PACKAGE_NAME = "durable-async";
+export { PACKAGE_NAME };
 
 /** Extensions the transformer parses; anything else passes through untouched. */
 export const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;

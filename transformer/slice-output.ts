@@ -4,7 +4,8 @@
 // through the runtime's slice helper, whose stubs yield to the module's own
 // when a process loads both.
 import type { Analysis } from "./analyze.js";
-import { finishOutput, newOutput, SLICE_TASK_HELPER_EXPORT, StubWriter, type RewriteOptions, type SourceMapV3 } from "./rewrite.js";
+import { SLICE_TASK_HELPER_EXPORT } from "../src/contract/index.js";
+import { finishOutput, newOutput, StubWriter, type RewriteOptions, type SourceMapV3 } from "./rewrite.js";
 import type { Unit } from "./slice-units.js";
 import type { Node } from "./syntax.js";
 

@@ -8,7 +8,7 @@
 // modules its entry never imports, without running their top-level code.
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
-import { processProjectRoot } from "../../src/contract/project-root.js";
+import { processProjectRoot } from "../../src/contract/index.js";
 import type { CachedResult } from "../cache.js";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
 import { SLICE_QUERY } from "../registry-source.js";
@@ -43,18 +43,11 @@ installCommonJsHook((fileName, source) => {
   return checked(result);
 });
 
-/** Every scanned file's result: from the disk cache, else transformed now (the parser loads only then). */
+/** Every scanned file's result: unchanged files are answered from .durable/cache, so a warm start loads no parser. */
 async function scanProject(): Promise<Map<string, CachedResult>> {
   const sources = scanSources(root);
-  const results = new Map<string, CachedResult>();
-  const misses: string[] = [];
-  for (const [fileName, source] of sources) {
-    const hit = session.transformSync(fileName, source); // the parser is not loaded yet: the cache answers, or nothing does
-    if (hit) results.set(fileName, hit);
-    else misses.push(fileName);
-  }
-  for (const result of await session.transformAll(misses, sources)) results.set(result.fileName, result);
-  return results;
+  const results = await session.transformAll([...sources.keys()], sources);
+  return new Map(results.map((r) => [r.fileName, r]));
 }
 
 function loaderFor(fileName: string, result: CachedResult): () => Promise<unknown> {
