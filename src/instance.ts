@@ -262,9 +262,9 @@ export class DurableInstance {
   cron(expression: string, stub: TaskStub | (() => unknown), captures?: Record<string, unknown>, options?: CronOptions): { name: string; nextRun(): Date | null } {
     if (typeof stub === "function") throw new UntransformedCallError("cron", callSiteFromStack(), untransformedHint());
     const spec = cronSpec(expression, options, isTaskStub(stub) ? stub.id : "");
-    // The same call site again (its module loaded after a worker loaded its slice, or re-evaluated) replaces its entry.
+    // The module's own stub after its worker-side slice's (the module loaded after the slice ran) replaces the entry.
     const existing = this.crons.get(spec.name);
-    if (existing && (!isTaskStub(stub) || existing.taskId !== stub.id)) {
+    if (existing && (!isTaskStub(stub) || existing.stub.id !== stub.id || existing.stub === stub)) {
       throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     }
     const item = this.item("cron", stub, captures, spec.jobOptions);
@@ -272,7 +272,7 @@ export class DurableInstance {
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,
-      taskId: item.stub.id,
+      stub: item.stub,
       insert: async (client) => {
         await this.catalog.ensure(this.pool, [item.stub]);
         const [handle] = await insertPrepared(client, this.q, this.channels.insert, [prepared]);

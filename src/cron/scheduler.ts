@@ -5,8 +5,8 @@ import type { CronSpec } from "./entry.js";
 import * as sql from "./queries.js";
 
 export interface CronEntry extends CronSpec {
-  /** The task the entry enqueues: a second registration of the same call site replaces the entry. */
-  taskId: string;
+  /** The stub the entry enqueues: the module's own stub registering after its slice's replaces the entry. */
+  stub: { id: string };
   /** Inserts this entry's job on `client` (inside the tick's transaction); returns its id. */
   insert: (client: QueryableClient) => Promise<{ id: string }>;
 }
