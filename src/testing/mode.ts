@@ -8,6 +8,7 @@ import { DEFAULT_MAX_CAPTURE_BYTES } from "../config/limits.js";
 import { serializeCaptures } from "../enqueue/index.js";
 import { roundTrip } from "../serialize/values.js";
 import { isTaskStub, type TaskStub } from "../tasks/registry.js";
+import { callSiteFromStack, untransformedHint } from "../tasks/call-site.js";
 import { uniqueKey } from "../unique/key.js";
 import { rememberSerialized, runAttempt, type AttemptOutcome } from "./execute.js";
 import { nextId, type EnqueuedJob } from "./store.js";
@@ -67,7 +68,7 @@ export class TestingRuntime implements TestingTarget {
 
   /** Like async(): bad input throws at the call; the outcome arrives through the promise. */
   run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {
-    if (typeof stub === "function") throw new UntransformedCallError("run", undefined);
+    if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack(), untransformedHint());
     return this.async(stub, captures, options).then((handle) => this.await(handle));
   }
 
@@ -103,7 +104,7 @@ export class TestingRuntime implements TestingTarget {
   }
 
   private record(method: string, stub: unknown, captures: unknown, options: unknown): { job: EnqueuedJob; conflict: boolean } {
-    if (typeof stub === "function") throw new UntransformedCallError(method, undefined);
+    if (typeof stub === "function") throw new UntransformedCallError(method, callSiteFromStack(), untransformedHint());
     if (!isTaskStub(stub)) throw new InvalidOptionError("task", `durable.${method}() expects a closure like () => sendEmail(user.id), got ${describe(stub)}.`);
     if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
       throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
