@@ -126,4 +126,44 @@ await build({
     // Only the cron module, which this process never imported, came from a slice.
     expect(fromSlice).toEqual(["every-second"]);
   });
+
+  it("monorepo: an API package and a worker package of one npm workspace agree on ids (the workspace root's)", async () => {
+    const db = await testDatabase();
+    const root = makeApp("layout-monorepo", {
+      "package.json": JSON.stringify({ name: "mono", private: true, type: "module", workspaces: ["packages/*"] }),
+      "packages/shared/package.json": JSON.stringify({ name: "@mono/shared", type: "module" }),
+      "packages/shared/src/welcome.ts": "export const welcome = (email: string): string => `welcome ${email}`;\n",
+      "packages/api/package.json": JSON.stringify({ name: "@mono/api", type: "module" }),
+      "packages/api/dist/package.json": JSON.stringify({ type: "module" }),
+      "packages/api/src/routes.ts": `import { appendFileSync } from "node:fs";
+import { durable } from "durable-async";
+import { welcome } from "../../shared/src/welcome.js";
+appendFileSync(process.env.MARKER_FILE!, \`routes top level in \${process.pid}\\n\`);
+export function signup(email: string) {
+  return durable.async(() => welcome(email));
+}
+`,
+      "packages/api/src/enqueue.ts": `import { durable } from "durable-async";
+import { signup } from "./routes.js";
+await durable.start({ database: process.env.DATABASE_URL, schema: process.env.DURABLE_SCHEMA, run: false });
+const job = await signup("ada@example.com");
+console.log(JSON.stringify({ id: job.id, task: job.task }));
+await Promise.race([durable.stop(), new Promise((resolve) => setTimeout(resolve, 5000))]);
+process.exit(0);
+`,
+      "packages/worker/package.json": JSON.stringify({ name: "@mono/worker", type: "module" }),
+      "packages/worker/src/worker.ts": layoutApp["src/worker.ts"]!,
+    });
+    const marker = join(root, "marker.log");
+    writeFileSync(marker, "");
+    const env = { DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema, MARKER_FILE: marker };
+    const run = await runNode(["--import", registerHook, "src/enqueue.ts"], join(root, "packages/api"), env);
+    expect(run.code, run.stderr).toBe(0);
+    const job = JSON.parse(run.stdout.trim().split("\n").pop()!);
+    expect(job.task).toBe("packages/api/src/routes.ts#signup#0");
+    const worker = await startProcess(["--import", registerHook, "worker.ts"], join(root, "packages/worker/src"), env, "worker ready");
+    const client = await db.start({ run: false });
+    await expect(client.await(job.id, { timeout: "60s" })).resolves.toBe("welcome ada@example.com");
+    expect(readFileSync(marker, "utf8")).not.toContain(`in ${worker.pid}`);
+  });
 });
