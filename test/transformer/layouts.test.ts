@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { JobFailedError } from "../../src/errors.js";
 import { eventually, testDatabase } from "../support/db.js";
 import { layoutApp } from "./layout-app.js";
 import { makeApp, registerHook, runNode } from "./apps.js";
@@ -61,11 +62,17 @@ async function runLayout(db: Db, root: string, api: string[], worker: { args: st
   const greet = await get(port, "/greet?name=ada");
   const legacy = await get(port, "/legacy?n=21");
   const early = await get(port, "/early");
+  const explode = await get(port, "/explode?name=bo");
   const workerProcess = await startProcess(worker.args, worker.cwd, env, "worker ready");
   const client = await db.start({ run: false });
   await expect(client.await(greet.id, { timeout: "60s" })).resolves.toBe("HELLO ADA");
   await expect(client.await(legacy.id, { timeout: "60s" })).resolves.toBe(42);
   await expect(client.await(early.id, { timeout: "60s" })).resolves.toBe(42);
+  // The slice's source map: the recorded stack points at the user's line in server.ts.
+  const failure = await client.await(explode.id, { timeout: "60s" }).catch((error: JobFailedError) => error);
+  expect(failure).toBeInstanceOf(JobFailedError);
+  const throwLine = layoutApp["src/server.ts"]!.split("\n").findIndex((l) => l.includes("exploded for")) + 1;
+  expect(failure.lastError!.stack).toContain(`${join(root, "src/server.ts")}:${throwLine}:`);
   // The cron entry of a module the worker never imports ticks there.
   const ticked = await eventually("a completed every-second cron job", async () => {
     const page = await client.jobs.list({ task: "every-second", state: "completed" });
