@@ -69,7 +69,7 @@ async function runLayout(db: Db, root: string, api: string[], worker: { args: st
   await expect(client.await(legacy.id, { timeout: "60s" })).resolves.toBe(42);
   await expect(client.await(early.id, { timeout: "60s" })).resolves.toBe(42);
   // The slice's source map: the recorded stack points at the user's line in server.ts.
-  const failure = await client.await(explode.id, { timeout: "60s" }).catch((error: JobFailedError) => error);
+  const failure = (await client.await(explode.id, { timeout: "60s" }).catch((error: unknown) => error)) as JobFailedError;
   expect(failure).toBeInstanceOf(JobFailedError);
   const throwLine = layoutApp["src/server.ts"]!.split("\n").findIndex((l) => l.includes("exploded for")) + 1;
   expect(failure.lastError!.stack).toContain(`${join(root, "src/server.ts")}:${throwLine}:`);
