@@ -6,6 +6,7 @@ import type { RecordedError } from "../errors.js";
 import { countJobs, jobsCsv, listJobs, streamJobs, type JobFilter, type JobRecord, type JobState } from "../reports/index.js";
 import { isEncrypted } from "../serialize/encryption.js";
 import * as sql from "./queries.js";
+import { OPERATION_STATES } from "../jobs/states.js";
 
 export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
 
@@ -85,12 +86,8 @@ export interface JobDetail {
   captureNames: string[];
 }
 
-/** Which states each bulk operation touches (mirrors the control module), for progress counting. */
-const TOUCHES: Record<"retry" | "cancel" | "delete", JobState[]> = {
-  retry: ["retryable", "discarded", "cancelled", "completed"],
-  cancel: ["available", "scheduled", "executing", "retryable"],
-  delete: ["available", "scheduled", "retryable", "completed", "discarded", "cancelled"],
-};
+/** Which states each bulk operation touches (the control module's own list), for progress counting. */
+const TOUCHES: Record<"retry" | "cancel" | "delete", readonly JobState[]> = OPERATION_STATES;
 
 export class Admin {
   readonly target: DurableTarget;

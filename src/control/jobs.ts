@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
-import { normalizeFilter, restrictStates, STATE_GROUPS, type JobFilter, type JobState } from "../reports/filter.js";
+import { normalizeFilter, restrictStates, type JobFilter, type JobState } from "../reports/filter.js";
+import { OPERATION_STATES } from "../jobs/states.js";
 import { filterWhere } from "../reports/filter-sql.js";
 import type { DurableTarget } from "./target.js";
 import * as sql from "./queries.js";
@@ -45,15 +46,15 @@ async function inBatches(t: DurableTarget, filter: JobFilter, allowed: readonly 
  */
 export function cancelJobs(t: DurableTarget, filter: JobFilter): Promise<number> {
   const statement: Statement = (q, where, limit, channel) => sql.cancelJobs(q, where, limit, channel);
-  return inBatches(t, filter, STATE_GROUPS.active, statement, t.channels.done);
+  return inBatches(t, filter, OPERATION_STATES.cancel, statement, t.channels.done);
 }
 
 /** Makes matching failed, cancelled, completed or retryable jobs available now. */
 export function retryJobs(t: DurableTarget, filter: JobFilter): Promise<number> {
-  return inBatches(t, filter, ["retryable", "discarded", "cancelled", "completed"], sql.retryJobs, t.channels.insert);
+  return inBatches(t, filter, OPERATION_STATES.retry, sql.retryJobs, t.channels.insert);
 }
 
 /** Deletes matching jobs that are not running (cancel a running job first). */
 export function deleteJobs(t: DurableTarget, filter: JobFilter): Promise<number> {
-  return inBatches(t, filter, ["available", "scheduled", "retryable", "completed", "discarded", "cancelled"], sql.deleteJobs, "");
+  return inBatches(t, filter, OPERATION_STATES.delete, sql.deleteJobs, "");
 }

@@ -3,12 +3,14 @@
 // the same names: jobs_active holds ACTIVE_STATES, jobs_finished
 // FINISHED_STATES, and a move between the two is a cross-partition update.
 //
-//   available ──claim──▶ executing ──value──────────▶ completed
-//   scheduled ──due────▶ (claimable)   ──error, attempts left──▶ retryable ──due──▶ (claimable)
-//   retryable ──due────▶ (claimable)   ──error, none left / Discard──▶ discarded
-//                                       ──Cancel / jobs.cancel()─────▶ cancelled
-//                                       ──Snooze─────────────────────▶ scheduled (attempt given back)
-//                                       ──shutdown, lost claim, rescue──▶ available
+//   available / scheduled / retryable, once due ── claim ──▶ executing
+//   executing ── returns a value ─────────────────────────▶ completed
+//             ── throws, attempts left ───────────────────▶ retryable (after the backoff)
+//             ── throws on the last attempt, or Discard ──▶ discarded
+//             ── Cancel, or durable.jobs.cancel() ────────▶ cancelled
+//             ── Snooze ──────────────────────────────────▶ scheduled (the attempt given back)
+//             ── shutdown, a lost claim ──────────────────▶ available (the attempt given back)
+//             ── its node dies ───────────────────────────▶ available, or discarded on the last attempt
 
 export const JOB_STATES = ["available", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled"] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -32,6 +34,18 @@ export const STATE_GROUPS = {
   finished: FINISHED_STATES,
 } as const satisfies Record<string, readonly JobState[]>;
 export type StateGroup = keyof typeof STATE_GROUPS;
+
+/** The states each bulk operation of durable.jobs touches: cancel what is unfinished, retry what failed or finished, delete what is not running. */
+export const OPERATION_STATES = {
+  cancel: ACTIVE_STATES,
+  retry: ["retryable", "discarded", "cancelled", "completed"],
+  delete: ["available", "scheduled", "retryable", "completed", "discarded", "cancelled"],
+} as const satisfies Record<string, readonly JobState[]>;
+
+/** `('available', 'scheduled')`: a constant list of states for SQL text (the names are ours, never input). */
+export function sqlStates(states: readonly JobState[]): string {
+  return `(${states.map((s) => `'${s}'`).join(", ")})`;
+}
 
 export function isJobState(value: unknown): value is JobState {
   return typeof value === "string" && (JOB_STATES as readonly string[]).includes(value);

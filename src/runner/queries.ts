@@ -1,5 +1,10 @@
+import { CLAIMABLE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
+
 // Every statement the runner sends, one function each, so the SQL that
 // decides throughput sits in one reviewable place. `q` is the quoted schema.
+
+const CLAIMABLE = sqlStates(CLAIMABLE_STATES);
+const FINISHED = sqlStates(FINISHED_STATES);
 
 /**
  * The due jobs a claim takes, shared by the plain claim and the limited one
@@ -16,7 +21,7 @@ export const pickDueJobs = (q: string, budget: string) => `
     select id, bytes, sum(bytes) over (order by priority, run_at, id) as upto
     from (
       select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${q}.jobs_active
-      where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
+      where queue = $1 and state in ${CLAIMABLE} and run_at <= now()
         and (task_id || ':' || body_hash) = any($2::text[])
       order by priority, run_at, id
       limit $3
@@ -70,13 +75,13 @@ with r as (
       completed_at = case r.kind when 'completed' then now() else j.completed_at end,
       discarded_at = case r.kind when 'discarded' then now() else j.discarded_at end,
       cancelled_at = case r.kind when 'cancelled' then now() else j.cancelled_at end,
-      finished_at = case when r.kind in ('completed', 'discarded', 'cancelled') then now() else j.finished_at end,
+      finished_at = case when r.kind in ${FINISHED} then now() else j.finished_at end,
       node_id = null
   from r
   where j.id = r.id and j.state = 'executing' and j.node_id = $6
   returning j.id, j.state
 )
-select pg_notify($7, string_agg(id::text, ',')) from moved where state in ('completed', 'discarded', 'cancelled') having count(*) > 0`;
+select pg_notify($7, string_agg(id::text, ',')) from moved where state in ${FINISHED} having count(*) > 0`;
 
 /** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
 export const releaseJobs = (q: string) => `
@@ -147,7 +152,7 @@ with live as (
   select node_id, task_ids, queues from ${q}.nodes where lease_expires_at > now()
 ), stuck as (
   select j.id from ${q}.jobs_active j
-  where j.state in ('available','scheduled','retryable') and j.run_at < now() - ($1::bigint * interval '1 millisecond')
+  where j.state in ${CLAIMABLE} and j.run_at < now() - ($1::bigint * interval '1 millisecond')
     and exists (select 1 from live where live.queues ? j.queue)
     and not exists (select 1 from live where j.task_id = any(live.task_ids))
   limit 500
@@ -161,7 +166,7 @@ set state = 'discarded', discarded_at = now(), finished_at = now(),
                         j.task_id,
                         coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${q}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
                         $1::bigint)))
-from stuck where j.id = stuck.id and j.state in ('available','scheduled','retryable')
+from stuck where j.id = stuck.id and j.state in ${CLAIMABLE}
 returning j.id::text, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
 
 /** Body hashes recorded for our task ids, to decide which other versions we may run. */
