@@ -86,7 +86,7 @@ async function insertGarbage(db: Db, g: Garbage, nodeId: string, count: number):
   for (let i = 0; i < count; i++) {
     const node = g.pick([nodeId, "gone", g.text(), null]);
     await db.pool.query(JOBS(db.q), [
-      g.pick(["available", "scheduled", "retryable", "executing"]), g.pick(["ad_hoc_worker", "ad_hoc_worker", g.text()]),
+      g.pick(["available", "scheduled", "retryable", "executing", "available", "completed", "discarded", "cancelled"]), g.pick(["ad_hoc_worker", "ad_hoc_worker", g.text()]),
       g.pick(["test#add", "test#echo", "test#sleep", g.text()]), g.pick(["h-test#add", "h-test#echo", "h-test#sleep", g.text()]),
       g.int(0, 9), g.pick([0, 1, 2, 2_147_483_647, g.int(0, 100)]), g.pick([1, 2, 2_147_483_647, g.int(1, 50)]),
       g.pick([-1, 0, 1, 50, 2_147_483_647, -2_147_483_648, g.int(-1000, 100_000)]), g.chance(0.5) ? j(g.json()) : null, g.jsonText(),
