@@ -100,7 +100,7 @@ export class Completer {
   async drain(deadlineMs: number): Promise<void> {
     this.deadline = deadlineMs;
     this.wakeSleeper?.();
-    if (this.loop) await settleBy(deadlineMs, this.loop);
+    while (this.loop && Date.now() < deadlineMs) await settleBy(deadlineMs, this.loop);
     this.closed = true;
     const queued = this.queue.splice(0);
     const left = [...this.writing, ...queued];
@@ -127,7 +127,6 @@ export class Completer {
       await this.backoff();
     }
     this.loop = null;
-    if (this.queue.length > 0 && Date.now() < this.deadline) this.loop = this.flushLoop();
   }
 
   /** Writes a batch, splitting it on rejection; returns the entries to try again later. */
