@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testDatabase } from "../support/db.js";
+import { eventually, testDatabase } from "../support/db.js";
 import * as hostile from "../support/hostile-tasks.mjs";
 import * as tasks from "../support/tasks.mjs";
 import { decideOutcome, AbortReason, type AttemptFacts, type OutcomePolicy } from "../../src/runner/outcome.js";
@@ -89,7 +89,11 @@ describe("failures are logged", () => {
     const d = await db.start({ logger });
     const job = await d.async(tasks.fail, { message: "first line\nsecond line" }, { maxAttempts: 2, backoff: { type: "fixed", delay: 1 } });
     await d.await(job, { timeout: "20s" }).catch(() => undefined);
-    const mine = lines.filter(([, f]) => f.jobId === job.id);
+    // The lines follow the write: an awaiter woken by its notification can get there first.
+    const mine = await eventually("both lines", () => {
+      const found = lines.filter(([, f]) => f.jobId === job.id);
+      return found.length === 2 ? found : undefined;
+    });
     expect(mine).toEqual([
       [`durable: job ${job.id} failed attempt 1 of 2; retrying in 1 ms: first line`, expect.objectContaining({ task: "test#fail", caller: "test/support/tasks.mjs:1:1", attempt: 1, maxAttempts: 2, error: "first line", retryInMs: 1 })],
       [`durable: job ${job.id} discarded after attempt 2: first line`, expect.objectContaining({ task: "test#fail", caller: "test/support/tasks.mjs:1:1", attempt: 2, error: "first line" })],
