@@ -5,6 +5,7 @@ import { channels, quoteSchema } from "../db/schema.js";
 import type { RecordedError } from "../errors.js";
 import { countJobs, jobsCsv, listJobs, streamJobs, type JobFilter, type JobRecord, type JobState } from "../reports/index.js";
 import { isEncrypted } from "../serialize/encryption.js";
+import { isJobId } from "../config/job-id.js";
 import * as sql from "./queries.js";
 
 export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
@@ -148,7 +149,7 @@ export class Admin {
   }
 
   async job(id: string): Promise<JobDetail | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isJobId(id)) return null;
     const { rows } = await this.pool.query(sql.jobDetail(this.q), [id]);
     const r = rows[0];
     if (!r) return null;

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { AwaitTimeoutError, InvalidOptionError, JobCancelledError, JobFailedError, JobNotFoundError, type RecordedError } from "../errors.js";
 import { parseDuration, describe } from "../config/duration.js";
 import { deserialize } from "../serialize/values.js";
+import { jobIdText } from "../config/job-id.js";
 import type { Notifier } from "./notifier.js";
 import type { Codec } from "../serialize/codec.js";
 
@@ -15,9 +16,8 @@ export interface AwaitOptions {
 const readJob = (q: string) => `select state, result, errors->-1 as last_error from ${q}.jobs where id = $1`;
 
 export function jobIdOf(handleOrId: unknown): string {
-  if (typeof handleOrId === "string" && /^\d{1,19}$/.test(handleOrId)) return handleOrId;
-  if (typeof handleOrId === "number" && Number.isSafeInteger(handleOrId) && handleOrId > 0) return String(handleOrId);
-  if (typeof handleOrId === "bigint" && handleOrId > 0n) return handleOrId.toString();
+  const id = jobIdText(handleOrId);
+  if (id !== null) return id;
   if (typeof handleOrId === "object" && handleOrId !== null && typeof (handleOrId as any).id === "string") return jobIdOf((handleOrId as any).id);
   throw new InvalidOptionError("job", `expected a JobHandle or a job id, got ${describe(handleOrId)}.`);
 }

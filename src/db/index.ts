@@ -1,5 +1,6 @@
 import pg from "pg";
-import { ConfigError } from "../errors.js";
+import { ConfigError, InvalidOptionError } from "../errors.js";
+import { connectionStringProblem } from "./connection-string.js";
 import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
 
 export { migrate, schemaVersion, latestVersion } from "./migrate.js";
@@ -19,6 +20,12 @@ export interface ResolvedDatabase {
 
 export type DatabaseOption = string | pg.Pool | pg.PoolConfig | undefined;
 
+function checkedUrl(option: string, text: string): string {
+  const problem = connectionStringProblem(text);
+  if (problem) throw new InvalidOptionError(option, `${problem}.`);
+  return text;
+}
+
 export async function resolveDatabase(database: DatabaseOption, poolSize: number): Promise<ResolvedDatabase> {
   if (database instanceof pg.Pool) {
     return { pool: database, ownsPool: false, connection: (database as any).options as pg.ClientConfig };
@@ -28,9 +35,9 @@ export async function resolveDatabase(database: DatabaseOption, poolSize: number
   }
   let config: pg.PoolConfig;
   let embedded: EmbeddedServer | undefined;
-  if (typeof database === "string") config = { connectionString: database };
+  if (typeof database === "string") config = { connectionString: checkedUrl("database", database) };
   else if (database) config = database;
-  else if (process.env.DATABASE_URL) config = { connectionString: process.env.DATABASE_URL };
+  else if (process.env.DATABASE_URL) config = { connectionString: checkedUrl("DATABASE_URL", process.env.DATABASE_URL) };
   else if (process.env.NODE_ENV === "production") {
     throw new ConfigError(
       "No database configured and NODE_ENV=production: set DATABASE_URL or pass durable.start({ database }). Production never falls back to the embedded development database.",

@@ -1,6 +1,7 @@
 import type { RecordedError } from "../errors.js";
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
+import { isJobId } from "../config/job-id.js";
 import type { DurableTarget } from "../control/target.js";
 import { normalizeFilter, type JobFilter, type JobState } from "./filter.js";
 import { filterWhere } from "./filter-sql.js";
@@ -59,7 +60,7 @@ function pageOptions(page: unknown, maxLimit: number, defaultLimit: number) {
   const order = p.order ?? "desc";
   if (order !== "asc" && order !== "desc") throw new InvalidOptionError("order", `expected "asc" or "desc", got ${describe(order)}.`);
   const after = p.after ?? null;
-  if (after !== null && (typeof after !== "string" || !/^\d{1,19}$/.test(after))) {
+  if (after !== null && !isJobId(after)) {
     throw new InvalidOptionError("after", `expected the \`next\` cursor of a previous page (a job id), got ${describe(after)}.`);
   }
   return { limit, order, after };

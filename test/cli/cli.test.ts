@@ -79,9 +79,29 @@ describe("durable CLI", () => {
       [["worker", "--node-type", "wroker", "--schema", schema], /unknown node type "wroker"\. Did you mean "worker"\?/, 2],
       [["jobs", "list", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables\. Run `durable migrate/, 1],
       [["dashboard", "--port", "0", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables/, 1],
+      // Ids, filters and connection strings that used to reach Postgres (or nothing at all) as-is.
+      [["jobs", "cancel", "abc"], /value 'abc' is invalid for argument 'ids'.*not a job id/, 2],
+      [["jobs", "delete", "7", "-3"], /value '-3' is invalid for argument 'ids'/, 2],
+      [["jobs", "retry", "1", "99999999999999999999", "--schema", schema], /'99999999999999999999' is invalid for argument 'ids'.*up to 9223372036854775807/, 2],
+      [["jobs", "show", "9223372036854775808", "--schema", schema], /'9223372036854775808' is invalid for argument 'id'/, 2],
+      [["jobs", "list", "--after", "99999999999999999999"], /--after.*not a job id/, 2],
+      [["jobs", "list", "--meta", 'name="a\\u0000b"', "--schema", schema], /option '--meta' \(at meta\.name\): contains a NUL character/, 2],
+      [["jobs", "cancel", "--meta", 'k={"x":"\\ud800"}', "--schema", schema], /option '--meta' \(at meta\.k\.x\): contains a lone UTF-16 surrogate/, 2],
+      [["jobs", "list", "--limit", "-5"], /--limit.*integer from 1 to 1000/, 2],
+      [["jobs", "list", "--limit", "1e400"], /--limit.*integer from 1 to 1000/, 2],
+      [["jobs", "list", "--since", "99999999999d"], /--since.*is not a date/, 2],
+      [["queues", "list", "--bogus"], /unknown option '--bogus'/, 2],
+      [["jobs", "list", "--database", "notaurl"], /option '--database' is not a PostgreSQL connection URL/, 2],
+      [["jobs", "cancel", "1", "--database", "postgres://u:hunter2@[bad"], /option '--database' cannot be parsed as a URL/, 2],
+      [["queues", "pause", "q", "--database", "mysql://localhost/x"], /option '--database' is not a PostgreSQL connection URL/, 2],
+      [["migrate", "--database", ""], /option '--database' is empty/, 2],
     ];
+    const garbageEnv = await durable(["jobs", "list"], { DATABASE_URL: "not a url" });
+    expect(garbageEnv.stderr).toMatch(/`DATABASE_URL`: is not a PostgreSQL connection URL/);
+    expect(garbageEnv.code).toBe(2);
     for (const [args, message, code] of cases) {
       const r = await durable(args);
+      expect(r.stderr).not.toContain("hunter2");
       expect(r.stderr, args.join(" ")).toMatch(message);
       expect(r.code, args.join(" ")).toBe(code);
       expect(r.stderr).not.toMatch(/^\s+at /m); // no stack traces for user errors

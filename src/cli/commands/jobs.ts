@@ -68,9 +68,9 @@ export function register(program: Command): void {
     ["delete", "Deleted", "delete jobs that are not running"],
   ] as const) {
     withConnection(withFilter(jobs.command(name).description(`${help}: by id, or every job matching the filter`)))
-      .argument("[ids...]", "job ids")
-      .action(async (ids: string[], options) => {
-        ids.forEach((id) => jobIdArg(id));
+      .argument("[ids...]", "job ids", (id: string, previous: string[] = []) => [...previous, jobIdArg(id)])
+      .action(async (ids: string[] | undefined, options) => {
+        ids ??= [];
         const filter = filterFrom(options, ids);
         if (!isScoped(filter)) {
           throw new CliError(`give job ids or a filter (--state, --queue, --task, --meta, --tag, --since, --until); \`durable jobs ${name}\` alone would touch every job.`, 2);
