@@ -67,6 +67,16 @@ export class SchemaNewerError extends DurableError {
   }
 }
 
+/** A call reached an instance after stop(): it no longer enqueues, awaits or queries. */
+export class DurableStoppedError extends DurableError {
+  constructor() {
+    super(
+      "DURABLE_STOPPED",
+      "durable.stop() was called, so this instance no longer enqueues, awaits or queries jobs. Call durable.start() again before this call (or create a new DurableInstance), or make the call before stop().",
+    );
+  }
+}
+
 export class NotStartedError extends DurableError {
   constructor(what: string) {
     super("DURABLE_NOT_STARTED", `${what} needs a running durable instance. Call \`await durable.start({ database })\` first.`);
