@@ -77,6 +77,30 @@ export class DurableStoppedError extends DurableError {
   }
 }
 
+/** The schema needs migrations and this role may not run DDL. */
+export class MigrationPermissionError extends DurableError {
+  constructor(schema: string, current: number, latest: number, cause: unknown) {
+    super(
+      "DURABLE_MIGRATION_DENIED",
+      `Schema "${schema}" needs migration${latest - current > 1 ? "s" : ""} ${current + 1}${latest - current > 1 ? `-${latest}` : ""}, but this database role may not create or change tables (${(cause as Error)?.message ?? "permission denied"}). ` +
+        `Run \`durable migrate --schema ${schema}\` once as a role that owns the schema (e.g. in your deploy step), and start this process with \`migrate: false\`.`,
+      { cause },
+    );
+  }
+}
+
+/** Started with `migrate: false` against a schema older than this code. */
+export class SchemaBehindError extends DurableError {
+  constructor(schema: string, current: number, latest: number) {
+    super(
+      "DURABLE_SCHEMA_BEHIND",
+      current === 0
+        ? `Schema "${schema}" has no durable tables and this process was started with \`migrate: false\`. Run \`durable migrate --schema ${schema}\` first (or check the schema name).`
+        : `Schema "${schema}" is at migration ${current} but this code needs ${latest}, and this process was started with \`migrate: false\`. Run \`durable migrate --schema ${schema}\` before deploying this version.`,
+    );
+  }
+}
+
 export class NotStartedError extends DurableError {
   constructor(what: string) {
     super("DURABLE_NOT_STARTED", `${what} needs a running durable instance. Call \`await durable.start({ database })\` first.`);

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } from "./config/options.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
-import { channels, migrate, quoteSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { channels, migrate, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
 import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
@@ -102,6 +102,7 @@ export class DurableInstance implements BulkOwner {
     if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
     this.db = db;
     if (config.migrate) await migrate(db.pool, config.schema);
+    else await requireCurrentSchema(db.pool, config.schema);
     const ch = this.channels;
     if (config.notifications) {
       this.notifier = new Notifier(db.connection, [ch.insert, ch.done, ch.control], config.logger, config.run);

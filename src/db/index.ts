@@ -3,7 +3,7 @@ import { ConfigError, InvalidOptionError } from "../errors.js";
 import { connectionStringProblem } from "./connection-string.js";
 import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
 
-export { migrate, schemaVersion, latestVersion } from "./migrate.js";
+export { migrate, requireCurrentSchema, schemaVersion, latestVersion } from "./migrate.js";
 export { validateSchemaName, quoteSchema, channels } from "./schema.js";
 export { ensureEmbeddedPostgres, findEmbeddedPostgres, defaultDataDir, projectRoot, type EmbeddedServer } from "./embedded.js";
 
