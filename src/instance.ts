@@ -5,10 +5,12 @@ import { currentContext, type JobContext } from "./context.js";
 import { channels, migrate, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
-import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
+import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
+import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
+import { NodePresence } from "./presence.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
@@ -39,6 +41,7 @@ export class DurableInstance implements BulkOwner {
   private notifier: Notifier | null = null;
   private awaiter: Awaiter | null = null;
   runner: Runner | null = null;
+  private presence: NodePresence | null = null;
   private readonly catalog: TaskCatalog;
   private readonly inflight = new Set<Promise<unknown>>();
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
@@ -113,6 +116,9 @@ export class DurableInstance implements BulkOwner {
       this.runner = new Runner({ pool: db.pool, q: this.q, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
       this.crons.start({ pool: db.pool, q: this.q, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
+    } else {
+      this.presence = new NodePresence(db.pool, this.q, config);
+      await this.presence.start();
     }
     if (config.handleSignals) this.installSignalHandlers();
     // Optional OpenTelemetry metrics; a no-op without @opentelemetry/api.
@@ -207,7 +213,7 @@ export class DurableInstance implements BulkOwner {
     if (typeof fn !== "function") throw new InvalidOptionError("fn", `durable.bulk() expects a function that calls durable.async(), got ${describe(fn)}.`);
     const result = runBulk(this, fn);
     result.catch((error) => {
-      if (!(error as { reportedByBulk?: boolean })?.reportedByBulk) this.config.logger.error("durable: durable.bulk() callback threw; the jobs it enqueued were not inserted", { error: errorText(error) });
+      if (!wasReported(error)) this.config.logger.error("durable: durable.bulk() callback threw; the jobs it enqueued were not inserted", { error: (error as Error)?.message ?? String(error) });
     });
     return result;
   }
@@ -222,19 +228,7 @@ export class DurableInstance implements BulkOwner {
 
   /** BulkOwner: logs and emits a failed insert, once per task and caller. */
   reportInsertFailure(error: unknown, prepared: PreparedItem[]): void {
-    const e = error instanceof Error ? error : new Error(String(error));
-    if (prepared.length > 1) Object.assign(e, { reportedByBulk: true });
-    const sites = new Map<string, { task: string; caller: string; jobs: number }>();
-    for (const { item } of prepared) {
-      const caller = callerOf(item.stub);
-      const site = sites.get(`${item.stub.id}\0${caller}`) ?? { task: item.stub.id, caller, jobs: 0 };
-      site.jobs++;
-      sites.set(`${item.stub.id}\0${caller}`, site);
-    }
-    for (const site of sites.values()) {
-      this.events.emit("job:insert-error", { error: e, task: site.task, caller: site.caller });
-      this.config.logger.error("durable: enqueue failed", { task: site.task, caller: site.caller, jobs: site.jobs, error: e.message });
-    }
+    reportInsertFailure(this.events, this.config.logger, error, prepared);
   }
 
   private async insert(prepared: PreparedItem[]): Promise<JobHandle[]> {
@@ -347,6 +341,7 @@ export class DurableInstance implements BulkOwner {
       await Promise.allSettled([...this.inflight]);
       await this.crons.stop();
       if (this.runner) await this.runner.stop(options.grace ?? this.config.shutdownGraceMs);
+      await this.presence?.stop();
       // Jobs that finished within the grace period may have enqueued follow-ups.
       await Promise.allSettled([...this.inflight]);
       for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
@@ -405,6 +400,3 @@ function snapshotOptions(value: unknown, depth = 0): unknown {
   return copy;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

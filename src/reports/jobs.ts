@@ -6,6 +6,7 @@ import type { DurableTarget } from "../control/target.js";
 import { normalizeFilter, type JobFilter, type JobState } from "./filter.js";
 import { filterWhere } from "./filter-sql.js";
 import * as sql from "./queries.js";
+import { lastErrorOf } from "./row-values.js";
 
 /** One job as reports show it (captures and results stay out: they can be large, encrypted, or personal). */
 export interface JobRecord {
@@ -47,7 +48,7 @@ export function toRecord(r: any): JobRecord {
   return {
     id: r.id, state: r.state, queue: r.queue, task: r.task_id, attempt: r.attempt, maxAttempts: r.max_attempts, priority: r.priority,
     meta: r.meta, tags: r.tags, insertedAt: r.inserted_at, runAt: r.run_at, attemptedAt: r.attempted_at, completedAt: r.completed_at,
-    discardedAt: r.discarded_at, cancelledAt: r.cancelled_at, finishedAt: r.finished_at, lastError: r.last_error ?? null,
+    discardedAt: r.discarded_at, cancelledAt: r.cancelled_at, finishedAt: r.finished_at, lastError: lastErrorOf(r.last_error),
   };
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -69,6 +69,19 @@ assertEnqueued({ task: "greetLater", captures: { name: "tested" }, meta: { name:
 const summary = await drain("worker");
 console.log(\`testing: \${summary.completed} completed\`);
 `,
+  // A failing job under the register hook (source maps on): where do the library's stack frames point?
+  "fail.ts": `import { durable } from "durable-async";
+
+export async function chargeLater(orderId: number) {
+  return durable.async(() => { throw new Error(\`card declined for \${orderId}\`); }, { maxAttempts: 1 });
+}
+
+await durable.start({ nodeType: "worker" });
+const job = await chargeLater(7);
+const error = await durable.await(job, { timeout: "30s" }).then(() => null, (e) => e);
+console.log(JSON.stringify({ stack: error?.lastError?.stack ?? null }));
+await durable.stop();
+`,
   "build.mjs": `import { build } from "esbuild";
 import durable from "durable-async/esbuild";
 
@@ -136,6 +149,20 @@ describe("the packed package in a new app", { timeout: 180_000 }, () => {
     });
     expect(result.out).toContain("hello discovered");
     expect(result.code, result.out).toBe(0);
+  });
+
+  it("stack frames of the library's own files point at files the installed package has", async () => {
+    const db = await testDatabase();
+    const result = run(process.execPath, ["--import", "durable-async/register", "fail.ts"], { DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema });
+    expect(result.code, result.out).toBe(0);
+    const { stack } = JSON.parse(result.out.trim().split("\n").filter((l) => l.startsWith("{")).pop()!);
+    expect(stack).toContain("card declined for 7");
+    const files = [...String(stack).matchAll(/(?:file:\/\/)?(\/[^\s():]+):\d+:\d+/g)].map((m) => m[1]!);
+    const library = files.filter((f) => f.includes("/node_modules/durable-async/"));
+    expect(library.length, stack).toBeGreaterThan(0);
+    for (const file of library) expect(existsSync(file), `${file} (in ${stack})`).toBe(true);
+    // The user's own frame maps back to their TypeScript line.
+    expect(stack).toMatch(/fail\.ts:4:\d+/);
   });
 
   it("durable-async/testing works from the package", () => {
