@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
-import { didYouMean } from "../config/suggest.js";
+import { didYouMean } from "../contract/index.js";
 import { jobIdText } from "../config/job-id.js";
 import { assertStorableDate, assertStorableText, filterJson } from "../config/text.js";
 
