@@ -250,6 +250,10 @@ describe("durable CLI", () => {
       expect(start.code).toBe(0);
       const info = JSON.parse(start.stdout);
       expect(info).toMatchObject({ started: true });
+      // The URL carries the generated password; without it the server lets no one in.
+      expect(info.url).toMatch(/^postgres:\/\/postgres:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+\/postgres$/);
+      const again = await durable(["dev", "start", ...d]);
+      expect(again.stdout).toContain(`Already running: ${info.url}`);
       const status = await durable(["dev", "status", ...d]);
       expect(status.stdout).toContain(info.url);
       expect((await durable(["dev", "stop", ...d])).stdout).toMatch(/Stopped/);
