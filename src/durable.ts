@@ -7,6 +7,8 @@ import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
 import { currentContext } from "./context.js";
 import { ConfigError } from "./errors.js";
+import { markCallBoundary } from "./tasks/call-site.js";
+import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
 
@@ -108,8 +110,16 @@ export const durable: Durable = {
     // A call before start() connected a client-only instance; start() takes over.
     if (previous && previous === lazy) await previous.stop();
     lazy = null;
-    current = adopt(new DurableInstance(options), previous);
-    await current.start();
+    const instance = (current = adopt(new DurableInstance(options), previous));
+    await instance.start();
+    // Modules that declare cron entries are loaded now; their `durable.cron(...)` calls land on this instance, started.
+    if (instance.runner) {
+      await loadDeclaredCron((file, error) => {
+        const e = error instanceof Error ? error : new Error(String(error));
+        instance.events.emit("node:error", { error: e, during: `loading the cron entries of ${file}` });
+        instance.config.logger.error(`durable: loading the cron entries of ${file} failed`, { error: e.message });
+      });
+    }
   },
   async(fn: any, captures?: any, options?: any) {
     return (testingTarget() ?? defaultInstance()).async(fn, captures, options);
@@ -163,3 +173,5 @@ export const durable: Durable = {
     return defaultInstance();
   },
 } as Durable;
+
+markCallBoundary(durable.async, durable.run, durable.cron);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, readdirSync, symlinkSync, lstatSync } from "node:fs";
 import { dirname, join, resolve, relative } from "node:path";
 import { createRequire } from "node:module";
+import { processProjectRoot, projectRootFrom } from "../contract/project-root.js";
 import { ConfigError } from "../errors.js";
 import { initdbPasswordFile, newPassword, readState, readStateFile, ROLE, scramVerifier, urlFor, writeHba, writeState, writeStateFile, type ServerState } from "./embedded-credentials.js";
 import { ownedDirectory, placeForUser, postgresUser, type Binaries, type RunAs } from "./embedded-place.js";
@@ -36,14 +37,9 @@ export interface EmbeddedOptions {
   port?: number;
 }
 
-export function projectRoot(from = process.cwd()): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && !dir.split("/").includes("node_modules")) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(from);
-    dir = parent;
-  }
+/** The project root (see src/contract/project-root.ts): the same folder from every process of one codebase. */
+export function projectRoot(from?: string): string {
+  return from === undefined ? processProjectRoot() : projectRootFrom(from);
 }
 
 export function defaultDataDir(): string {
