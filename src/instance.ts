@@ -11,11 +11,13 @@ import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
 import { NodePresence } from "./presence.js";
+import { finalDeadline, settleBy } from "./runner/deadline.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { callSiteFromStack, markCallBoundary, untransformedHint } from "./tasks/call-site.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
-import { describe } from "./config/duration.js";
+import { describe, parseDuration } from "./config/duration.js";
+import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
@@ -166,6 +168,10 @@ export class DurableInstance implements BulkOwner {
     return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
   }
 
+  private prepare(item: EnqueueItem, trace: string | null): PreparedItem {
+    return prepare(item, this.codec, trace, this.config.maxCaptureBytes);
+  }
+
   private defaultJobOptions: NormalizedJobOptions | undefined;
   private lastOptions: { raw: unknown; normalized: NormalizedJobOptions } | undefined;
 
@@ -183,7 +189,8 @@ export class DurableInstance implements BulkOwner {
    * failure is always logged and emitted, even if nobody awaits the promise.
    */
   async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
-    const prepared = prepare(this.item("async", stub, captures, options), this.codec, captureTrace());
+    // Prepared first: a bad capture throws here, at the call, not as a rejection.
+    const prepared = this.prepare(this.item("async", stub, captures, options), captureTrace());
     // Inside durable.bulk(): collected now, inserted with the others.
     const inBulk = joinBulk(this, prepared);
     if (inBulk) return inBulk as Promise<JobHandle<Awaited<T>>>;
@@ -193,7 +200,7 @@ export class DurableInstance implements BulkOwner {
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
   asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
-    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec, captureTrace()));
+    const prepared = items.map(([stub, captures, options]) => this.prepare(this.item("asyncMany", stub, captures, options), captureTrace()));
     return this.reported(this.insert(prepared), prepared);
   }
 
@@ -274,10 +281,10 @@ export class DurableInstance implements BulkOwner {
   }
 
   /** Enqueue and wait for the result. `timeout` bounds both the wait and each attempt. */
-  async run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
+  run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
     if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack(), untransformedHint());
-    const handle = await this.async(stub, captures, options);
-    return this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" });
+    // Not an async method: bad input throws here, at the call, as durable.async does.
+    return this.async(stub, captures, options).then((handle) => this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" }));
   }
 
   /**
@@ -294,7 +301,7 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     }
     const item = this.item("cron", stub, captures, spec.jobOptions);
-    const prepared = prepare(item, this.codec, null);
+    const prepared = this.prepare(item, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,
@@ -334,18 +341,22 @@ export class DurableInstance implements BulkOwner {
   /** Stops fetching, lets running jobs finish within the grace period, releases the rest, waits for inserts in flight. */
   async stop(options: { grace?: number } = {}): Promise<void> {
     if (this.stopPhase !== "running") return this.stopDone;
+    const graceMs = options?.grace === undefined ? this.config.shutdownGraceMs : Math.min(parseDuration("grace", options.grace), MAX_TIMER_MS);
     this.stopPhase = "stopping";
+    // Bounded even when the database does not answer: running jobs get the
+    // grace period, each step after it at least a second (runner/deadline.ts).
+    const deadline = Date.now() + graceMs;
     this.stopDone = (async () => {
       await this.starting?.catch(() => undefined);
-      await Promise.allSettled([...this.inflight]);
-      await this.crons.stop();
-      if (this.runner) await this.runner.stop(options.grace ?? this.config.shutdownGraceMs);
-      await this.presence?.stop();
+      await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
+      await settleBy(finalDeadline(deadline), this.crons.stop());
+      if (this.runner) await this.runner.stop(deadline);
+      await settleBy(finalDeadline(deadline), this.presence?.stop() ?? Promise.resolve());
       // Jobs that finished within the grace period may have enqueued follow-ups.
-      await Promise.allSettled([...this.inflight]);
+      await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
       for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
       this.stopPhase = "stopped";
-      await this.teardownConnections();
+      await settleBy(finalDeadline(deadline), this.teardownConnections());
     })();
     return this.stopDone;
   }

@@ -1,27 +1,16 @@
 import { InvalidOptionError } from "../errors.js";
+import { unstorableReason } from "../serialize/text.js";
 import { describe } from "./duration.js";
 
 // Values a filter or a control call sends to Postgres as text or jsonb. A NUL
 // cannot be stored in either, and jsonb refuses the escape of a lone UTF-16
-// surrogate; both used to come back as raw server errors (22021, 22P05).
-// Checked here, they name the argument instead.
-
-const isWellFormed: (s: string) => boolean =
-  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
-    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
-    : (s) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
-
-/** Why Postgres cannot hold this string, or null when it can. */
-export function unstorableText(text: string): string | null {
-  if (text.includes("\u0000")) return "contains a NUL character (\\u0000), which Postgres cannot store";
-  if (!isWellFormed(text)) return "contains a lone UTF-16 surrogate (half of a character, e.g. from slicing an emoji), which Postgres cannot store";
-  return null;
-}
+// surrogate (serialize/text.ts); both used to come back as raw server errors
+// (22021, 22P05). Checked here, they name the argument instead.
 
 /** Throws an error naming `option` when `text` cannot be sent to Postgres. */
 export function assertStorableText(option: string, text: string): string {
-  const problem = unstorableText(text);
-  if (problem) throw new InvalidOptionError(option, `${problem}. Remove the character.`);
+  const problem = unstorableReason(text);
+  if (problem) throw new InvalidOptionError(option, `${problem}, which Postgres cannot store. Remove the character.`);
   return text;
 }
 

@@ -75,10 +75,10 @@ describe("public API input validation", () => {
       expectTyped(`delete ${label}`, await outcome(() => jobs.delete(f)));
     }
     // The argument is named, down to the key.
-    await expect(jobs.list({ meta: { org: { name: NUL } } })).rejects.toThrow(/`filter\.meta\.org\.name`: contains a NUL character/);
+    await expect(jobs.list({ meta: { org: { name: NUL } } })).rejects.toThrow(/`filter\.meta\.org\.name`: holds a NUL character/);
     await expect(jobs.count({ ids: ["1", "99999999999999999999"] })).rejects.toThrow(/`filter\.id`.*at most 9223372036854775807/);
     await expect(jobs.list({ since: new Date(Date.UTC(-5000, 0, 1)) })).rejects.toThrow(/`filter\.since`: is before 4713 BC/);
-    await expect(jobs.list({ tags: ["ok", SURROGATE] })).rejects.toThrow(/`filter\.tags\[1\]`: contains a lone UTF-16 surrogate/);
+    await expect(jobs.list({ tags: ["ok", SURROGATE] })).rejects.toThrow(/`filter\.tags\[1\]`: holds a lone surrogate/);
     for (const by of [NUL, "", 5, SURROGATE]) expectTyped(`report by ${String(by)}`, await outcome(() => jobs.report({ by: by as any })));
   });
 
