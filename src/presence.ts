@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type pg from "pg";
 import type { NormalizedStart } from "./config/start.js";
-import { heartbeat, registerNode, unregisterNode } from "./runner/queries.js";
+import { heartbeatService } from "./runner/maintenance/heartbeat.js";
+import { registerNode, unregisterNode } from "./runner/queries.js";
 
 /**
  * A process that runs no queues (an API node, `run: false`) still shows in
@@ -23,23 +24,17 @@ export class NodePresence {
 
   async start(): Promise<void> {
     await this.register();
-    this.timer = setInterval(() => void this.beat(), this.config.heartbeatIntervalMs);
+    const { pool, q, config } = this;
+    const beat = heartbeatService({ pool, q, nodeId: this.nodeId, intervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs, register: () => this.register() });
+    this.timer = setInterval(() => {
+      beat.run().catch((error) => config.logger.debug("durable: node heartbeat failed", { error: (error as Error).message }));
+    }, config.heartbeatIntervalMs);
     this.timer.unref();
   }
 
-  private register() {
+  private async register(): Promise<void> {
     const { config } = this;
-    return this.pool.query(registerNode(this.q), [this.nodeId, config.nodeTypes, "{}", [], hostname(), process.pid, config.leaseTtlMs]);
-  }
-
-  private async beat(): Promise<void> {
-    try {
-      const alive = await this.pool.query(heartbeat(this.q), [this.nodeId, this.config.leaseTtlMs]);
-      // Removed as dead after a long pause: come back.
-      if (alive.rowCount === 0) await this.register();
-    } catch (error) {
-      this.config.logger.debug("durable: node heartbeat failed", { error: (error as Error).message });
-    }
+    await this.pool.query(registerNode(this.q), [this.nodeId, config.nodeTypes, "{}", [], hostname(), process.pid, config.leaseTtlMs]);
   }
 
   async stop(): Promise<void> {
