@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "../events/index.js";
 import { completeJobs } from "./queries.js";
+import { statement } from "../db/statements.js";
 
 /**
  * Batches completions: every completion that arrives while a flush is in
@@ -50,11 +51,7 @@ export class Acker {
       const batch = this.buffer.splice(0, Acker.BATCH);
       this.writing = batch.map((a) => a.id);
       try {
-        await this.pool.query({
-          name: `durable-complete-${this.q}`,
-          text: completeJobs(this.q),
-          values: [batch.map((a) => a.id), batch.map((a) => a.result), this.doneChannel],
-        });
+        await this.pool.query(statement(this.pool, `durable-complete-${this.q}`, completeJobs(this.q), [batch.map((a) => a.id), batch.map((a) => a.result), this.doneChannel]));
         this.retryDelayMs = 0;
       } catch (error) {
         this.buffer.unshift(...batch);

@@ -4,7 +4,7 @@ import type pg from "pg";
 import type { NormalizedStart } from "../config/start.js";
 import type { DurableEmitter } from "../events/index.js";
 import { knownTasks, onTasksChanged } from "../tasks/registry.js";
-import type { Notifier } from "../await/notifier.js";
+import type { Notifier } from "../db/notifier.js";
 import { Acker } from "./acker.js";
 import { Producer } from "./producer.js";
 import * as sql from "./queries.js";
@@ -69,17 +69,12 @@ export class Runner {
     await this.refreshControls();
     const { notifier, config } = this.deps;
     if (notifier) {
-      const ch = channels(this.deps.schema);
       this.unsubscribe.push(
-        notifier.on(ch.insert, (payload) => {
-          const at = payload.lastIndexOf("@");
-          if (at === -1) return this.producers.get(payload)?.wake();
-          this.producers.get(payload.slice(0, at))?.wakeAt(Number(payload.slice(at + 1)));
-        }),
-        notifier.on(ch.control, () => void this.refreshControls()),
+        notifier.on("insert", ({ queue, dueMs }) => (dueMs === null ? this.producers.get(queue)?.wake() : this.producers.get(queue)?.wakeAt(dueMs))),
+        notifier.on("control", () => void this.refreshControls()),
         // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
         // a limited queue may have a free global slot now.
-        notifier.on(ch.done, (payload) => this.onJobsDone(payload)),
+        notifier.on("done", ({ ids }) => this.onJobsDone(ids)),
         notifier.onReconnect(() => {
           void this.refreshControls();
           for (const p of this.producers.values()) p.wake();
@@ -219,8 +214,8 @@ export class Runner {
     }
   }
 
-  private onJobsDone(payload: string): void {
-    const running = payload.split(",").filter((id) => this.isRunning(id));
+  private onJobsDone(ids: string[]): void {
+    const running = ids.filter((id) => this.isRunning(id));
     if (running.length > 0) void this.abortCancelled(running);
     for (const p of this.producers.values()) if (p.limited) p.wake();
   }

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Logger } from "../events/index.js";
 import { executeJob, AbortReason, type ClaimedJob, type ExecutorDeps } from "./executor.js";
 import { fetchJobs, releaseJobs } from "./queries.js";
+import { statement } from "../db/statements.js";
 import { claimLimited, hasLimits, type QueueLimits } from "./limits.js";
 
 export interface QueueControl extends QueueLimits {
@@ -170,11 +171,7 @@ export class Producer {
   private async claim(demand: number, keys: string[]): Promise<ClaimedJob[]> {
     try {
       if (hasLimits(this.control)) return await this.claimWithinLimits(demand, keys);
-      const { rows } = await this.deps.pool.query({
-        name: `durable-fetch-${this.deps.q}`,
-        text: fetchJobs(this.deps.q),
-        values: [this.queue, keys, demand, this.nodeId],
-      });
+      const { rows } = await this.deps.pool.query(statement(this.deps.pool, `durable-fetch-${this.deps.q}`, fetchJobs(this.deps.q), [this.queue, keys, demand, this.nodeId]));
       this.fetchFailures = 0;
       return rows as ClaimedJob[];
     } catch (error) {
