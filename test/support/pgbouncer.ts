@@ -30,6 +30,8 @@ export interface Bouncer {
   poolSize: number;
   /** Server backends the pooler holds right now, counted on the server. */
   serverConnections(): Promise<number>;
+  /** Client connections the pooler serves right now (its admin console's SHOW POOLS). */
+  clientConnections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function startPgbouncer(targetUrl: string, options: { poolSize?: nu
     `listen_port = ${port}`,
     "unix_socket_dir =",
     "auth_type = any",
+    `admin_users = ${role}`,
     "pool_mode = transaction",
     `default_pool_size = ${poolSize}`,
     "reserve_pool_size = 0",
@@ -108,7 +111,17 @@ export async function startPgbouncer(targetUrl: string, options: { poolSize?: nu
     const { rows } = await admin.query(`select count(*)::int as n from pg_stat_activity where usename = $1`, [role]);
     return rows[0].n as number;
   };
-  return { url, role, poolSize, serverConnections, stop };
+  const console = new pg.Client({ connectionString: `postgres://${role}@127.0.0.1:${port}/pgbouncer` });
+  await console.connect();
+  const clientConnections = async () => {
+    const { rows } = await console.query({ text: "show pools", queryMode: "simple" } as pg.QueryConfig);
+    return rows.filter((r) => r.database === "durable").reduce((n, r) => n + Number(r.cl_active) + Number(r.cl_waiting), 0);
+  };
+  const stopAll = async () => {
+    await console.end().catch(() => undefined);
+    await stop();
+  };
+  return { url, role, poolSize, serverConnections, clientConnections, stop: stopAll };
 }
 
 function readLog(dir: string): string {
