@@ -1,6 +1,7 @@
 import pg from "pg";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { suggest } from "../config/suggest.js";
 import { describeConnection } from "./describe.js";
 import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
 
@@ -32,13 +33,20 @@ export function logDatabase(db: ResolvedDatabase, schema: string, logger: Logger
   const where = describeConnection(db.connection);
   if (db.source === "embedded") {
     logger.info(
-      `durable: no database given (no DATABASE_URL, no durable.start({ database })): using the embedded development PostgreSQL at ${where}, data in ${db.embedded!.dataDir}. Set DATABASE_URL to use your own server.`,
+      `durable: no database given (no DATABASE_URL, no durable.start({ database })): using the embedded development PostgreSQL at ${where}, data in ${db.embedded!.dataDir}.${lookalikeHint()} Set DATABASE_URL to use your own server.`,
       { database: where, schema, dataDir: db.embedded!.dataDir, source: db.source },
     );
     return;
   }
   const from = { pool: "the pg.Pool passed in", option: "durable.start({ database })", DATABASE_URL: "DATABASE_URL" }[db.source];
   logger.info(`durable: database ${where} (from ${from}), schema "${schema}"`, { database: where, schema, source: db.source });
+}
+
+/** An environment variable that looks like a misspelt DATABASE_URL (DATABSE_URL, DATABASE_URI…), named in the fallback line. */
+function lookalikeHint(): string {
+  const names = Object.keys(process.env).filter((name) => name !== "DATABASE_URL" && /DATA|DB/i.test(name) && process.env[name]);
+  const near = names.find((name) => suggest(name, ["DATABASE_URL"]) !== undefined);
+  return near ? ` ${near} is set: did you mean DATABASE_URL?` : "";
 }
 
 export async function resolveDatabase(database: DatabaseOption, poolSize: number): Promise<ResolvedDatabase> {
