@@ -58,6 +58,19 @@ export class ConfigError extends DurableError {
   }
 }
 
+/**
+ * An optional dependency (the embedded server, the transformer's parser, type
+ * checker or bundler) is used but not installed, as in a production image
+ * installed with --omit=optional. Names the package to install.
+ */
+export class MissingDependencyError extends DurableError {
+  readonly packageName: string;
+  constructor(packageName: string, purpose: string, fix: string, cause?: unknown) {
+    super("DURABLE_MISSING_DEPENDENCY", `${purpose} needs the package "${packageName}", which is not installed (it is an optional dependency of durable-async: \`npm install --omit=optional\` leaves it out). ${fix}`, { cause });
+    this.packageName = packageName;
+  }
+}
+
 export class SchemaNewerError extends DurableError {
   constructor(schema: string, databaseVersion: number, codeVersion: number) {
     super(

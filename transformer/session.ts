@@ -8,6 +8,7 @@ import { DiskCache } from "./cache.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModule } from "./prefilter.js";
 import type { TaskManifestEntry } from "./rewrite.js";
+import { loadOptional } from "./optional.js";
 
 type Core = typeof import("./core.js");
 type Syntax = typeof import("./syntactic.js");
@@ -20,7 +21,8 @@ let syntaxModules: Promise<Syntax> | undefined;
  * whose files do not mention the package never loads them.
  */
 function loadSyntax(): Promise<Syntax> {
-  syntaxModules ??= import("./syntactic.js");
+  syntaxModules ??= loadOptional("oxc-parser", "the transformer's parser", () => import("./syntactic.js"));
+  syntaxModules.catch(() => (syntaxModules = undefined));
   return syntaxModules;
 }
 
@@ -73,7 +75,7 @@ export class TransformSession {
   }
 
   private async loadCore(): Promise<Core> {
-    this.core ??= await import("./core.js");
+    this.core ??= await loadOptional("ts-morph", "the TypeScript type check of captures", () => import("./core.js"));
     return this.core;
   }
 

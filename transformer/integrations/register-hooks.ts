@@ -5,11 +5,19 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transform as esbuildTransform, type Loader } from "esbuild";
+import type { Loader } from "esbuild";
 import { DiskCache } from "../cache.js";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
 import { inlineSourceMap, mentionsDurable } from "../prefilter.js";
 import type { TransformSession } from "../session.js";
+import { loadOptional } from "../optional.js";
+
+let esbuild: Promise<typeof import("esbuild")> | undefined;
+/** esbuild strips the TypeScript; loaded on the first TypeScript file, and named if it is missing. */
+function loadEsbuild(): Promise<typeof import("esbuild")> {
+  esbuild ??= loadOptional("esbuild", "running TypeScript through the Node hook (durable-async/register)", () => import("esbuild"));
+  return esbuild;
+}
 
 interface HookData {
   root: string;
@@ -78,7 +86,7 @@ export async function load(url: string, context: Parameters<Load>[1], next: Load
     const { code, map } = await transformDurable(fileName, source);
     const input = map ? code + inlineSourceMap(map) : code;
     const format = ext === ".cts" ? "commonjs" : "module";
-    const out = await esbuildTransform(input, {
+    const out = await (await loadEsbuild()).transform(input, {
       loader, format: format === "module" ? "esm" : "cjs", target: "node20", sourcemap: "inline", sourcefile: fileName,
     });
     return { format, source: out.code, shortCircuit: true };
