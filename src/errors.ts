@@ -2,6 +2,8 @@
 // callers can branch on `instanceof` or on `code` without parsing messages.
 // Messages end with the fix, in one line.
 
+import { formatDuration } from "./config/format-duration.js";
+
 export class DurableError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -116,7 +118,7 @@ export class AwaitTimeoutError extends DurableError {
   constructor(jobId: string, timeoutMs: number) {
     super(
       "DURABLE_AWAIT_TIMEOUT",
-      `Job ${jobId} did not finish within ${timeoutMs} ms; it keeps running. Await it again later or raise \`timeout\`.`,
+      `Job ${jobId} did not finish within ${formatDuration(timeoutMs)}; it keeps running. Await it again later or raise \`timeout\`.`,
     );
     this.jobId = jobId;
   }
@@ -131,7 +133,7 @@ export class JobNotFoundError extends DurableError {
 /** Raised inside an attempt that ran past its timeout. */
 export class JobTimeoutError extends DurableError {
   constructor(timeoutMs: number) {
-    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${timeoutMs} ms. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
+    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${formatDuration(timeoutMs)}. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
   }
 }
 
@@ -148,7 +150,7 @@ export class UnknownTaskError extends DurableError {
   constructor(taskId: string, caller: string | null, graceMs: number) {
     super(
       "DURABLE_UNKNOWN_TASK",
-      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${graceMs} ms. Deploy the code that contains it, or delete the job.`,
+      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${formatDuration(graceMs)}. Deploy the code that contains it, or delete the job.`,
     );
   }
 }

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { ConfigError, InvalidOptionError } from "../errors.js";
 import { adaptLogger, type Logger } from "../logger.js";
-import { describe, parseDuration } from "./duration.js";
+import { describe, formatDuration, parseDuration } from "./duration.js";
 import { DEFAULT_NODE_TYPES, queueForNodeType, validateQueueName } from "./options.js";
 import { didYouMean } from "./suggest.js";
 import { validateSchemaName } from "../db/schema.js";
@@ -171,7 +171,7 @@ function resolveLease(input: StartOptions): { heartbeatIntervalMs: number; lease
   const heartbeatIntervalMs = duration("heartbeatInterval", input.heartbeatInterval, 2_000, 100);
   const leaseTtlMs = duration("leaseTtl", input.leaseTtl, 10_000, 500);
   if (leaseTtlMs < heartbeatIntervalMs * 2) {
-    throw new InvalidOptionError("leaseTtl", `must be at least twice heartbeatInterval (${heartbeatIntervalMs} ms), or healthy nodes would look dead.`);
+    throw new InvalidOptionError("leaseTtl", `must be at least twice heartbeatInterval (${formatDuration(heartbeatIntervalMs)}), or healthy nodes would look dead.`);
   }
   return { heartbeatIntervalMs, leaseTtlMs };
 }

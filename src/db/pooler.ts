@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Logger } from "../logger.js";
+import { formatDuration } from "../config/duration.js";
 import { describeConnection } from "./describe.js";
 import { disableNamedStatements } from "./statements.js";
 
@@ -48,7 +49,7 @@ export async function planConnections(input: PlanInput): Promise<ConnectionPlan>
   const listenConfig = typeof input.listenDatabase === "string" ? { connectionString: input.listenDatabase } : input.listenDatabase;
   const listen = !input.notifications ? null : listenConfig ?? (pooled ? null : input.connection);
   const statements = input.preparedStatements ?? !pooled ? "named prepared statements" : "no named prepared statements";
-  const poll = `polling every ${input.pollIntervalMs} ms`;
+  const poll = `polling every ${formatDuration(input.pollIntervalMs)}`;
   const how = pooled ? `behind a transaction pooler${input.pooler === undefined ? " (detected)" : ""}` : "direct connection";
   let wakeups: string;
   if (!input.notifications) wakeups = `notifications off: ${poll}`;

@@ -1,5 +1,6 @@
 import { JOB_STATES } from "../../admin/index.js";
 import { html, type Html } from "../html.js";
+import { formatDuration } from "../../config/duration.js";
 import { actionForm, layout, type PageContext } from "../layout.js";
 
 export async function overviewPage(ctx: PageContext): Promise<Html> {
@@ -13,7 +14,7 @@ export async function overviewPage(ctx: PageContext): Promise<Html> {
 <td><a href="${jobsLink({ queue: q.name })}">${q.name}</a> ${q.paused ? html`<span class="badge s-paused">paused${q.pausedUntil ? ` until ${q.pausedUntil.toISOString()}` : ""}</span>` : ""}</td>
 ${JOB_STATES.map((s) => html`<td class="num">${q.counts[s] ? html`<a href="${jobsLink({ queue: q.name, state: s })}">${q.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
 <td class="num">${q.concurrency ?? q.nodeConcurrency}${q.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${q.globalConcurrency ? html`<br><span class="muted">global ${q.globalConcurrency}</span>` : ""}</td>
-<td>${q.rateLimit ? `${q.rateLimit.allowed} / ${q.rateLimit.periodMs} ms` : html`<span class="muted">none</span>`}</td>
+<td>${q.rateLimit ? `${q.rateLimit.allowed} / ${formatDuration(q.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
 <td>${q.paused ? actionForm(ctx, "resume", { queue: q.name }, "Resume") : actionForm(ctx, "pause", { queue: q.name }, "Pause", { extra: html`<input name="for" size="5" placeholder="for 1h" aria-label="pause ${q.name} for (optional)"> ` })}
 ${actionForm(ctx, "scale", { queue: q.name }, "Scale", { extra: html`<input type="number" name="concurrency" min="0" max="10000" required aria-label="concurrency for ${q.name}" style="width:70px" value="${q.concurrency ?? q.nodeConcurrency}"> ` })}</td>
 </tr>`);
