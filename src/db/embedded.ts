@@ -50,6 +50,20 @@ export function projectRoot(from = process.cwd()): string {
   }
 }
 
+/**
+ * `.durable/` holds local state (this server's data, the transformer's cache):
+ * a `.gitignore` inside it keeps it out of git even where the project's own
+ * .gitignore does not mention it.
+ */
+export function ignoreInGit(durableDir: string): void {
+  const file = join(durableDir, ".gitignore");
+  try {
+    if (!existsSync(file)) writeFileSync(file, "# Written by durable-async: local state (development database, caches), never committed.\n*\n");
+  } catch {
+    /* a read-only folder: nothing to keep out of git */
+  }
+}
+
 export function defaultDataDir(): string {
   if (process.env.DURABLE_DATA_DIR) return resolve(process.env.DURABLE_DATA_DIR);
   return join(projectRoot(), ".durable", "pg");
@@ -290,6 +304,7 @@ export async function ensureEmbeddedPostgres(options: EmbeddedOptions = {}): Pro
     const again = await running();
     if (again) return again;
     mkdirSync(dataDir, { recursive: true });
+    if (dirname(dataDir).endsWith("/.durable")) ignoreInGit(dirname(dataDir));
     if (as.uid !== undefined) chownSync(dataDir, as.uid, as.gid!);
     if (!existsSync(join(dataDir, "PG_VERSION"))) {
       if (readdirSync(dataDir).length > 0) rmSync(dataDir, { recursive: true, force: true }), mkdirSync(dataDir, { recursive: true }), as.uid !== undefined && chownSync(dataDir, as.uid, as.gid!);

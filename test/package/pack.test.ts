@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -110,6 +110,8 @@ describe("the packed package in a new app", { timeout: 180_000 }, () => {
     expect(result.code, result.out).toBe(0);
     const { rows } = await db.pool.query(`select task_id, state, meta from ${db.q}.jobs`);
     expect(rows).toEqual([{ task_id: "src/greet.ts#greetLater#0", state: "completed", meta: { name: "hook" } }]);
+    // The hook's cache lives in .durable/, which keeps itself out of git.
+    expect(readFileSync(join(app, ".durable", ".gitignore"), "utf8")).toMatch(/^\*$/m);
   });
 
   it("runs after an esbuild build with durable-async/esbuild", async () => {
