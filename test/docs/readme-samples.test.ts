@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import { transform } from "../../transformer/index.js";
 import { testDatabase } from "../support/db.js";
 import { repoRoot } from "../support/examples.js";
 import { packFreshCopy } from "../support/pack.js";
+import { freePort } from "../support/ports.js";
 import { SETUPS } from "./readme-setups.js";
 
 // Every fenced block of README.md is run, in order, in a new app outside the
@@ -83,17 +83,6 @@ let app: string;
 let tarball: string;
 let port = 0;
 const background: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 const npmQuiet = { npm_config_audit: "false", npm_config_fund: "false", npm_config_prefer_offline: "true", npm_config_loglevel: "error" };
 

@@ -38,7 +38,7 @@ describe.skipIf(!installed)("through PgBouncer in transaction mode", () => {
     expect(namedStatementsEnabled(d.pool)).toBe(false);
     const mode = lines.find((l) => l.message.includes("transaction pooler"));
     expect(mode?.level).toBe("info");
-    expect(mode?.message).toMatch(/\(detected\), no named prepared statements; no LISTEN .* polling every 200 ms alone/);
+    expect(mode?.message).toMatch(/\(detected\), no named prepared statements; no LISTEN .* polling every 200ms alone/);
     const job = await d.async(tasks.add, { a: 1, b: 2 });
     expect(await d.await(job, { timeout: "20s" })).toBe(3);
   });
