@@ -15,8 +15,10 @@ export const INTEGRATIONS = ["esbuild", "vite", "register", "register-hooks"];
  * One build per entry point: chunks shared across entries would put more
  * files on each entry's load path, and a plugin pays for every file it loads.
  */
-export async function bundleIntegrations(repoRoot, outdir) {
+export async function bundleIntegrations(repoRoot, outdir, { sourceMapWriter } = {}) {
   const oxcHelpers = oxcHelpersPlugin(repoRoot);
+  // The transform bench swaps in another source-map writer to compare it with ours.
+  const swap = sourceMapWriter ? [swapModulePlugin(/^\.\/sourcemap\.js$/, sourceMapWriter)] : [];
   await Promise.all(INTEGRATIONS.map((name) => build({
     entryPoints: [join(repoRoot, "transformer", "integrations", `${name}.ts`)],
     outdir,
@@ -29,7 +31,7 @@ export async function bundleIntegrations(repoRoot, outdir) {
     // oxc-parser, ts-morph, esbuild and vite stay the user's own installs,
     // except oxc-parser's two small JS helpers (see oxcHelpersPlugin).
     packages: "external",
-    plugins: [oxcHelpers.plugin],
+    plugins: [oxcHelpers.plugin, ...swap],
     define: { OXC_HELPERS_VERSION: JSON.stringify(oxcHelpers.version) },
     sourcemap: true,
     logLevel: "warning",
@@ -62,4 +64,9 @@ export function oxcHelpersPlugin(repoRoot) {
       },
     },
   };
+}
+
+/** Resolves imports matching `filter` to `file` instead (for A/B builds of one module). */
+function swapModulePlugin(filter, file) {
+  return { name: "swap-module", setup(b) { b.onResolve({ filter }, () => ({ path: file })); } };
 }

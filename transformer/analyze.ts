@@ -8,33 +8,16 @@ import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { bodyHash, normalizedCode } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
-import { PACKAGE_NAME, projectRelative } from "./prefilter.js";
+import { projectRelative } from "./prefilter.js";
 import type { ScopeAnalysis } from "./scope-model.js";
 import { analyzeScopes } from "./scopes.js";
 import { LineIndex, parse, type Comment, type Node } from "./syntax.js";
-import { suggest } from "../src/config/suggest.js";
-
-/** The runtime's built-in node types (src/config/options.ts DEFAULT_NODE_TYPES), kept here so the hook thread loads no runtime modules. */
-const DEFAULT_NODE_TYPES = ["worker", "api", "datasync"];
-/** The runtime's built-in node types plus those declared in DURABLE_NODE_TYPES (comma-separated), when the integration passes none. */
-function defaultNodeTypes(): string[] {
-  const declared = (process.env.DURABLE_NODE_TYPES ?? "").split(",").map((t) => t.trim()).filter(Boolean);
-  return [...DEFAULT_NODE_TYPES, ...declared];
-}
-
-export type CallKind = "async" | "run" | "cron";
-
-export interface CallerLocation {
-  file: string;
-  fn: string | null;
-  line: number;
-  column: number;
-}
+import { knownNodeTypes, PACKAGE_NAME, unknownNodeTypeMessage, type CallerLocation, type TaskKind } from "../src/contract/index.js";
 
 /** One transformed call site: the stub metadata plus the offsets rewrite needs. */
 export interface CallSite {
   index: number;
-  kind: CallKind;
+  kind: TaskKind;
   id: string;
   hash: string;
   caller: CallerLocation;
@@ -168,7 +151,7 @@ class FileAnalyzer {
   }
 
   private get knownNodeTypes(): readonly string[] {
-    this.nodeTypes ??= this.options.nodeTypes ?? defaultNodeTypes();
+    this.nodeTypes ??= this.options.nodeTypes ?? knownNodeTypes();
     return this.nodeTypes;
   }
 
@@ -195,9 +178,7 @@ class FileAnalyzer {
     if (name && name.value === undefined) this.report("DA1011", name.node, "The `name` option is not a string literal.");
     const nodeType = optionLiteral(call.options, "nodeType");
     if (nodeType?.value !== undefined && !this.knownNodeTypes.includes(nodeType.value)) {
-      const knownNodeTypes = this.knownNodeTypes;
-      const guess = suggest(nodeType.value, knownNodeTypes);
-      this.report("DA1013", nodeType.node, `Unknown node type "${nodeType.value}"${guess ? ` (did you mean "${guess}"?)` : ""}; known: ${knownNodeTypes.join(", ")}.`, nodeType.value);
+      this.report("DA1013", nodeType.node, unknownNodeTypeMessage(nodeType.value, this.knownNodeTypes), nodeType.value);
     }
     const id = name?.value ?? `${scopeKey}${ordinal}`;
     if (this.callSites.some((site) => site.id === id)) this.report("DA1012", call.node, `Task id "${id}" is used by another call site in this file.`, id);
@@ -302,4 +283,3 @@ export function analyze(fileName: string, source: string, options: AnalyzeOption
   };
 }
 
-export { PACKAGE_NAME };

@@ -1,12 +1,13 @@
-// Content-addressed cache in `.durable/cache/` for the Node hook (and builds
-// that ask for it). The key covers the transformer version, the options that
+// Content-addressed cache in `.durable/cache/`, used only through a
+// TransformSession given `cache: true` (the Node hook; builds that ask). The key covers the transformer version, the options that
 // change the output, the file name and its text, so a stale entry is never
 // read. (With `typeCheck`, types from *other* files can change a capture
 // diagnostic without changing this file; `durable check` never uses the cache.)
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FileResult } from "./session.js";
+import type { TaskMetadata } from "../src/contract/index.js";
+import type { Diagnostic } from "./diagnostics.js";
 
 /** Bump when analysis or output format changes. */
 export const TRANSFORMER_VERSION = "5";
@@ -21,7 +22,20 @@ export interface CacheOptions {
   sourcesContent?: boolean;
 }
 
-export type CachedResult = Omit<FileResult, "analysis">;
+/** One file's result: what a session returns, less the in-memory analysis. */
+export interface CachedResult {
+  fileName: string;
+  /** Transformed code; the input when the file has no call sites. */
+  code: string;
+  /** Source map v3 JSON; null when the code is unchanged or maps are off (`tasks` says whether it changed). */
+  map: string | null;
+  diagnostics: Diagnostic[];
+  tasks: TaskMetadata[];
+  /** The file takes durable-async (`import`, `import()`, or `require` in CommonJS): integrations hang the registry on these. */
+  importsRuntime: boolean;
+  /** A CommonJS module: the registry is attached with `require`, not `import`. */
+  commonJs: boolean;
+}
 
 export class DiskCache {
   readonly dir: string;
@@ -49,7 +63,7 @@ export class DiskCache {
     }
   }
 
-  set(fileName: string, source: string, result: FileResult): void {
+  set(fileName: string, source: string, result: CachedResult & { analysis?: unknown }): void {
     const { analysis: _analysis, ...plain } = result;
     try {
       mkdirSync(this.dir, { recursive: true });

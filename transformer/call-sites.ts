@@ -2,16 +2,15 @@
 // local name (`import { durable as d }`) or through a namespace import, and
 // classifies each use. Identity is by binding, so a local variable that
 // shadows the import is not mistaken for it.
-import { PACKAGE_NAME } from "./prefilter.js";
+import { PACKAGE_NAME, TASK_KINDS, type TaskKind } from "../src/contract/index.js";
 import type { Binding, ScopeAnalysis } from "./scope-model.js";
 import { unwrapParens, type Node } from "./syntax.js";
 
-export type DurableKind = "async" | "run" | "cron";
-const KINDS = new Set<string>(["async", "run", "cron"]);
+const KINDS = new Set<string>(TASK_KINDS);
 
 export interface DurableCall {
   type: "call";
-  kind: DurableKind;
+  kind: TaskKind;
   node: Node;
   /** The argument as written: the closure, possibly in parentheses. */
   argument: Node;
@@ -27,7 +26,7 @@ export interface DurableMisuse {
 
 export interface DurableNonLiteral {
   type: "non-literal";
-  kind: DurableKind;
+  kind: TaskKind;
   node: Node;
   argument: Node | undefined;
 }
@@ -106,7 +105,7 @@ function classify(api: Node, source: string): DurableUse | undefined {
     if (!call || call.type !== "CallExpression" || call.callee !== access) {
       return { type: "misuse", node: access, text: source.slice(access.start, access.end) };
     }
-    const kind = method as DurableKind;
+    const kind = method as TaskKind;
     const fnIndex = kind === "cron" ? 1 : 0;
     const argument: Node | undefined = call.arguments[fnIndex];
     const closure = unwrapParens(argument);

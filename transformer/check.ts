@@ -3,18 +3,12 @@
 // command CI runs, so it must see cross-file type changes.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { CallerLocation, CallKind } from "./analyze.js";
+import type { TaskMetadata } from "../src/contract/index.js";
 import { formatDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { candidateFiles, isCandidateFile, projectRelative } from "./prefilter.js";
 import { TransformSession, type SessionOptions } from "./session.js";
 
-export interface CheckedCallSite {
-  id: string;
-  kind: CallKind;
-  hash: string;
-  caller: CallerLocation;
-  captures: string[];
-}
+export type CheckedCallSite = Pick<TaskMetadata, "id" | "kind" | "hash" | "caller" | "captures">;
 
 export interface CheckedFile {
   file: string;

@@ -5,12 +5,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { formatDiagnostic } from "./diagnostics.js";
 import { projectRelative } from "./prefilter.js";
-import type { TaskManifestEntry } from "./rewrite.js";
+import type { TaskMetadata } from "../src/contract/index.js";
 import { TransformSession, type SessionOptions } from "./session.js";
 
 export interface Manifest {
   version: 1;
-  modules: { file: string; tasks: TaskManifestEntry[] }[];
+  modules: { file: string; tasks: TaskMetadata[] }[];
   /** Formatted diagnostics, not written to the file. */
   diagnostics: string[];
   errors: number;

@@ -1,10 +1,15 @@
 // oxc-parser, loaded the short way. Its entry point finds the native binding
 // by probing (a require that fails and builds a stack trace, a libc check that
-// reads /usr/bin/ldd) and loads modules the analysis never uses; that is ~4 ms
-// of a ~6 ms load, paid on every cold build. Here the binding oxc-parser
-// itself would pick is required directly, resolved from oxc-parser's own
-// directory and only when its version is oxc-parser's. Any other case
-// (another platform, an odd install) falls back to oxc-parser's entry point.
+// reads /usr/bin/ldd) and loads modules the analysis never uses: import and
+// first parse take 16 ms that way against 9 ms here, paid on every cold build
+// (bench/transform/oxc-load.mjs). Here the binding oxc-parser itself would
+// pick is required directly, resolved from oxc-parser's own directory and only
+// when its version is oxc-parser's, and read with two of oxc-parser's own
+// modules (its AST JSON reader and visitor keys, which its package exports
+// list but does not document). Any other case (another platform, an odd
+// install, another oxc-parser release than the helpers bundled with the
+// integrations) falls back to oxc-parser's entry point. test/transformer/
+// oxc.test.ts pins the release these internals were checked against.
 import { createRequire } from "node:module";
 import { jsonParseAst } from "oxc-parser/src-js/wrap";
 import keys from "oxc-parser/src-js/generated/visit/keys";

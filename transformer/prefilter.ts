@@ -4,9 +4,9 @@
 // the package never pay it.
 import { readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import type { TaskManifestEntry } from "./rewrite.js";
+import { MODULES_HELPER_EXPORT, PACKAGE_NAME, type TaskMetadata } from "../src/contract/index.js";
 
-export const PACKAGE_NAME = "durable-async";
+export { PACKAGE_NAME };
 
 /** Extensions the transformer parses; anything else passes through untouched. */
 export const SOURCE_EXTENSIONS = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
@@ -104,7 +104,7 @@ export function discoverable(root: string, files: readonly string[], ignoreDirs:
 
 export interface RegistryModule {
   fileName: string;
-  tasks: TaskManifestEntry[];
+  tasks: TaskMetadata[];
 }
 
 /** Source of a registry module: lazy loaders for every stub module (INTERNALS "Discovery"). */
@@ -116,7 +116,7 @@ export function registryModuleSource(
   const entries = modules
     .filter((m) => m.tasks.length > 0)
     .map((m) => `  { tasks: ${JSON.stringify(m.tasks)}, load: () => import(${JSON.stringify(specifierFor(m.fileName))}) },`);
-  return `import { __durableModules } from ${JSON.stringify(runtimeModule)};\n__durableModules([\n${entries.join("\n")}\n]);\n`;
+  return `import { ${MODULES_HELPER_EXPORT} } from ${JSON.stringify(runtimeModule)};\n${MODULES_HELPER_EXPORT}([\n${entries.join("\n")}\n]);\n`;
 }
 
 /**

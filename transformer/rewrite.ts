@@ -2,36 +2,19 @@
 // assembled from slices of the original text: each closure is *moved* into
 // its stub (not re-printed), so every token of user code keeps an exact
 // mapping and a worker's stack trace points at the user's original line and
-// column. The source map is written here, one segment per token: a general
-// string-editing library cost more than the analysis itself.
+// column (sourcemap.ts writes the mappings as the slices are copied).
+import { PACKAGE_NAME, TASK_HELPER_EXPORT, type TaskMetadata } from "../src/contract/index.js";
 import type { Analysis, CallSite } from "./analyze.js";
-import { lineAt, lineStarts } from "./lines.js";
-import { PACKAGE_NAME } from "./prefilter.js";
-
-/** A stub's metadata as the runtime's `__durableModules` wants it (no `run`). */
-export interface TaskManifestEntry {
-  id: string;
-  hash: string;
-  caller: CallSite["caller"];
-  source: string;
-  captures: string[];
-  kind: CallSite["kind"];
-}
+import { lineStarts } from "./lines.js";
+import { MappedOutput, type SourceMapV3 } from "./sourcemap.js";
 
 export interface ModuleManifest {
   /** Project-relative module path. */
   file: string;
-  tasks: TaskManifestEntry[];
+  tasks: TaskMetadata[];
 }
 
-/** A source map, version 3. */
-export interface SourceMapV3 {
-  version: 3;
-  sources: string[];
-  sourcesContent?: string[];
-  names: string[];
-  mappings: string;
-}
+export type { SourceMapV3 };
 
 export interface RewriteResult {
   code: string;
@@ -57,7 +40,7 @@ export function stubName(site: CallSite): string {
   return `__durable_stub_${site.index}`;
 }
 
-export function manifestEntry(site: CallSite): TaskManifestEntry {
+export function manifestEntry(site: CallSite): TaskMetadata {
   return { id: site.id, hash: site.hash, caller: site.caller, source: site.source, captures: site.captures, kind: site.kind };
 }
 
@@ -78,152 +61,10 @@ function stubHead(site: CallSite): string {
     `  run: `;
 }
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/** One-character codes for the small deltas that make up most segments. */
-const SMALL = Array.from({ length: 31 }, (_, i) => BASE64[(i - 15 < 0 ? ((15 - i) << 1) | 1 : (i - 15) << 1)]!);
-
-function vlq(value: number): string {
-  if (value >= -15 && value <= 15) return SMALL[value + 15]!;
-  let v = value < 0 ? (-value << 1) | 1 : value << 1;
-  let out = "";
-  do {
-    let digit = v & 31;
-    v >>>= 5;
-    if (v > 0) digit |= 32;
-    out += BASE64[digit];
-  } while (v > 0);
-  return out;
-}
-
-/**
- * Tokens start a segment each: a run of word characters (ASCII letters,
- * digits, `_`, `$`, any code unit above 127), or any other character except
- * space, tab, CR and LF (a line feed ends the line). Sticky regexes step over
- * word runs and blanks without allocating a match per token, as exec() did.
- */
-const WORD_RUN = /[0-9A-Za-z_$\u0080-\uffff]+/y;
-const BLANK_RUN = /[ \t\r]+/y;
-
-/** Code unit of a word character, as WORD_RUN has it. */
-function isWordUnit(c: number): boolean {
-  return c >= 0x80 || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
-}
-
-/**
- * Segments for a token `d` columns after the previous one on the same line
- * of both texts (text copied verbatim): most segments of a file.
- */
-const SAME_LINE_STEP = Array.from({ length: 128 }, (_, d) => `${vlq(d)}AA${vlq(d)}`);
-
-/**
- * Builds the output text and its mappings together, one segment at the start
- * of each original token; without line starts, only the text.
- */
-class Output {
-  private readonly parts: string[] = [];
-  private mappings = "";
-  /** The current generated line has a segment (the next one is preceded by a comma). */
-  private lineHasSegment = false;
-  private column = 0;
-  private previousColumn = 0;
-  private previousLine = 0;
-  private previousOriginalColumn = 0;
-
-  constructor(private readonly source: string, private readonly lineStarts: readonly number[] | null) {}
-
-  /** Generated text with no counterpart in the original (stub heads, references). */
-  insert(text: string): void {
-    if (text.length === 0) return;
-    this.parts.push(text);
-    if (this.lineStarts === null) return;
-    let newline = text.indexOf("\n");
-    let last = -1;
-    while (newline !== -1) {
-      this.endLine();
-      last = newline;
-      newline = text.indexOf("\n", newline + 1);
-    }
-    this.column += text.length - last - 1;
-  }
-
-  /**
-   * Original text [start, end), mapped token by token: one segment at each
-   * word start and at each other non-blank character (magic-string's
-   * "boundary" resolution). Regexes skip word runs and blanks: a loop over
-   * every character ran in V8's interpreter for most of a cold build.
-   */
-  copy(start: number, end: number): void {
-    if (end <= start) return;
-    const { source, lineStarts } = this;
-    this.parts.push(source.slice(start, end));
-    if (lineStarts === null) return;
-    let line = lineAt(lineStarts, start);
-    let lineStart = lineStarts[line]!;
-    // Generated column of offset i on the current line is `base + i`.
-    let base = this.column - start;
-    let i = start;
-    while (i < end) {
-      const c = source.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 13) {
-        BLANK_RUN.lastIndex = i;
-        BLANK_RUN.test(source);
-        i = BLANK_RUN.lastIndex;
-        continue;
-      }
-      if (c === 10) {
-        this.endLine();
-        line++;
-        lineStart = ++i;
-        base = -lineStart;
-        continue;
-      }
-      const column = base + i;
-      const originalColumn = i - lineStart;
-      const step = column - this.previousColumn;
-      if (this.lineHasSegment && line === this.previousLine && step === originalColumn - this.previousOriginalColumn && step < SAME_LINE_STEP.length) {
-        this.mappings += "," + SAME_LINE_STEP[step];
-        this.previousColumn = column;
-        this.previousOriginalColumn = originalColumn;
-      } else {
-        this.segment(column, line, originalColumn);
-      }
-      if (isWordUnit(c)) {
-        WORD_RUN.lastIndex = i;
-        WORD_RUN.test(source);
-        i = WORD_RUN.lastIndex;
-      } else {
-        i++;
-      }
-    }
-    this.column = base + end;
-  }
-
-  private segment(column: number, line: number, originalColumn: number): void {
-    if (this.lineHasSegment) this.mappings += ",";
-    this.mappings += vlq(column - this.previousColumn) + "A" + vlq(line - this.previousLine) + vlq(originalColumn - this.previousOriginalColumn);
-    this.lineHasSegment = true;
-    this.previousColumn = column;
-    this.previousLine = line;
-    this.previousOriginalColumn = originalColumn;
-  }
-
-  private endLine(): void {
-    this.mappings += ";";
-    this.lineHasSegment = false;
-    this.column = 0;
-    this.previousColumn = 0;
-  }
-
-  finish(): { code: string; mappings: string } {
-    return { code: this.parts.join(""), mappings: this.mappings };
-  }
-}
-
 export function rewrite(source: string, analysis: Analysis, options: RewriteOptions = {}): RewriteResult {
   const manifest: ModuleManifest = { file: analysis.file, tasks: analysis.callSites.map(manifestEntry) };
   const mapped = options.sourceMap !== false;
-  const out = new Output(source, mapped ? lineStarts(source, /\n/g) : null);
+  const out = new MappedOutput(source, mapped ? lineStarts(source, /\n/g) : null);
   const sites = analysis.callSites;
   /** Copies [start, end), replacing the argument of each call site directly inside it with the stub reference. */
   const copyWithReferences = (start: number, end: number, parent: number | null, extra?: { at: number; text: string }): void => {
@@ -254,8 +95,8 @@ export function rewrite(source: string, analysis: Analysis, options: RewriteOpti
     const prefix = at === 0 ? "" : source[at - 1] === "\n" ? "" : "\n";
     copyWithReferences(0, at, null);
     out.insert(analysis.commonJs
-      ? `${prefix}const { __durableTask: ${TASK_HELPER} } = require(${JSON.stringify(runtime)});\n`
-      : `${prefix}import { __durableTask as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
+      ? `${prefix}const { ${TASK_HELPER_EXPORT}: ${TASK_HELPER} } = require(${JSON.stringify(runtime)});\n`
+      : `${prefix}import { ${TASK_HELPER_EXPORT} as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
     for (const site of sites) {
       out.insert(stubHead(site));
       const params = site.captures.length > 0 ? { at: site.paramsInsert, text: capturesObject(site) } : undefined;

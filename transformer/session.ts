@@ -1,16 +1,16 @@
 // A build session: one lazily created Project for every file of a build, a
-// per-file memo keyed by content, and project discovery. Every integration
-// (esbuild, Node hook, Vite, check, build) is a thin adapter over this.
+// per-file memo keyed by content, the optional disk cache, and project
+// discovery. This is the one transform path: every integration (esbuild,
+// Node hook, Vite, check, build), `transform()` and the golden fixtures go
+// through `TransformSession.transform`.
 import { readFileSync } from "node:fs";
 import type { Project } from "ts-morph";
 import type { Analysis, AnalyzeOptions } from "./analyze.js";
-import { DiskCache } from "./cache.js";
-import type { Diagnostic } from "./diagnostics.js";
+import { DiskCache, type CachedResult } from "./cache.js";
 import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModule } from "./prefilter.js";
-import type { TaskManifestEntry } from "./rewrite.js";
 import { loadOptional } from "./optional.js";
 
-type Core = typeof import("./core.js");
+type Typecheck = typeof import("./typecheck/index.js");
 type Syntax = typeof import("./syntactic.js");
 
 let syntaxModules: Promise<Syntax> | undefined;
@@ -29,6 +29,8 @@ function loadSyntax(): Promise<Syntax> {
 export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
   root?: string;
   tsConfigFilePath?: string;
+  /** A Project to check types with, shared with other sessions (default: one created on first use). */
+  project?: Project;
   runtimeModule?: string;
   /** Check capture types with the TypeScript checker (default false here: builds leave it to `durable check`). */
   typeCheck?: boolean;
@@ -42,46 +44,37 @@ export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
   sourcesContent?: boolean;
 }
 
-export interface FileResult {
-  fileName: string;
-  /** Transformed code; the input when the file has no call sites. */
-  code: string;
-  /** Source map v3 JSON; null when the code is unchanged or maps are off (`tasks` says whether it changed). */
-  map: string | null;
-  diagnostics: Diagnostic[];
-  tasks: TaskManifestEntry[];
-  /** The file takes durable-async (`import`, `import()`, or `require` in CommonJS): integrations hang the registry on these. */
-  importsRuntime: boolean;
-  /** A CommonJS module: the registry is attached with `require`, not `import`. */
-  commonJs: boolean;
+export interface FileResult extends CachedResult {
+  /** The analysis, when this session computed the result (null from the disk cache or for files without the package). */
   analysis: Analysis | null;
 }
 
 export interface DiscoveredModule extends RegistryModule {
-  diagnostics: Diagnostic[];
+  diagnostics: FileResult["diagnostics"];
 }
 
 export class TransformSession {
   readonly root: string;
   private project: Project | undefined;
-  private core: Core | undefined;
+  private typecheck: Typecheck | undefined;
   /** Last result per file, with the source it was computed from. */
   private readonly memo = new Map<string, { source: string; result: FileResult }>();
   private readonly disk: DiskCache | undefined;
 
   constructor(readonly options: SessionOptions = {}) {
     this.root = options.root ?? process.cwd();
+    this.project = options.project;
     this.disk = options.cache ? new DiskCache(this.root, options) : undefined;
   }
 
-  private async loadCore(): Promise<Core> {
-    this.core ??= await loadOptional("ts-morph", "the TypeScript type check of captures", () => import("./core.js"));
-    return this.core;
+  private async loadTypecheck(): Promise<Typecheck> {
+    this.typecheck ??= await loadOptional("ts-morph", "the TypeScript type check of captures", () => import("./typecheck/index.js"));
+    return this.typecheck;
   }
 
   /** Created on first use, so a build that checks no types never loads the checker. */
   async getProject(): Promise<Project> {
-    const { createProject } = await this.loadCore();
+    const { createProject } = await this.loadTypecheck();
     const project = this.project ?? createProject({ root: this.root, tsConfigFilePath: this.options.tsConfigFilePath });
     this.project = project;
     return project;
@@ -96,7 +89,7 @@ export class TransformSession {
     const { analyze, rewrite, sortDiagnostics } = await loadSyntax();
     const analysis = analyze(fileName, source, { ...this.options, root: this.root });
     if (this.options.typeCheck) {
-      const typed = (await this.loadCore()).checkCaptureTypes(await this.getProject(), analysis, this.options);
+      const typed = (await this.loadTypecheck()).checkCaptureTypes(await this.getProject(), analysis, this.options);
       if (typed.length > 0) analysis.diagnostics = sortDiagnostics([...analysis.diagnostics, ...typed]);
     }
     let result: FileResult = {
@@ -167,7 +160,7 @@ export class TransformSession {
 }
 
 /** The results that belong in the registry: modules with stubs, or with diagnostics to report. */
-export function discoveredModules(results: readonly FileResult[]): DiscoveredModule[] {
+export function discoveredModules(results: readonly CachedResult[]): DiscoveredModule[] {
   return results
     .filter((r) => r.tasks.length > 0 || r.diagnostics.length > 0)
     .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics }));

@@ -8,7 +8,7 @@ const started = performance.now();
 const { build } = await import("esbuild");
 const plugins = [];
 if (mode !== "plain") {
-  const { durableEsbuild } = await import("../out/plugin/esbuild.js");
+  const { durableEsbuild } = await import(mode === "plugin-gen-mapping" ? "../out/plugin-gen-mapping/esbuild.js" : "../out/plugin/esbuild.js");
   if (mode === "plugin-warm-prepare") rmSync(join(appDir, ".durable"), { recursive: true, force: true });
   plugins.push(durableEsbuild({
     root: appDir,

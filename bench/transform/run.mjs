@@ -15,8 +15,12 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const appDir = join(here, "..", "out", "transform-app");
 const rounds = Number(process.argv[2] ?? 5);
 generate(appDir);
-// The plugin as the package ships it (scripts/bundle-integrations.mjs).
+// The plugin as the package ships it (scripts/bundle-integrations.mjs), and
+// the same plugin with @jridgewell/gen-mapping writing the source maps.
 await bundleIntegrations(join(here, "..", ".."), join(here, "..", "out", "plugin"));
+await bundleIntegrations(join(here, "..", ".."), join(here, "..", "out", "plugin-gen-mapping"), {
+  sourceMapWriter: join(here, "alternatives", "sourcemap-gen-mapping.ts"),
+});
 
 function once(mode) {
   const started = performance.now();
@@ -24,7 +28,7 @@ function once(mode) {
   return { ...JSON.parse(out.trim().split("\n").pop()), processMs: performance.now() - started };
 }
 
-const modes = ["plain", "plugin", "plugin-typecheck", "plugin-warm"];
+const modes = ["plain", "plugin", "plugin-gen-mapping", "plugin-typecheck", "plugin-warm"];
 const samples = Object.fromEntries(modes.map((m) => [m, []]));
 const processSamples = Object.fromEntries(modes.map((m) => [m, []]));
 once("plugin-warm-prepare"); // fills .durable/cache for the warm variant
@@ -56,3 +60,6 @@ for (const mode of modes) {
   const proc = ratios(processSamples[mode], processSamples.plain);
   console.log(`${mode.padEnd(16)} ${lo.toFixed(0).padStart(7)} ms ${(lo / min(samples.plain)).toFixed(2).padStart(5)}x ${median(samples[mode]).toFixed(0).padStart(5)} ms ${build.median.toFixed(2).padStart(5)}x ${build.paired.toFixed(2).padStart(5)}x   ${median(processSamples[mode]).toFixed(0).padStart(11)} ms ${proc.median.toFixed(2).padStart(5)}x ${proc.paired.toFixed(2).padStart(5)}x`);
 }
+// The source-map writers side by side (same tokens, same segments).
+const genMapping = ratios(samples["plugin-gen-mapping"], samples.plugin);
+console.log(`source maps: @jridgewell/gen-mapping build / ours: median ${genMapping.median.toFixed(3)}x, paired ${genMapping.paired.toFixed(3)}x`);

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe, parseDuration } from "./duration.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean } from "../contract/index.js";
 import { normalizeUnique, type NormalizedUnique } from "../unique/options.js";
 
 /** Options of durable.async / durable.run, as the user writes them. */
@@ -69,7 +69,6 @@ export interface NormalizedJobOptions {
   client: QueryableClient | undefined;
 }
 
-export const DEFAULT_NODE_TYPES = ["worker", "api", "datasync"] as const;
 const ASYNC_KEYS = ["nodeType", "queue", "maxAttempts", "timeout", "priority", "delay", "at", "meta", "tags", "name", "backoff", "unique", "client"];
 
 export function queueForNodeType(nodeType: string): string {

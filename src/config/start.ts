@@ -2,8 +2,8 @@ import type pg from "pg";
 import { ConfigError, InvalidOptionError } from "../errors.js";
 import { adaptLogger, type Logger } from "../logger.js";
 import { describe, formatDuration, parseDuration } from "./duration.js";
-import { DEFAULT_NODE_TYPES, queueForNodeType, validateQueueName } from "./options.js";
-import { didYouMean } from "./suggest.js";
+import { queueForNodeType, validateQueueName } from "./options.js";
+import { didYouMean, knownNodeTypes as declaredNodeTypes } from "../contract/index.js";
 import { validateSchemaName } from "../db/schema.js";
 import { resolveEncryption, type EncryptionOptions, type KeyRing } from "../serialize/encryption.js";
 
@@ -137,8 +137,7 @@ function resolveNodeTypes(input: StartOptions): { nodeTypes: string[]; knownNode
     throw new InvalidOptionError("nodeTypes", `expected an array of lowercase names like ["reports"], got ${describe(extra)}.`);
   }
   // DURABLE_NODE_TYPES declares extra node types for the transformer and the runtime alike.
-  const fromEnv = (process.env.DURABLE_NODE_TYPES ?? "").split(",").map((t) => t.trim()).filter(Boolean);
-  const knownNodeTypes = [...new Set([...DEFAULT_NODE_TYPES, ...fromEnv, ...extra])];
+  const knownNodeTypes = declaredNodeTypes(extra);
   const rawTypes = input.nodeType ?? "worker";
   const nodeTypes = Array.isArray(rawTypes) ? rawTypes : [rawTypes];
   for (const t of nodeTypes) {

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe, parseDuration } from "../config/duration.js";
 import { validateQueueName } from "../config/options.js";
-import { didYouMean } from "../config/suggest.js";
+import { didYouMean } from "../contract/index.js";
 import type { TargetSource } from "./target.js";
 import * as sql from "./queries.js";
 

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { suggest } from "../config/suggest.js";
+import { suggest } from "../contract/index.js";
 import { describeConnection } from "./describe.js";
 import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
 

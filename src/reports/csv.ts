@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
-import { didYouMean } from "../config/suggest.js";
+import { didYouMean } from "../contract/index.js";
 import type { DurableTarget } from "../control/target.js";
 import { normalizeFilter, type JobFilter } from "./filter.js";
 import { filterWhere } from "./filter-sql.js";

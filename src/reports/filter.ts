@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
-import { didYouMean } from "../config/suggest.js";
+import { didYouMean } from "../contract/index.js";
 
 // The one job filter type. Reports, queue/job control, the dashboard and the
 // CLI all take a JobFilter, so "which jobs" means the same thing everywhere.

@@ -1,27 +1,10 @@
+import type { TaskDefinition, TaskMetadata } from "../contract/index.js";
 import { DuplicateTaskError } from "../errors.js";
+
+export type { CallerLocation, TaskDefinition, TaskMetadata } from "../contract/index.js";
 
 // The stub registry is process-wide and lives on globalThis, so a bundle that
 // ends up with two copies of this package still has one registry.
-
-export interface CallerLocation {
-  file: string;
-  fn: string | null;
-  line: number;
-  column: number;
-}
-
-export interface TaskMetadata {
-  id: string;
-  hash: string;
-  caller: CallerLocation;
-  source: string;
-  captures: string[];
-  kind: "async" | "run" | "cron";
-}
-
-export interface TaskDefinition extends TaskMetadata {
-  run: (captures: Record<string, unknown>) => unknown;
-}
 
 const STUB_BRAND = Symbol.for("durable-async.stub");
 

@@ -1,4 +1,5 @@
-import { DEFAULT_NODE_TYPES, normalizeAsyncOptions } from "../config/options.js";
+import { normalizeAsyncOptions } from "../config/options.js";
+import { DEFAULT_NODE_TYPES } from "../contract/index.js";
 import { describe } from "../config/duration.js";
 import { setTestingTarget, type TestingTarget } from "../durable.js";
 import type { JobHandle } from "../enqueue/index.js";

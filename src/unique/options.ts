@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe, parseDuration } from "../config/duration.js";
-import { didYouMean } from "../config/suggest.js";
+import { didYouMean } from "../contract/index.js";
 import { JOB_STATES } from "../reports/filter.js";
 
 export type UniqueBy = "task" | "captures" | "meta" | "queue";

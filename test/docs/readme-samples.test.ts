@@ -202,7 +202,7 @@ describe("README.md", { timeout: 600_000 }, () => {
           runModule(sample, env);
         } else if (sample.mode === "transform-of") {
           const source = readFileSync(join(app, sample.attrs.path!), "utf8");
-          const out = transform(join(app, sample.attrs.path!), source, { root: app, typeCheck: false });
+          const out = await transform(join(app, sample.attrs.path!), source, { root: app, typeCheck: false });
           expect(out.code.trim(), `${where(sample)} is not what the transformer makes of ${sample.attrs.path}`).toBe(sample.code.trim());
         }
       }

@@ -1,11 +1,13 @@
 // Golden fixtures are the transformer's spec: each case is an input file and
 // either the expected output (`output.ts`) or the expected diagnostics
-// (`diagnostics.txt`), or both when a case only warns.
+// (`diagnostics.txt`), or both when a case only warns. They run through
+// TransformSession, the path every integration takes, with the capture type
+// check on (as `durable check` runs it).
 // Regenerate with `UPDATE_FIXTURES=1 npx vitest run test/transformer`.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createProject, formatDiagnostic, hasErrors, transform } from "../../transformer/index.js";
+import { createProject, formatDiagnostic, hasErrors, TransformSession } from "../../transformer/index.js";
 
 const fixturesDir = join(import.meta.dirname, "fixtures");
 const update = process.env.UPDATE_FIXTURES === "1";
@@ -29,11 +31,12 @@ describe("transformer fixtures", () => {
   });
 
   for (const name of cases) {
-    it(name, () => {
+    it(name, async () => {
       const dir = join(fixturesDir, name);
       const inputName = readdirSync(dir).find((f) => f.startsWith("input."))!;
       const input = readFileSync(join(dir, inputName), "utf8");
-      const result = transform(join(dir, inputName), input, { project, root: dir, nodeTypes: ["worker", "api", "datasync"] });
+      const session = new TransformSession({ project, root: dir, typeCheck: true, nodeTypes: ["worker", "api", "datasync"] });
+      const result = await session.transform(join(dir, inputName), input);
       const diagnostics = result.diagnostics.map(formatDiagnostic).join("\n");
       expectFile(join(dir, "diagnostics.txt"), diagnostics ? `${diagnostics}\n` : undefined);
       expectFile(join(dir, inputName.replace("input.", "output.")), hasErrors(result.diagnostics) ? undefined : result.code);

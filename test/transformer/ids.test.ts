@@ -1,7 +1,7 @@
 // Task ids and body hashes must survive unrelated edits (DESIGN §3): moving a
 // call site or adding code above it keeps both; editing the closure changes
 // only the hash.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createProject, transform } from "../../transformer/index.js";
 
 const project = createProject({ root: "/virtual" });
@@ -13,8 +13,8 @@ export function notify(user: { id: number }) {
 }
 `;
 
-function site(source: string) {
-  const result = transform("/virtual/src/notify.ts", source, { project, root: "/virtual" });
+async function site(source: string) {
+  const result = await transform("/virtual/src/notify.ts", source, { project, root: "/virtual" });
   expect(result.diagnostics).toEqual([]);
   expect(result.tasks).toHaveLength(1);
   return result.tasks[0]!;
@@ -22,46 +22,49 @@ function site(source: string) {
 
 describe("task id stability", () => {
   const closure = "() => send(user.id, n)";
-  const original = site(body(closure));
+  let original: Awaited<ReturnType<typeof site>>;
+  beforeAll(async () => {
+    original = await site(body(closure));
+  });
 
-  it("builds the id from module path, declaration path and ordinal", () => {
+  it("builds the id from module path, declaration path and ordinal", async () => {
     expect(original.id).toBe("src/notify.ts#notify#0");
     expect(original.hash).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it("keeps id and hash when the call moves down 20 lines", () => {
-    const moved = site(body(closure, "", "\n".repeat(20)));
+  it("keeps id and hash when the call moves down 20 lines", async () => {
+    const moved = await site(body(closure, "", "\n".repeat(20)));
     expect(moved.caller.line).toBe(original.caller.line + 20);
     expect(moved.id).toBe(original.id);
     expect(moved.hash).toBe(original.hash);
   });
 
-  it("keeps id and hash when code is added above", () => {
+  it("keeps id and hash when code is added above", async () => {
     const above = "export function other() { return 42; }\nconst unrelated = [1, 2, 3];\n";
-    const shifted = site(body(closure, above));
+    const shifted = await site(body(closure, above));
     expect(shifted.id).toBe(original.id);
     expect(shifted.hash).toBe(original.hash);
   });
 
-  it("ignores formatting and comments in the hash", () => {
-    const reformatted = site(body("() =>\n    // comment\n    send( user.id,   n )"));
+  it("ignores formatting and comments in the hash", async () => {
+    const reformatted = await site(body("() =>\n    // comment\n    send( user.id,   n )"));
     expect(reformatted.hash).toBe(original.hash);
   });
 
-  it("changes only the hash when the closure body is edited", () => {
-    const edited = site(body("() => send(user.id, n + 1)"));
+  it("changes only the hash when the closure body is edited", async () => {
+    const edited = await site(body("() => send(user.id, n + 1)"));
     expect(edited.id).toBe(original.id);
     expect(edited.hash).not.toBe(original.hash);
   });
 
-  it("changes the hash when the capture names change", () => {
-    const edited = site(body("() => send(user.id, 1)"));
+  it("changes the hash when the capture names change", async () => {
+    const edited = await site(body("() => send(user.id, 1)"));
     expect(edited.captures).toEqual(["user"]);
     expect(edited.hash).not.toBe(original.hash);
   });
 
-  it("uses the literal name option as the id", () => {
-    const named = site(body(`${closure}, { name: "notify-user" }`));
+  it("uses the literal name option as the id", async () => {
+    const named = await site(body(`${closure}, { name: "notify-user" }`));
     expect(named.id).toBe("notify-user");
   });
 });

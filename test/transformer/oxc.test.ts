@@ -1,7 +1,7 @@
 // transformer/oxc.ts loads oxc-parser's native binding directly for speed;
 // it must find it on supported platforms and parse exactly as oxc-parser's
 // own entry point does.
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
@@ -17,7 +17,19 @@ const SOURCE = `import type { A } from "a";
 export async function f(this: A, x?: number) { const re = /a+/g; const big = 10n; /* c */ return \`\${x}\` as const; }
 `;
 
+/**
+ * The oxc-parser release whose private modules (src-js/wrap, the visitor
+ * keys) transformer/oxc.ts was checked against. After an upgrade: run this
+ * file and bench/transform/oxc-load.mjs, then move the pin.
+ */
+const VERIFIED_OXC_RELEASE = "0.159.0";
+
 describe("oxc loading", () => {
+  it("runs against the oxc-parser release its private imports were checked with", () => {
+    const installed = JSON.parse(readFileSync(join(repoRoot, "node_modules", "oxc-parser", "package.json"), "utf8")).version;
+    expect(installed, "oxc-parser was upgraded: re-check transformer/oxc.ts's private imports, then move VERIFIED_OXC_RELEASE").toBe(VERIFIED_OXC_RELEASE);
+  });
+
   it("finds the platform binding without oxc-parser's probe", () => {
     expect(directBinding()).toBeDefined();
   });

@@ -6,10 +6,9 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Loader } from "esbuild";
-import { DiskCache } from "../cache.js";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
 import { inlineSourceMap, mentionsDurable } from "../prefilter.js";
-import type { TransformSession } from "../session.js";
+import { TransformSession } from "../session.js";
 import { loadOptional } from "../optional.js";
 
 let esbuild: Promise<typeof import("esbuild")> | undefined;
@@ -29,13 +28,10 @@ type Load = (url: string, context: { format?: string | null }) => Promise<{ form
 const TS_LOADERS: Record<string, Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx" };
 const JS_EXTENSIONS = new Set([".js", ".mjs", ".jsx", ".cjs"]);
 
-let root = process.cwd();
-let session: TransformSession | undefined;
-let cache: DiskCache | undefined;
+let session = new TransformSession({ root: process.cwd(), cache: true });
 
 export async function initialize(data: HookData | undefined): Promise<void> {
-  root = data?.root ?? process.cwd();
-  cache = new DiskCache(root);
+  session = new TransformSession({ root: data?.root ?? process.cwd(), cache: true });
 }
 
 /** NodeNext style `./users.js` names the compiled file; in source it is `./users.ts`. */
@@ -62,15 +58,8 @@ export async function resolve(specifier: string, context: Parameters<Resolve>[1]
 
 async function transformDurable(fileName: string, source: string): Promise<{ code: string; map: string | null }> {
   if (!mentionsDurable(source)) return { code: source, map: null };
-  const diskCache = cache ?? new DiskCache(root);
-  let result = diskCache.get(fileName, source);
-  if (!result) {
-    // The checker is loaded only on a cache miss.
-    session ??= new (await import("../session.js")).TransformSession({ root });
-    const fresh = await session.transform(fileName, source);
-    diskCache.set(fileName, source, fresh);
-    result = fresh;
-  }
+  // Answered from .durable/cache when the text is unchanged; the parser is loaded only on a miss.
+  const result = await session.transform(fileName, source);
   if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
   for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
   return result;

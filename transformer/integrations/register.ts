@@ -5,34 +5,21 @@
 // same sources can run tasks whose modules its entry never imports.
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
-import { DiskCache, type CachedResult } from "../cache.js";
 import { formatDiagnostic } from "../diagnostics.js";
 import { scanSources } from "../prefilter.js";
+import { TransformSession } from "../session.js";
 
 const root = process.env.DURABLE_ROOT ?? process.cwd();
 process.setSourceMapsEnabled(true);
 register(new URL("./register-hooks.js", import.meta.url), { parentURL: import.meta.url, data: { root } });
 
 async function registerProjectModules(): Promise<void> {
-  const cache = new DiskCache(root);
+  // Unchanged files are answered from .durable/cache: a warm start loads no parser.
+  const session = new TransformSession({ root, cache: true });
   const sources = scanSources(root);
-  const results = new Map<string, CachedResult>();
-  for (const [fileName, source] of sources) {
-    const hit = cache.get(fileName, source);
-    if (hit) results.set(fileName, hit);
-  }
-  const misses = [...sources.keys()].filter((fileName) => !results.has(fileName));
-  if (misses.length > 0) {
-    // The parser is loaded only on a cache miss: a warm start skips it.
-    const { TransformSession } = await import("../session.js");
-    const session = new TransformSession({ root });
-    for (const result of await session.transformAll(misses, sources)) {
-      cache.set(result.fileName, sources.get(result.fileName)!, result);
-      results.set(result.fileName, result);
-    }
-  }
   const modules: { fileName: string; tasks: unknown[] }[] = [];
-  for (const [fileName, result] of results) {
+  for (const result of await session.transformAll([...sources.keys()], sources)) {
+    const fileName = result.fileName;
     // Errors are thrown when the module itself is imported; here they are
     // only listed, so a script that never imports that module still runs.
     if (result.diagnostics.some((d) => d.severity === "error")) {

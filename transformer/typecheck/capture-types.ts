@@ -4,8 +4,8 @@
 // asks for types (`durable check`, `transform()`, `typeCheck: true`).
 import type { Project } from "ts-morph";
 import { ts } from "ts-morph";
-import { analyze, sortDiagnostics, type Analysis, type AnalyzeOptions } from "./analyze.js";
-import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import type { Analysis, AnalyzeOptions } from "../analyze.js";
+import { makeDiagnostic, type Diagnostic } from "../diagnostics.js";
 import { checkSerializable, registeredClassNames } from "./serializable.js";
 
 /** Puts the analyzed text into the project (reusing an unchanged file) and returns its compiler node. */
@@ -53,13 +53,4 @@ export function checkCaptureTypes(project: Project, analysis: Analysis, options:
     }
   }
   return diagnostics;
-}
-
-/** analyze() plus, unless `typeCheck: false`, the capture type check against `project`. */
-export function analyzeSource(project: Project, fileName: string, source: string, options: AnalyzeOptions): Analysis {
-  const analysis = analyze(fileName, source, options);
-  if (options.typeCheck === false) return analysis;
-  const typed = checkCaptureTypes(project, analysis, options);
-  if (typed.length > 0) analysis.diagnostics = sortDiagnostics([...analysis.diagnostics, ...typed]);
-  return analysis;
 }

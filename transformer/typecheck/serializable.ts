@@ -2,7 +2,7 @@
 // functions and class instances into plain objects; catching that at build
 // time is the point. The runtime repeats the check on the actual values.
 import { ts } from "ts-morph";
-import type { DiagnosticCode } from "./diagnostics.js";
+import type { DiagnosticCode } from "../diagnostics.js";
 
 export interface SerializabilityProblem {
   code: DiagnosticCode;

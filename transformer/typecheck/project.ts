@@ -6,8 +6,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Project, ts } from "ts-morph";
 
-export { PACKAGE_NAME, SOURCE_EXTENSIONS, mentionsDurable, isCandidateFile, projectRelative } from "./prefilter.js";
-
 export interface ProjectOptions {
   /** Project root: module paths in task ids are relative to it. */
   root: string;
