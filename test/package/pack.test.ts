@@ -139,6 +139,20 @@ describe("the packed package in a new app", { timeout: 180_000 }, () => {
     expect(result.code, result.out).toBe(0);
   });
 
+  it("runs on the embedded PostgreSQL with no setup: a plain install, no install scripts approved", () => {
+    // npm 11 runs no dependency install scripts unless the app approves them; the embedded server must work regardless.
+    const dataDir = join(dir, "embedded-pg");
+    const env = { DATABASE_URL: "", DURABLE_DATA_DIR: dataDir, DURABLE_LOG_LEVEL: "info" };
+    try {
+      const result = run(process.execPath, ["--import", "durable-async/register", "app.ts", "embedded"], env);
+      expect(result.out).toContain("hello embedded (a Date)");
+      expect(result.out).toContain("no database given");
+      expect(result.code, result.out).toBe(0);
+    } finally {
+      run(join(app, "node_modules", ".bin", "durable"), ["dev", "stop", "--data-dir", dataDir], env);
+    }
+  });
+
   it("durable-async/testing works from the package", () => {
     const result = run(process.execPath, ["--import", "durable-async/register", "testing.ts"]);
     expect(result.out).toContain("testing: 1 completed");
