@@ -5,6 +5,8 @@ import type { AwaitOptions } from "./await/index.js";
 import type { JobHandle } from "./enqueue/index.js";
 import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
+import { markCallBoundary } from "./tasks/call-site.js";
+import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
 
@@ -88,9 +90,18 @@ export const durable: Durable = {
     if (current?.started) {
       throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
     }
-    current = new DurableInstance(options);
-    if (cronSource) current.adoptCron(cronSource);
-    await current.start();
+    const instance = new DurableInstance(options);
+    current = instance;
+    if (cronSource) instance.adoptCron(cronSource);
+    await instance.start();
+    // Their `durable.cron(...)` calls land on this instance, now started.
+    if (instance.runner) {
+      await loadDeclaredCron((file, error) => {
+        const e = error instanceof Error ? error : new Error(String(error));
+        instance.events.emit("node:error", { error: e, during: `loading the cron entries of ${file}` });
+        instance.config.logger.error(`durable: loading the cron entries of ${file} failed`, { error: e.message });
+      });
+    }
   },
   async(fn: any, captures?: any, options?: any) {
     return (testingTarget() ?? defaultInstance()).async(fn, captures, options);
@@ -134,3 +145,5 @@ export const durable: Durable = {
     return defaultInstance();
   },
 } as Durable;
+
+markCallBoundary(durable.async, durable.run, durable.cron);

@@ -24,10 +24,11 @@ export class InvalidOptionError extends DurableError {
 
 /** A `durable.async(() => …)` call site reached the runtime without the transformer. */
 export class UntransformedCallError extends DurableError {
-  constructor(method: string, location: string | undefined) {
+  /** `hint`: what is most likely wrong where the process runs (the hook is on but skipped the file, Vitest without the plugin). */
+  constructor(method: string, location: string | undefined, hint = "") {
     super(
       "DURABLE_UNTRANSFORMED",
-      `durable.${method}() at ${location ?? "an unknown location"} was called with a plain function: the call site was not transformed. ` +
+      `durable.${method}() at ${location ?? "an unknown location"} was called with a plain function: the call site was not transformed. ${hint ? `${hint} ` : ""}` +
         `Enable the transformer: run with \`node --import durable-async/register\`, add \`durable-async/esbuild\` to your esbuild plugins, or \`durable-async/vite\` to Vite/Vitest.`,
     );
   }

@@ -6,7 +6,7 @@ export {
   SchemaNewerError, NotStartedError, JobFailedError, JobCancelledError, AwaitTimeoutError, JobNotFoundError,
   JobTimeoutError, ResultTooLargeError, UnknownTaskError, BadJobRowError, type RecordedError,
 } from "./errors.js";
-export { __durableTask, __durableModules, isTaskStub, type TaskStub } from "./tasks/registry.js";
+export { __durableTask, __durableSliceTask, __durableModules, isTaskStub, type TaskStub } from "./tasks/registry.js";
 export type { TaskDefinition, TaskMetadata, CallerLocation, TaskKind } from "./contract/index.js";
 export type { AsyncOptions, UniqueOption, BackoffOption } from "./config/options.js";
 export type { StartOptions, BodyHashPolicy } from "./config/start.js";

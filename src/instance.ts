@@ -10,6 +10,7 @@ import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type 
 import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
+import { callSiteFromStack, markCallBoundary, untransformedHint } from "./tasks/call-site.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
 import { describe } from "./config/duration.js";
@@ -23,13 +24,6 @@ interface BulkBatch {
   items: Array<{ prepared: PreparedItem; resolve: (handle: JobHandle) => void; reject: (error: unknown) => void }>;
 }
 const bulkScope = new AsyncLocalStorage<BulkBatch>();
-
-/** The location of the user's call, read from the stack, for errors about untransformed calls. */
-function callSiteFromStack(): string | undefined {
-  const lines = (new Error().stack ?? "").split("\n").slice(1);
-  const outside = lines.find((l) => !l.includes("/durable-async/") && !l.includes("/src/instance.") && !l.includes("/src/durable.") && !l.includes("node:internal"));
-  return outside?.trim().replace(/^at\s+/, "");
-}
 
 /**
  * One configured durable runtime: a pool, a schema, optionally a runner.
@@ -133,7 +127,7 @@ export class DurableInstance {
 
   /** Resolves the stub/captures/options triple the transformer emits, or explains why the call is wrong. */
   private item(method: string, stub: unknown, captures: unknown, options: unknown): EnqueueItem {
-    if (typeof stub === "function") throw new UntransformedCallError(method, callSiteFromStack());
+    if (typeof stub === "function") throw new UntransformedCallError(method, callSiteFromStack(), untransformedHint());
     if (!isTaskStub(stub)) {
       throw new InvalidOptionError("task", `durable.${method}() expects a closure like () => sendEmail(user.id), got ${describe(stub)}.`);
     }
@@ -256,7 +250,7 @@ export class DurableInstance {
 
   /** Enqueue and wait for the result. `timeout` bounds both the wait and each attempt. */
   async run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
-    if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack());
+    if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack(), untransformedHint());
     const handle = await this.async(stub, captures, options);
     return this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" });
   }
@@ -267,14 +261,19 @@ export class DurableInstance {
    * tick inserts one job across all of them.
    */
   cron(expression: string, stub: TaskStub | (() => unknown), captures?: Record<string, unknown>, options?: CronOptions): { name: string; nextRun(): Date | null } {
-    if (typeof stub === "function") throw new UntransformedCallError("cron", callSiteFromStack());
+    if (typeof stub === "function") throw new UntransformedCallError("cron", callSiteFromStack(), untransformedHint());
     const spec = cronSpec(expression, options, isTaskStub(stub) ? stub.id : "");
-    if (this.crons.has(spec.name)) throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
+    // The module's own stub after its worker-side slice's (the module loaded after the slice ran) replaces the entry.
+    const existing = this.crons.get(spec.name);
+    if (existing && (!isTaskStub(stub) || existing.stub.id !== stub.id || existing.stub === stub)) {
+      throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
+    }
     const item = this.item("cron", stub, captures, spec.jobOptions);
     const prepared = prepare(item, this.codec, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,
+      stub: item.stub,
       insert: async (client) => {
         await this.catalog.ensure(this.pool, [item.stub]);
         const [handle] = await insertPrepared(client, this.q, this.channels.insert, [prepared]);
@@ -333,6 +332,8 @@ export class DurableInstance {
     }
   }
 }
+
+markCallBoundary(DurableInstance.prototype.async, DurableInstance.prototype.asyncMany, DurableInstance.prototype.run, DurableInstance.prototype.cron);
 
 /**
  * Structural equality for job options: plain objects, arrays and primitives

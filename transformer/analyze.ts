@@ -8,9 +8,10 @@ import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { bodyHash, normalizedCode } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
-import { projectRelative } from "./prefilter.js";
+import { projectRelative } from "./module-path.js";
 import type { ScopeAnalysis } from "./scope-model.js";
 import { analyzeScopes } from "./scopes.js";
+import { planSlice, type SlicePlan } from "./slice.js";
 import { LineIndex, parse, type Comment, type Node } from "./syntax.js";
 import { knownNodeTypes, PACKAGE_NAME, unknownNodeTypeMessage, type CallerLocation, type TaskKind } from "../src/contract/index.js";
 
@@ -56,6 +57,8 @@ export interface Analysis {
   commonJs: boolean;
   /** Source text analyzed: the capture type check maps offsets back into it. */
   source: string;
+  /** What a worker loads to run this module's tasks (null without call sites). */
+  slice: SlicePlan | null;
 }
 
 export interface AnalyzeOptions {
@@ -71,6 +74,10 @@ export interface AnalyzeOptions {
    * build (the enqueue-time check covers the same values at run time).
    */
   typeCheck?: boolean;
+  /** Report what the worker-side slice runs or leaves out (DA4xxx warnings; `durable check` asks for them). */
+  sliceDiagnostics?: boolean;
+  /** The module transformed code imports the runtime from (default `durable-async`). */
+  runtimeModule?: string;
 }
 
 const REQUIRE_OF_PACKAGE = new RegExp(String.raw`\brequire\s*\(\s*(["'])${PACKAGE_NAME}\1\s*\)`);
@@ -80,13 +87,19 @@ const MODULE_DECLARATIONS = new Set([
   "ImportDeclaration", "ExportNamedDeclaration", "ExportDefaultDeclaration", "ExportAllDeclaration", "TSImportEqualsDeclaration", "TSExportAssignment",
 ]);
 
-/** Where module-level stubs go: after imports, so a module-level cron finds its stub. */
+/**
+ * Where stubs go: after the directive prologue and the imports that open the
+ * module, before its first other statement. Imports are hoisted, so nothing
+ * of the module runs before that point: a module-level call site finds its
+ * stub initialized wherever it stands, even above a later `import`.
+ */
 function stubInsertOffset(program: Node, text: string): number {
   let offset = 0;
   if (text.startsWith("#!")) offset = text.indexOf("\n") + 1 || text.length;
   for (const statement of program.body) {
-    const isDirective = statement.type === "ExpressionStatement" && statement.expression.type === "Literal" && typeof statement.expression.value === "string";
-    if (statement.type === "ImportDeclaration" || statement.type === "TSImportEqualsDeclaration" || isDirective) offset = statement.end;
+    const isDirective = statement.type === "ExpressionStatement" && typeof statement.directive === "string";
+    if (statement.type !== "ImportDeclaration" && !isDirective) break;
+    offset = statement.end;
   }
   // Start on a fresh line after the import so the stub block maps cleanly.
   const newline = text.indexOf("\n", offset);
@@ -135,8 +148,8 @@ class FileAnalyzer {
   readonly callSites: CallSite[] = [];
   private readonly ordinals = new Map<string, number>();
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
-  private readonly closureNodes: Node[] = [];
-  private readonly lines: LineIndex;
+  readonly closureNodes: Node[] = [];
+  readonly lines: LineIndex;
   /** Read on the first `nodeType` option only: a process.env lookup is slow, and most files have none. */
   private nodeTypes: readonly string[] | undefined;
 
@@ -277,9 +290,14 @@ export function analyze(fileName: string, source: string, options: AnalyzeOption
     ? REQUIRE_OF_PACKAGE.test(source)
     : parsed.program.body.some((st: Node) => st.type === "ImportDeclaration" && st.source.value === PACKAGE_NAME && st.importKind !== "type")
       || DYNAMIC_IMPORT_OF_PACKAGE.test(source);
+  const slice = analyzer.callSites.length === 0 ? null : planSlice({
+    program: parsed.program, scopes, source, callSites: analyzer.callSites, closures: analyzer.closureNodes,
+    runtimeModule: options.runtimeModule ?? PACKAGE_NAME, file, lines: analyzer.lines,
+  }, options.sliceDiagnostics);
+  const diagnostics = slice && slice.diagnostics.length > 0 ? [...analyzer.diagnostics, ...slice.diagnostics] : analyzer.diagnostics;
   return {
-    fileName, file, source, callSites: analyzer.callSites, diagnostics: sortDiagnostics(analyzer.diagnostics),
-    stubInsert: stubInsertOffset(parsed.program, source), importsRuntime, commonJs,
+    fileName, file, source, callSites: analyzer.callSites, diagnostics: sortDiagnostics(diagnostics),
+    stubInsert: stubInsertOffset(parsed.program, source), importsRuntime, commonJs, slice,
   };
 }
 

@@ -8,18 +8,22 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import type { TaskMetadata } from "../src/contract/index.js";
 import type { Diagnostic } from "./diagnostics.js";
+import { idRoot } from "./module-path.js";
 
 /** Bump when analysis or output format changes. */
-export const TRANSFORMER_VERSION = "5";
+export const TRANSFORMER_VERSION = "6";
 
 /** The options that change a file's result; part of every key. */
 export interface CacheOptions {
+  /** The root every id is relative to, when the build names one (else each file's own project root, which is then part of its key). */
+  root?: string;
   nodeTypes?: readonly string[];
   serializableClasses?: readonly string[];
   runtimeModule?: string;
   typeCheck?: boolean;
   sourceMaps?: boolean;
   sourcesContent?: boolean;
+  sliceDiagnostics?: boolean;
 }
 
 /** One file's result: what a session returns, less the in-memory analysis. */
@@ -35,24 +39,33 @@ export interface CachedResult {
   importsRuntime: boolean;
   /** A CommonJS module: the registry is attached with `require`, not `import`. */
   commonJs: boolean;
+  /** The worker-side slice a worker loads instead of the module; null when the module is its own slice (or has no call sites). */
+  slice: { code: string; map: string | null } | null;
+  /** The module declares `durable.cron` entries while it loads: workers load it (its slice) at start. */
+  cron: boolean;
 }
 
 export class DiskCache {
   readonly dir: string;
   private readonly salt: string;
   private ignoreWritten = false;
+  private readonly explicitRoot: string | undefined;
 
+  /** `root`: the project whose `.durable/cache/` holds the entries. */
   constructor(root: string, options: CacheOptions = {}) {
     this.dir = join(root, ".durable", "cache");
+    this.explicitRoot = options.root;
     this.salt = JSON.stringify([
       TRANSFORMER_VERSION, options.nodeTypes ?? null, process.env.DURABLE_NODE_TYPES ?? "",
       options.serializableClasses ?? null, options.runtimeModule ?? null, options.typeCheck === true,
-      options.sourceMaps !== false, options.sourcesContent !== false,
+      options.sourceMaps !== false, options.sourcesContent !== false, options.sliceDiagnostics === true,
     ]);
   }
 
+  /** Ids depend on the file's root, so the root is part of the key: a package.json added above a file makes a new entry. */
   key(fileName: string, source: string): string {
-    return createHash("sha256").update(this.salt).update("\0").update(fileName).update("\0").update(source).digest("hex");
+    const root = idRoot(fileName, this.explicitRoot);
+    return createHash("sha256").update(this.salt).update("\0").update(root).update("\0").update(fileName).update("\0").update(source).digest("hex");
   }
 
   get(fileName: string, source: string): CachedResult | undefined {

@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { TaskMetadata } from "../src/contract/index.js";
 import { formatDiagnostic, type Diagnostic } from "./diagnostics.js";
-import { candidateFiles, isCandidateFile, projectRelative } from "./prefilter.js";
+import { candidateFiles, isCandidateFile } from "./scan.js";
 import { TransformSession, type SessionOptions } from "./session.js";
 
 export type CheckedCallSite = Pick<TaskMetadata, "id" | "kind" | "hash" | "caller" | "captures">;
@@ -23,24 +23,31 @@ export interface CheckReport {
   warnings: number;
 }
 
-export function filesFor(paths: readonly string[], root: string): string[] {
+/** The files to check: each path resolved from `base` (a directory is scanned, tests and fixtures included). */
+export function filesFor(paths: readonly string[], base: string): string[] {
   const files = new Set<string>();
-  for (const path of paths.length ? paths : [root]) {
-    const abs = resolve(root, path);
+  for (const path of paths.length ? paths : [base]) {
+    const abs = resolve(base, path);
     if (statSync(abs).isDirectory()) for (const f of candidateFiles(abs)) files.add(f);
     else if (isCandidateFile(abs)) files.add(abs);
   }
   return [...files].sort();
 }
 
+/**
+ * Checks `paths` (default: the project root found from the working
+ * directory), with the type check, and the DA4xxx notes on what each
+ * module's worker-side slice runs. Ids are relative to each file's own
+ * project root unless `options.root` names one, as in every build.
+ */
 export async function runCheck(paths: readonly string[], options: SessionOptions = {}): Promise<CheckReport> {
-  const root = options.root ?? process.cwd();
-  const session = new TransformSession({ ...options, root, cache: false, typeCheck: options.typeCheck ?? true });
+  const session = new TransformSession({ ...options, cache: false, typeCheck: options.typeCheck ?? true, sliceDiagnostics: true });
   const files: CheckedFile[] = [];
-  for (const result of await session.transformAll(filesFor(paths, root))) {
+  const base = paths.length ? process.cwd() : session.root;
+  for (const result of await session.transformAll(filesFor(paths, base))) {
     if (!result.analysis) continue;
     files.push({
-      file: projectRelative(root, result.fileName),
+      file: result.analysis.file,
       callSites: result.analysis.callSites.map((s) => ({ id: s.id, kind: s.kind, hash: s.hash, caller: s.caller, captures: s.captures })),
       diagnostics: result.diagnostics,
     });

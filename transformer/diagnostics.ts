@@ -46,6 +46,10 @@ export const CODES = {
   DA2007: { severity: "error", fix: "register the class with SuperJSON.registerClass(...), or capture a plain-data copy" },
   DA3001: { severity: "warning", fix: "give the variable a concrete type so the transformer can check it is serializable" },
   DA3002: { severity: "warning", fix: "narrow the value to a concrete type before the call so the transformer can check it is serializable" },
+  DA4001: { severity: "warning", fix: "if it should not run on workers, move it into a function the closure calls, or mark a harmless call /* @__PURE__ */" },
+  DA4002: { severity: "warning", fix: "if it should not run on workers, build the value in its declaration instead (e.g. `new Map([...])`), or move the statement into a function" },
+  DA4003: { severity: "warning", fix: "set the value up in its declaration, or have the closure read it from a function or another module that both processes load" },
+  DA4004: { severity: "warning", fix: "declare the cron entry at module level, so every worker discovers it (or make sure each worker calls this function)" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof CODES;

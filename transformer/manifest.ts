@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { formatDiagnostic } from "./diagnostics.js";
-import { projectRelative } from "./prefilter.js";
+import { projectRelative } from "./module-path.js";
 import type { TaskMetadata } from "../src/contract/index.js";
 import { TransformSession, type SessionOptions } from "./session.js";
 
@@ -16,13 +16,13 @@ export interface Manifest {
   errors: number;
 }
 
-export async function buildManifest(options: SessionOptions & { root: string }): Promise<Manifest> {
+export async function buildManifest(options: SessionOptions = {}): Promise<Manifest> {
   const session = new TransformSession(options);
   const modules = await session.discover();
   const diagnostics = modules.flatMap((m) => m.diagnostics);
   return {
     version: 1,
-    modules: modules.filter((m) => m.tasks.length > 0).map((m) => ({ file: projectRelative(options.root, m.fileName), tasks: m.tasks })),
+    modules: modules.filter((m) => m.tasks.length > 0).map((m) => ({ file: projectRelative(session.rootOf(m.fileName), m.fileName), tasks: m.tasks })),
     diagnostics: diagnostics.map(formatDiagnostic),
     errors: diagnostics.filter((d) => d.severity === "error").length,
   };

@@ -33,3 +33,13 @@ export async function loadOptional<T>(packageName: string, purpose: string, load
     throw error;
   }
 }
+
+/** The synchronous form, for a `require` (the CommonJS hook). */
+export function requireOptional<T>(packageName: string, purpose: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (isMissingPackage(error, packageName)) throw new MissingDependencyError(packageName, purpose, error);
+    throw error;
+  }
+}

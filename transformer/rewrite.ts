@@ -61,16 +61,20 @@ function stubHead(site: CallSite): string {
     `  run: `;
 }
 
-export function rewrite(source: string, analysis: Analysis, options: RewriteOptions = {}): RewriteResult {
-  const manifest: ModuleManifest = { file: analysis.file, tasks: analysis.callSites.map(manifestEntry) };
-  const mapped = options.sourceMap !== false;
-  const out = new MappedOutput(source, mapped ? lineStarts(source, /\n/g) : null);
-  const sites = analysis.callSites;
-  /** Copies [start, end), replacing the argument of each call site directly inside it with the stub reference. */
-  const copyWithReferences = (start: number, end: number, parent: number | null, extra?: { at: number; text: string }): void => {
+/**
+ * Copies original text into a MappedOutput with each call site's closure
+ * replaced by its stub reference, and writes the stub declarations: the
+ * module's rewrite and its worker-side slice (slice-output.ts) are both made
+ * of these.
+ */
+export class StubWriter {
+  constructor(readonly out: MappedOutput, private readonly sites: readonly CallSite[]) {}
+
+  /** Copies [start, end), replacing the argument of each call site directly inside it (whose parent is `parent`) with the stub reference. */
+  copy(start: number, end: number, parent: number | null = null, extra?: { at: number; text: string }): void {
     let at = start;
     const edits: Array<{ start: number; end: number; text: string }> = [];
-    for (const site of sites) {
+    for (const site of this.sites) {
       if (site.parent === parent && site.argumentStart >= start && site.argumentEnd <= end) {
         // `durable.async((() => x))`: the parentheses go too, or the stub and
         // captures would become one comma expression.
@@ -80,35 +84,54 @@ export function rewrite(source: string, analysis: Analysis, options: RewriteOpti
     if (extra) edits.push({ start: extra.at, end: extra.at, text: extra.text });
     edits.sort((a, b) => a.start - b.start);
     for (const edit of edits) {
-      out.copy(at, edit.start);
-      out.insert(edit.text);
+      this.out.copy(at, edit.start);
+      this.out.insert(edit.text);
       at = edit.end;
     }
-    out.copy(at, end);
-  };
+    this.out.copy(at, end);
+  }
 
-  if (sites.length === 0) {
+  /** The helper's import (`helper`: the runtime export that registers a stub) and every stub declaration. */
+  stubs(analysis: Analysis, helper: string, runtimeModule = PACKAGE_NAME, prefix = ""): void {
+    const runtime = JSON.stringify(runtimeModule);
+    this.out.insert(analysis.commonJs
+      ? `${prefix}const { ${helper}: ${TASK_HELPER} } = require(${runtime});\n`
+      : `${prefix}import { ${helper} as ${TASK_HELPER} } from ${runtime};\n`);
+    for (const site of this.sites) {
+      this.out.insert(stubHead(site));
+      const params = site.captures.length > 0 ? { at: site.paramsInsert, text: capturesObject(site) } : undefined;
+      this.copy(site.closureStart, site.closureEnd, site.index, params);
+      this.out.insert(",\n});\n");
+    }
+  }
+}
+
+export function newOutput(source: string, options: RewriteOptions): MappedOutput {
+  return new MappedOutput(source, options.sourceMap !== false ? lineStarts(source, /\n/g) : null);
+}
+
+/** The finished text and its source map (`sources` holds the original file). */
+export function finishOutput(out: MappedOutput, source: string, analysis: Analysis, options: RewriteOptions): { code: string; map: SourceMapV3 | null } {
+  const { code, mappings } = out.finish();
+  if (options.sourceMap === false) return { code, map: null };
+  const sources = [options.sourceFileName ?? analysis.fileName];
+  const map: SourceMapV3 = options.sourcesContent === false
+    ? { version: 3, sources, names: [], mappings }
+    : { version: 3, sources, sourcesContent: [source], names: [], mappings };
+  return { code, map };
+}
+
+export function rewrite(source: string, analysis: Analysis, options: RewriteOptions = {}): RewriteResult {
+  const manifest: ModuleManifest = { file: analysis.file, tasks: analysis.callSites.map(manifestEntry) };
+  const out = newOutput(source, options);
+  if (analysis.callSites.length === 0) {
     out.copy(0, source.length);
   } else {
+    const writer = new StubWriter(out, analysis.callSites);
     const at = analysis.stubInsert;
-    const runtime = options.runtimeModule ?? PACKAGE_NAME;
-    const prefix = at === 0 ? "" : source[at - 1] === "\n" ? "" : "\n";
-    copyWithReferences(0, at, null);
-    out.insert(analysis.commonJs
-      ? `${prefix}const { ${TASK_HELPER_EXPORT}: ${TASK_HELPER} } = require(${JSON.stringify(runtime)});\n`
-      : `${prefix}import { ${TASK_HELPER_EXPORT} as ${TASK_HELPER} } from ${JSON.stringify(runtime)};\n`);
-    for (const site of sites) {
-      out.insert(stubHead(site));
-      const params = site.captures.length > 0 ? { at: site.paramsInsert, text: capturesObject(site) } : undefined;
-      copyWithReferences(site.closureStart, site.closureEnd, site.index, params);
-      out.insert(",\n});\n");
-    }
-    copyWithReferences(at, source.length, null);
+    writer.copy(0, at);
+    writer.stubs(analysis, TASK_HELPER_EXPORT, options.runtimeModule, at === 0 || source[at - 1] === "\n" ? "" : "\n");
+    writer.copy(at, source.length);
   }
-  const { code, mappings } = out.finish();
-  if (!mapped) return { code, map: null, manifest };
-  const map: SourceMapV3 = options.sourcesContent === false
-    ? { version: 3, sources: [options.sourceFileName ?? analysis.fileName], names: [], mappings }
-    : { version: 3, sources: [options.sourceFileName ?? analysis.fileName], sourcesContent: [source], names: [], mappings };
-  return { code, map, manifest };
+  return { ...finishOutput(out, source, analysis, options), manifest };
 }

@@ -303,10 +303,14 @@ class ScopeBuilder {
         this.declare(scope, node.id, "enum", node);
         for (const m of node.body?.members ?? node.members ?? []) if (m.initializer) this.visit(m.initializer, m, scope);
         return;
-      case "TSModuleDeclaration":
-        if (node.id?.type === "Identifier") this.declare(scope, node.id, "namespace", node);
+      case "TSModuleDeclaration": {
+        // `namespace A.B {}` binds `A`.
+        let id = node.id;
+        while (id?.type === "TSQualifiedName") id = id.left;
+        if (id?.type === "Identifier") this.declare(scope, id, "namespace", node);
         if (node.body) this.visit(node.body, node, scope);
         return;
+      }
       case "TSModuleBlock":
         this.visitBlock(node, node.body, scope);
         return;

@@ -4,30 +4,43 @@
 // Node hook, Vite, check, build), `transform()` and the golden fixtures go
 // through `TransformSession.transform`.
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Project } from "ts-morph";
 import type { Analysis, AnalyzeOptions } from "./analyze.js";
+import { projectRootFrom } from "../src/contract/index.js";
 import { DiskCache, type CachedResult } from "./cache.js";
-import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable, type RegistryModule } from "./prefilter.js";
+import { idRoot } from "./module-path.js";
+import type { RegistryModule } from "./registry-source.js";
+import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable } from "./scan.js";
 import { loadOptional } from "./optional.js";
 
 type Typecheck = typeof import("./typecheck/index.js");
 type Syntax = typeof import("./syntactic.js");
 
 let syntaxModules: Promise<Syntax> | undefined;
+let syntaxLoaded: Syntax | undefined;
 
 /**
  * Loads the parser and rewriter once per process (about 30 ms, most of it
  * oxc-parser's native binding), on the first file that needs them: a build
  * whose files do not mention the package never loads them.
  */
-function loadSyntax(): Promise<Syntax> {
-  syntaxModules ??= loadOptional("oxc-parser", "the transformer's parser", () => import("./syntactic.js"));
+export function loadSyntax(): Promise<Syntax> {
+  syntaxModules ??= loadOptional("oxc-parser", "the transformer's parser", () => import("./syntactic.js")).then((syntax) => (syntaxLoaded = syntax));
   syntaxModules.catch(() => (syntaxModules = undefined));
   return syntaxModules;
 }
 
 export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
+  /**
+   * The project root: task ids are paths relative to it, and discovery scans
+   * it. Default: each file's own project root (the nearest package.json that
+   * names a project, or the workspace that lists it; `DURABLE_ROOT` wins), so
+   * every process of one codebase derives the same ids wherever it started.
+   */
   root?: string;
+  /** Where discovery starts looking for the root when none is given (default: the working directory). */
+  searchFrom?: string;
   tsConfigFilePath?: string;
   /** A Project to check types with, shared with other sessions (default: one created on first use). */
   project?: Project;
@@ -53,6 +66,10 @@ export interface DiscoveredModule extends RegistryModule {
   diagnostics: FileResult["diagnostics"];
 }
 
+function unchanged(fileName: string, source: string): FileResult {
+  return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, commonJs: false, slice: null, cron: false, analysis: null };
+}
+
 export class TransformSession {
   readonly root: string;
   private project: Project | undefined;
@@ -61,10 +78,19 @@ export class TransformSession {
   private readonly memo = new Map<string, { source: string; result: FileResult }>();
   private readonly disk: DiskCache | undefined;
 
+  /** The root every id is relative to, when the build names one. */
+  readonly explicitRoot: string | undefined;
+
   constructor(readonly options: SessionOptions = {}) {
-    this.root = options.root ?? process.cwd();
+    this.explicitRoot = options.root === undefined ? undefined : resolve(options.root);
+    this.root = this.explicitRoot ?? projectRootFrom(options.searchFrom ?? process.cwd());
     this.project = options.project;
-    this.disk = options.cache ? new DiskCache(this.root, options) : undefined;
+    this.disk = options.cache ? new DiskCache(this.root, { ...options, root: this.explicitRoot }) : undefined;
+  }
+
+  /** The root `fileName`'s task ids are relative to. */
+  rootOf(fileName: string): string {
+    return idRoot(fileName, this.explicitRoot);
   }
 
   private async loadTypecheck(): Promise<Typecheck> {
@@ -81,30 +107,51 @@ export class TransformSession {
   }
 
   async transform(fileName: string, source: string): Promise<FileResult> {
-    if (!mentionsDurable(source)) {
-      return { fileName, code: source, map: null, diagnostics: [], tasks: [], importsRuntime: false, commonJs: false, analysis: null };
-    }
+    if (!mentionsDurable(source)) return unchanged(fileName, source);
     const known = this.known(fileName, source);
     if (known) return known;
-    const { analyze, rewrite, sortDiagnostics } = await loadSyntax();
-    const analysis = analyze(fileName, source, { ...this.options, root: this.root });
+    const syntax = await loadSyntax();
+    const analysis = syntax.analyze(fileName, source, { ...this.options, root: this.rootOf(fileName) });
     if (this.options.typeCheck) {
       const typed = (await this.loadTypecheck()).checkCaptureTypes(await this.getProject(), analysis, this.options);
-      if (typed.length > 0) analysis.diagnostics = sortDiagnostics([...analysis.diagnostics, ...typed]);
+      if (typed.length > 0) analysis.diagnostics = syntax.sortDiagnostics([...analysis.diagnostics, ...typed]);
     }
-    let result: FileResult = {
-      fileName, code: source, map: null, diagnostics: analysis.diagnostics, tasks: [],
+    return this.remember(this.output(syntax, analysis, source), source);
+  }
+
+  /**
+   * The same without waiting, for Node's CommonJS loader, which compiles
+   * synchronously: the parser must be loaded already (`loadSyntax()`), and
+   * capture types are not checked. Undefined when the parser is not loaded.
+   */
+  transformSync(fileName: string, source: string): FileResult | undefined {
+    if (!mentionsDurable(source)) return unchanged(fileName, source);
+    const known = this.known(fileName, source);
+    if (known || !syntaxLoaded) return known;
+    const analysis = syntaxLoaded.analyze(fileName, source, { ...this.options, root: this.rootOf(fileName) });
+    return this.remember(this.output(syntaxLoaded, analysis, source), source);
+  }
+
+  private remember(result: FileResult, source: string): FileResult {
+    this.memo.set(result.fileName, { source, result });
+    this.disk?.set(result.fileName, source, result);
+    return result;
+  }
+
+  /** The module's rewrite and its worker-side slice. */
+  private output(syntax: Syntax, analysis: Analysis, source: string): FileResult {
+    const base: FileResult = {
+      ...unchanged(analysis.fileName, source), diagnostics: analysis.diagnostics,
       importsRuntime: analysis.importsRuntime, commonJs: analysis.commonJs, analysis,
     };
-    if (analysis.callSites.length > 0) {
-      const out = rewrite(source, analysis, {
-        runtimeModule: this.options.runtimeModule, sourceMap: this.options.sourceMaps, sourcesContent: this.options.sourcesContent,
-      });
-      result = { ...result, code: out.code, map: out.map && JSON.stringify(out.map), tasks: out.manifest.tasks };
-    }
-    this.memo.set(fileName, { source, result });
-    this.disk?.set(fileName, source, result);
-    return result;
+    if (analysis.callSites.length === 0) return base;
+    const options = { runtimeModule: this.options.runtimeModule, sourceMap: this.options.sourceMaps, sourcesContent: this.options.sourcesContent };
+    const out = syntax.rewrite(source, analysis, options);
+    const slice = syntax.rewriteSlice(source, analysis, options);
+    return {
+      ...base, code: out.code, map: out.map && JSON.stringify(out.map), tasks: out.manifest.tasks,
+      slice: slice && { code: slice.code, map: slice.map && JSON.stringify(slice.map) }, cron: analysis.slice?.cron ?? false,
+    };
   }
 
   /** This text's result from the memo, or from the disk cache (then memoized): each file is looked up on disk once. */
@@ -163,5 +210,5 @@ export class TransformSession {
 export function discoveredModules(results: readonly CachedResult[]): DiscoveredModule[] {
   return results
     .filter((r) => r.tasks.length > 0 || r.diagnostics.length > 0)
-    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics }));
+    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics, sliced: r.slice !== null, cron: r.cron }));
 }

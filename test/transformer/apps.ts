@@ -1,9 +1,10 @@
 // Throwaway apps for integration tests. They live inside the repository
-// (under .durable/, git-ignored) and have no package.json of their own, so
-// `import "durable-async"` resolves to this package's dist/ by self-reference,
-// exactly as it would for a user with the package installed.
+// (under .durable/, git-ignored), each a project of its own: a package.json
+// (unless the test writes one) and node_modules/durable-async linked to this
+// repository, so `import "durable-async"` resolves to its dist/ as it would
+// for a user with the package installed, and the app's root is its folder.
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { onTestFinished } from "vitest";
 
@@ -19,10 +20,20 @@ export function makeApp(name: string, files: Record<string, string>): string {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), text);
   }
+  if (!existsSync(join(dir, "package.json"))) writeFileSync(join(dir, "package.json"), JSON.stringify({ name: name.replace(/[^a-z0-9-]/g, "-"), private: true, type: "module" }));
+  linkPackage(dir);
   onTestFinished(({ task }) => {
     if (task.result?.state !== "fail") rmSync(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/** node_modules/durable-async → this repository (the package as installed, by its real path). */
+export function linkPackage(dir: string): void {
+  const link = join(dir, "node_modules", "durable-async");
+  if (existsSync(link)) return;
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(repoRoot, link, "dir");
 }
 
 export interface Run {

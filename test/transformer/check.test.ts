@@ -58,4 +58,27 @@ describe("durable check", () => {
       { file: "src/users.ts", tasks: [expect.objectContaining({ id: "src/users.ts#register#0", captures: ["user"], kind: "async" })] },
     ]);
   });
+
+  it("gives the same ids from any folder, and names what a worker-side slice runs (DA4001)", async () => {
+    const root = makeApp("check-cwd", {
+      "src/users.ts": files["src/users.ts"],
+      "src/server.ts": `import { createServer } from "node:http";
+import { durable } from "durable-async";
+const server = createServer();
+server.listen(0);
+export function status(id: string) {
+  durable.async(() => ({ id, listening: server.listening }));
+}
+`,
+    });
+    const bin = join(repoRoot, "dist/src/cli/bin.js");
+    const fromRoot = await runNode([bin, "check", "--json"], root);
+    const fromSrc = await runNode([bin, "check", "--json"], join(root, "src"));
+    const ids = (run: { stdout: string }) => JSON.parse(run.stdout).files.flatMap((f: { callSites: { id: string }[] }) => f.callSites.map((c) => c.id));
+    expect(ids(fromRoot)).toEqual(["src/server.ts#status#0", "src/users.ts#register#0"]);
+    expect(ids(fromSrc)).toEqual(ids(fromRoot));
+    const report = JSON.parse(fromRoot.stdout);
+    const codes = report.files.flatMap((f: { diagnostics: { code: string; line: number; name?: string }[] }) => f.diagnostics.map((d) => `${d.code}:${d.line}:${d.name}`));
+    expect(codes).toEqual(["DA4001:3:server", "DA4002:4:undefined"]);
+  });
 });

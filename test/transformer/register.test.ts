@@ -62,4 +62,57 @@ go("a");
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("src/main.ts:3:18 error DA1004");
   });
+
+  it("transforms CommonJS too: a .cjs entry, required .cjs and .cts modules, and their slices", async () => {
+    const root = makeApp("register-cjs", {
+      "package.json": JSON.stringify({ name: "cjs-app", private: true }),
+      "main.cjs": `const { durable } = require("durable-async");
+const { charge } = require("./billing.cts");
+const { legacy } = require("./legacy.ts");
+const registry = globalThis[Symbol.for("durable-async.registry")];
+function ping(n) { return durable.async(() => n + 1); }
+const lazy = registry.lazy.get("jobs/report.cjs#report#0");
+lazy.load().then(() => {
+  const stub = registry.stubs.get("jobs/report.cjs#report#0");
+  console.log(JSON.stringify({
+    ids: [...registry.metadata.keys()].sort(),
+    loaded: [...registry.stubs.keys()].sort(),
+    fromSlice: [...registry.fromSlice],
+    reportTopLevelRan: Boolean(globalThis.reportTopLevelRan),
+    result: stub.run({ day: "mon" }),
+    typeofCharge: typeof charge,
+    typeofLegacy: typeof legacy,
+    typeofPing: typeof ping,
+  }));
+});
+`,
+      "billing.cts": `const { durable } = require("durable-async");
+interface Order { id: number }
+export function charge(order: Order) {
+  return durable.async(() => order.id * 100);
+}
+`,
+      "legacy.ts": `const { durable } = require("durable-async");
+const rate: number = 2;
+function legacy(n: number) { return durable.async(() => n * rate); }
+module.exports = { legacy };
+`,
+      "jobs/report.cjs": `const { durable } = require("durable-async");
+globalThis.reportTopLevelRan = true;
+const label = "report";
+function report(day) { return durable.async(() => label + ":" + day); }
+module.exports = { report };
+`,
+    });
+    const run = await runNode(["--import", registerHook, "main.cjs"], root);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").pop()!);
+    expect(out.ids).toEqual(["billing.cts#charge#0", "jobs/report.cjs#report#0", "legacy.ts#legacy#0", "main.cjs#ping#0"]);
+    expect(out.loaded).toEqual(["billing.cts#charge#0", "jobs/report.cjs#report#0", "legacy.ts#legacy#0", "main.cjs#ping#0"]);
+    expect(out.fromSlice).toEqual(["jobs/report.cjs#report#0"]);
+    expect(out.reportTopLevelRan).toBe(false);
+    expect(out.result).toBe("report:mon");
+    expect(out.typeofCharge).toBe("function");
+    expect(out.typeofLegacy).toBe("function");
+  });
 });

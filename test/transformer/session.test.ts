@@ -4,7 +4,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { exactPathsFilter } from "../../transformer/prefilter.js";
+import { exactPathsFilter } from "../../transformer/integrations/esbuild-filters.js";
 import { TransformSession } from "../../transformer/session.js";
 import { makeApp } from "./apps.js";
 

@@ -1,5 +1,6 @@
 // The Vite/Vitest plugin: the transform hook, the virtual registry module,
 // and a real Vite SSR load of a transformed module.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "vite";
 import { describe, expect, it } from "vitest";
@@ -62,6 +63,36 @@ describe("vite plugin", () => {
       const mod = await server.ssrLoadModule("/src/main.ts");
       const ids = [...mod.registry.metadata.keys()];
       expect(ids).toEqual(expect.arrayContaining(["src/main.ts#greet#0", "src/jobs/other.ts#other#0"]));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("loads a module's worker-side slice, not its top level, through Vite SSR", async () => {
+    const root = makeApp("vite-slice", {
+      "src/server.ts": `import { writeFileSync } from "node:fs";
+import { durable } from "durable-async";
+import { shout } from "./shout.js";
+writeFileSync(new URL("../server-ran", import.meta.url), "yes");
+export const handler = (name: string) => durable.async(() => shout(name));
+`,
+      "src/shout.ts": "export const shout = (s: string): string => s.toUpperCase();\n",
+      "src/probe.ts": `import { durable } from "durable-async";
+export { durable };
+export const registry = (globalThis as any)[Symbol.for("durable-async.registry")];
+`,
+    });
+    const server = await createServer({
+      root, configFile: false, logLevel: "silent", appType: "custom",
+      server: { middlewareMode: true, hmr: false, watch: null }, plugins: [durableVite()],
+    });
+    try {
+      const { registry } = await server.ssrLoadModule("/src/probe.ts");
+      const id = "src/server.ts#handler#0";
+      await registry.lazy.get(id).load();
+      expect(registry.stubs.get(id).run({ name: "ada" })).toBe("ADA");
+      expect(registry.fromSlice.has(id)).toBe(true);
+      expect(existsSync(join(root, "server-ran")), "the module's top level ran").toBe(false);
     } finally {
       await server.close();
     }

@@ -2,17 +2,19 @@
 // Thin adapter: files that do not mention the package are left to esbuild;
 // the rest go through the shared session. Every module that takes the
 // runtime also imports the registry module (as with Vite), so the bundle of
-// whichever module starts a worker contains every stub module, even those
-// the entry never imports (a worker must be able to run them).
+// whichever module starts a worker lists every stub module, even those the
+// entry never imports, and loads each one's worker-side slice lazily (a
+// worker must be able to run their tasks without running their top level).
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, extname, resolve } from "node:path";
+import { dirname, extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Loader, Message, OnLoadResult, PartialMessage, Plugin } from "esbuild";
-import type { Diagnostic } from "../diagnostics.js";
-import {
-  candidateFiles, discoverable, exactPathsFilter, inlineSourceMap, mentionsDurable, OUTPUT_DIRS, registryImport, registryModuleSource,
-} from "../prefilter.js";
+import type { Message, OnLoadArgs, OnLoadResult, Plugin, PluginBuild } from "esbuild";
+import { registryImport, registryModuleSource } from "../registry-source.js";
+import { candidateFiles, discoverable, mentionsDurable, OUTPUT_DIRS } from "../scan.js";
 import { discoveredModules, TransformSession, type FileResult, type SessionOptions } from "../session.js";
+import { exactPathsFilter, firstEntryPoint, LOADERS } from "./esbuild-filters.js";
+import { BuildMessages } from "./esbuild-messages.js";
+import { inlineSourceMap } from "./inline-source-map.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
   /** Import the registry module from every module that takes the runtime (default: when bundling). */
@@ -29,12 +31,16 @@ export interface DurableEsbuildOptions extends SessionOptions {
 
 const REGISTRY_ID = "durable-async:registry";
 const NAMESPACE = "durable-async-registry";
+/** How the registry names a module's worker-side slice: `durable-async-slice:/app/src/server.ts`. */
+const SLICE_PREFIX = "durable-async-slice:";
+const SLICE_NAMESPACE = "durable-async-slice";
 
 /**
  * registry.js, shipped next to this module: modules import the registry by
  * this absolute path, which esbuild resolves by itself, and the plugin loads
- * the build's registry in its place. The virtual module is the fallback when
- * the file is not there (this plugin bundled into another tool).
+ * the build's registry in its place. Not esbuild's `inject`: an injected file
+ * becomes an import of every module in the build. The virtual module is the
+ * fallback when the file is not there (this plugin bundled into another tool).
  */
 function registryFile(): string | undefined {
   try {
@@ -45,114 +51,103 @@ function registryFile(): string | undefined {
   }
 }
 
-const LOADERS: Record<string, Loader> = {
-  ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx",
-};
-
-export function toMessage(d: Diagnostic, fileName: string, source: string): PartialMessage {
-  const lineText = source.split("\n")[d.line - 1] ?? "";
-  return {
-    id: d.code,
-    text: `${d.code}: ${d.message}`,
-    location: { file: fileName, line: d.line, column: d.column - 1, lineText, length: d.name?.length ?? 0 },
-    notes: [{ text: `Fix: ${d.fix}.` }],
-  };
+function withMap(out: { code: string; map: string | null }, extra = ""): string {
+  return out.map ? out.code + extra + inlineSourceMap(out.map) : out.code + extra;
 }
 
-export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
-  return {
-    name: "durable-async",
-    setup(build) {
-      const root = resolve(options.root ?? build.initialOptions.absWorkingDir ?? process.cwd());
-      // Maps only when the build writes them, and with the original text only when the build keeps it.
-      const session = new TransformSession({
-        ...options, root,
-        sourceMaps: options.sourceMaps ?? Boolean(build.initialOptions.sourcemap),
-        sourcesContent: options.sourcesContent ?? build.initialOptions.sourcesContent !== false,
-      });
-      // A file both imported by an entry and found by discovery would report
-      // its diagnostics twice; whichever path reports first wins.
-      const reported = new Set<string>();
-      const dedupe = (messages: PartialMessage[]): PartialMessage[] => messages.filter((m) => {
-        const key = `${m.location?.file}:${m.location?.line}:${m.location?.column}:${m.id}`;
-        return reported.has(key) ? false : (reported.add(key), true);
-      });
-      // One scan serves the load filter and discovery; a rebuild in watch mode rescans.
-      const scan = (): string[] => candidateFiles(session.root, options.ignoreDirs ?? OUTPUT_DIRS);
-      let scanned = scan();
-      let builds = 0;
-      // This build's results for the scanned files, started before esbuild
-      // asks for them so that its parser and our analysis run side by side.
-      let results = new Map<string, Promise<FileResult>>();
-      build.onStart(() => {
-        reported.clear();
-        if (builds++ > 0) scanned = scan();
-        // Read now, not at setup: a context's first build can come long after setup.
-        const started = session.start(scanned);
-        results = new Map(scanned.map((file, i) => [file, started[i]!]));
-        for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
-      });
-      // Not esbuild's `inject`: an injected file becomes an import of every
-      // module in the build, which costs esbuild measurably on large builds.
-      const useRegistry = options.registry ?? build.initialOptions.bundle === true;
+/** One build (or watch context) with the plugin: its scan, the scanned files' results, the registry, the modules and their slices. */
+class DurableBuild {
+  readonly session: TransformSession;
+  private readonly messages = new BuildMessages();
+  private readonly registrySpecifier: string | undefined;
+  private scanned: string[];
+  private builds = 0;
+  /** This build's results for the scanned files, started before esbuild asks, so its parser and our analysis run side by side. */
+  private results = new Map<string, Promise<FileResult>>();
 
-      const registryPath = useRegistry ? registryFile() : undefined;
-      const registrySpecifier = registryPath ?? REGISTRY_ID;
-      build.onResolve({ filter: /^durable-async:registry$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
-      const loadRegistry = async (): Promise<OnLoadResult> => {
-        const files = options.ignoreDirs ? scanned : discoverable(session.root, scanned);
-        const modules = discoveredModules(await Promise.all(files.map((file) => results.get(file)!)));
-        const errors: PartialMessage[] = [];
-        const warnings: PartialMessage[] = [];
-        for (const module of modules) {
-          // Discovery sees files the entry never imports; their errors must
-          // still fail the build, or a worker would lack those tasks.
-          const source = module.diagnostics.length ? safeRead(module.fileName) : "";
-          for (const d of module.diagnostics) (d.severity === "error" ? errors : warnings).push(toMessage(d, module.fileName, source));
-        }
-        const contents = registryModuleSource(modules, (file) => file, options.runtimeModule);
-        return { contents, loader: "js", resolveDir: session.root, errors: dedupe(errors), warnings: dedupe(warnings) };
-      };
-      build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, loadRegistry);
-      if (registryPath) build.onLoad({ filter: exactPathsFilter([registryPath]) }, loadRegistry);
+  constructor(private readonly build: PluginBuild, private readonly options: DurableEsbuildOptions) {
+    const initial = build.initialOptions;
+    const entry = firstEntryPoint(initial);
+    // Maps only when the build writes them, and with the original text only when the build keeps it.
+    this.session = new TransformSession({
+      ...options,
+      searchFrom: options.searchFrom ?? (entry ? dirname(entry) : initial.absWorkingDir),
+      sourceMaps: options.sourceMaps ?? Boolean(initial.sourcemap),
+      sourcesContent: options.sourcesContent ?? initial.sourcesContent !== false,
+    });
+    this.scanned = this.scan();
+    this.registrySpecifier = (options.registry ?? initial.bundle === true) ? registryFile() ?? REGISTRY_ID : undefined;
+  }
 
-      const filter = options.files === "all"
-        ? /\.(m|c)?[jt]sx?$/
-        : exactPathsFilter(scanned);
-      build.onLoad({ filter }, async (args) => {
-        if (args.namespace !== "file" || args.path.includes("/node_modules/") || args.path.endsWith(".d.ts")) return undefined;
-        const loader = LOADERS[extname(args.path)] ?? "default";
-        const started = results.get(args.path);
-        let result: FileResult;
-        if (started) {
-          result = await started;
-        } else {
-          const text = readFileSync(args.path, "utf8"); // one small file: no thread-pool hop (nor fs/promises to load)
-          if (!mentionsDurable(text)) return undefined; // esbuild loads it natively
-          result = await session.transform(args.path, text);
-        }
-        const registry = useRegistry ? registryImport(result, registrySpecifier) : "";
-        if (result.tasks.length === 0 && result.diagnostics.length === 0 && !registry) return undefined; // nothing to change
-        const source = result.diagnostics.length ? safeRead(args.path) : "";
-        const messages = result.diagnostics.map((d) => ({ severity: d.severity, message: toMessage(d, args.path, source) }));
-        const errors = messages.filter((m) => m.severity === "error").map((m) => m.message);
-        const warnings = messages.filter((m) => m.severity === "warning").map((m) => m.message);
-        if (errors.length > 0) return { errors: dedupe(errors), warnings: dedupe(warnings) };
-        const code = result.code + registry;
-        const contents = result.map ? code + inlineSourceMap(result.map) : code;
-        return { contents, loader, warnings: dedupe(warnings), resolveDir: dirname(args.path) };
-      });
-    },
-  };
-}
+  setup(): void {
+    const { build } = this;
+    build.onStart(() => this.start());
+    build.onResolve({ filter: /^durable-async:registry$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
+    build.onResolve({ filter: /^durable-async-slice:/ }, (args) => ({ path: args.path.slice(SLICE_PREFIX.length), namespace: SLICE_NAMESPACE }));
+    build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, () => this.loadRegistry());
+    if (this.registrySpecifier && this.registrySpecifier !== REGISTRY_ID) {
+      build.onLoad({ filter: exactPathsFilter([this.registrySpecifier]) }, () => this.loadRegistry());
+    }
+    build.onLoad({ filter: /.*/, namespace: SLICE_NAMESPACE }, (args) => this.loadSlice(args.path));
+    const filter = this.options.files === "all" ? /\.(m|c)?[jt]sx?$/ : exactPathsFilter(this.scanned);
+    build.onLoad({ filter }, (args) => this.loadModule(args));
+  }
 
-function safeRead(fileName: string): string {
-  try {
-    return readFileSync(fileName, "utf8");
-  } catch {
-    return "";
+  /** One scan serves the load filter and discovery; a rebuild in watch mode rescans. */
+  private scan(): string[] {
+    return candidateFiles(this.session.root, this.options.ignoreDirs ?? OUTPUT_DIRS);
+  }
+
+  private start(): void {
+    this.messages.clear();
+    if (this.builds++ > 0) this.scanned = this.scan();
+    // Started now, not at setup: a context's first build can come long after setup.
+    const started = this.session.start(this.scanned);
+    this.results = new Map(this.scanned.map((file, i) => [file, started[i]!]));
+    for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
+  }
+
+  /** A file's result: started by the scan, or (a file it did not see) transformed now; undefined for a file that never names the package. */
+  private result(path: string): Promise<FileResult> | undefined {
+    const started = this.results.get(path);
+    if (started) return started;
+    const text = readFileSync(path, "utf8"); // one small file: no thread-pool hop (nor fs/promises to load)
+    return mentionsDurable(text) ? this.session.transform(path, text) : undefined;
+  }
+
+  /** Discovery sees files the entry never imports; their errors must still fail the build, or a worker would lack those tasks. */
+  private async loadRegistry(): Promise<OnLoadResult> {
+    const files = this.options.ignoreDirs ? this.scanned : discoverable(this.session.root, this.scanned);
+    const modules = discoveredModules(await Promise.all(files.map((file) => this.results.get(file)!)));
+    const found = modules.map((m) => this.messages.of(m.diagnostics, m.fileName));
+    const contents = registryModuleSource(modules, (m) => (m.sliced ? SLICE_PREFIX : "") + m.fileName, this.options.runtimeModule);
+    return { contents, loader: "js", resolveDir: this.session.root, errors: found.flatMap((f) => f.errors), warnings: found.flatMap((f) => f.warnings) };
+  }
+
+  private async loadModule(args: OnLoadArgs): Promise<OnLoadResult | undefined> {
+    if (args.namespace !== "file" || args.path.includes("/node_modules/") || args.path.endsWith(".d.ts")) return undefined;
+    const pending = this.result(args.path);
+    if (!pending) return undefined; // esbuild loads it natively
+    const result = await pending;
+    const registry = this.registrySpecifier ? registryImport(result, this.registrySpecifier) : "";
+    if (result.tasks.length === 0 && result.diagnostics.length === 0 && !registry) return undefined; // nothing to change
+    const { errors, warnings } = this.messages.of(result.diagnostics, args.path);
+    if (result.diagnostics.some((d) => d.severity === "error")) return { errors, warnings };
+    return { contents: withMap(result, registry), loader: LOADERS[extname(args.path)] ?? "default", warnings, resolveDir: dirname(args.path) };
+  }
+
+  /** A module's worker-side slice (the module itself when it is its own slice, as a module edited since the registry was made may be). */
+  private async loadSlice(path: string): Promise<OnLoadResult> {
+    const slice = (await this.result(path))?.slice;
+    const contents = slice ? withMap(slice) : `import ${JSON.stringify(path)};\n`;
+    return { contents, loader: slice ? LOADERS[extname(path)] ?? "default" : "js", resolveDir: dirname(path) };
   }
 }
 
+export function durableEsbuild(options: DurableEsbuildOptions = {}): Plugin {
+  return { name: "durable-async", setup: (build) => new DurableBuild(build, options).setup() };
+}
+
+export { toMessage } from "./esbuild-messages.js";
 export type { Message };
 export default durableEsbuild;

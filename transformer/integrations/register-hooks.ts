@@ -1,14 +1,19 @@
 // Module hooks for `node --import durable-async/register`. They run on Node's
-// loader thread. Node 20 cannot strip types, so every TypeScript file is
+// loader thread. Node 20 cannot strip types, so every TypeScript ES module is
 // transpiled with esbuild here; files that mention durable-async are first
 // transformed, and esbuild chains our source map into the inline map it emits.
+// A URL ending in `?durable-slice` loads the worker-side slice of a module.
+// CommonJS modules are left to Node's CommonJS loader, where register-cjs.ts
+// transforms them on the main thread.
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Loader } from "esbuild";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
-import { inlineSourceMap, mentionsDurable } from "../prefilter.js";
-import { TransformSession } from "../session.js";
+import { isSliceId } from "../registry-source.js";
+import { mentionsDurable } from "../scan.js";
+import { TransformSession, type FileResult } from "../session.js";
+import { inlineSourceMap } from "./inline-source-map.js";
 import { loadOptional } from "../optional.js";
 
 let esbuild: Promise<typeof import("esbuild")> | undefined;
@@ -28,10 +33,11 @@ type Load = (url: string, context: { format?: string | null }) => Promise<{ form
 const TS_LOADERS: Record<string, Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx" };
 const JS_EXTENSIONS = new Set([".js", ".mjs", ".jsx", ".cjs"]);
 
-let session = new TransformSession({ root: process.cwd(), cache: true });
+let session: TransformSession | undefined;
 
+/** The main thread found the project root; the disk cache it filled is read through the same session setup. */
 export async function initialize(data: HookData | undefined): Promise<void> {
-  session = new TransformSession({ root: data?.root ?? process.cwd(), cache: true });
+  session = new TransformSession({ searchFrom: data?.root ?? process.cwd(), cache: true });
 }
 
 /** NodeNext style `./users.js` names the compiled file; in source it is `./users.ts`. */
@@ -56,37 +62,48 @@ export async function resolve(specifier: string, context: Parameters<Resolve>[1]
   }
 }
 
-async function transformDurable(fileName: string, source: string): Promise<{ code: string; map: string | null }> {
-  if (!mentionsDurable(source)) return { code: source, map: null };
-  // Answered from .durable/cache when the text is unchanged; the parser is loaded only on a miss.
-  const result = await session.transform(fileName, source);
+/**
+ * A file's result. It is read from the disk cache the main thread filled at
+ * start; on a miss, the parser and rewriter are loaded (not the type checker:
+ * the hook checks no types).
+ */
+function resultOf(fileName: string, source: string): Promise<FileResult> {
+  session ??= new TransformSession({ cache: true });
+  return session.transform(fileName, source);
+}
+
+/** The module's transformed code, or its worker-side slice. */
+async function transformDurable(fileName: string, source: string, slice: boolean): Promise<string> {
+  if (!mentionsDurable(source)) return source;
+  const result = await resultOf(fileName, source);
   if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
-  for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
-  return result;
+  if (!slice) for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
+  // A module that is its own slice is never asked for one; if it is, the module's code is the slice.
+  const out = slice && result.slice ? result.slice : result;
+  return out.map ? out.code + inlineSourceMap(out.map) : out.code;
+}
+
+async function loadTypeScript(url: string, fileName: string, loader: Loader, context: Parameters<Load>[1], next: Load) {
+  const source = await readFile(fileName, "utf8");
+  // A TypeScript file written as CommonJS (`require("durable-async")`, no import or export) runs as CommonJS, as durable check reads it.
+  if (mentionsDurable(source) && !isSliceId(url) && (await resultOf(fileName, source)).commonJs) return next(url, { ...context, format: "commonjs" });
+  const input = await transformDurable(fileName, source, isSliceId(url));
+  const out = await (await loadEsbuild()).transform(input, { loader, format: "esm", target: "node20", sourcemap: "inline", sourcefile: fileName });
+  return { format: "module", source: out.code, shortCircuit: true };
 }
 
 export async function load(url: string, context: Parameters<Load>[1], next: Load) {
   if (!url.startsWith("file:") || url.includes("/node_modules/")) return next(url, context);
   const fileName = fileURLToPath(url);
   const ext = extname(fileName);
+  // CommonJS TypeScript goes to Node's CommonJS loader, which register-cjs.ts transpiles.
+  if (ext === ".cts") return next(url, { ...context, format: "commonjs" });
   const loader = TS_LOADERS[ext];
-  if (loader) {
-    const source = await readFile(fileName, "utf8");
-    const { code, map } = await transformDurable(fileName, source);
-    const input = map ? code + inlineSourceMap(map) : code;
-    const format = ext === ".cts" ? "commonjs" : "module";
-    const out = await (await loadEsbuild()).transform(input, {
-      loader, format: format === "module" ? "esm" : "cjs", target: "node20", sourcemap: "inline", sourcefile: fileName,
-    });
-    return { format, source: out.code, shortCircuit: true };
-  }
-  if (JS_EXTENSIONS.has(ext)) {
-    const loaded = await next(url, context);
-    if (loaded.source == null || loaded.format === "commonjs") return loaded;
-    const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString("utf8");
-    if (!mentionsDurable(source)) return loaded;
-    const { code, map } = await transformDurable(fileName, source);
-    return { ...loaded, source: map ? code + inlineSourceMap(map) : code };
-  }
-  return next(url, context);
+  if (loader) return loadTypeScript(url, fileName, loader, context, next);
+  if (!JS_EXTENSIONS.has(ext)) return next(url, context);
+  const loaded = await next(url, context);
+  if (loaded.source == null || loaded.format === "commonjs") return loaded;
+  const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString("utf8");
+  if (!mentionsDurable(source)) return loaded;
+  return { ...loaded, source: await transformDurable(fileName, source, isSliceId(url)) };
 }

@@ -1,32 +1,74 @@
 // `node --import durable-async/register app.ts`: runs TypeScript directly,
 // with durable call sites transformed, for development, scripts and tests.
-// On start it finds every project file that mentions durable-async and
-// registers a lazy loader for each stub module, so a worker started from the
-// same sources can run tasks whose modules its entry never imports.
+// ES modules are transformed by module hooks on Node's loader thread
+// (register-hooks.ts), CommonJS modules by the CommonJS loader on this thread
+// (register-cjs.ts). On start it finds every project file that mentions
+// durable-async and registers a lazy loader of each module's worker-side
+// slice, so a worker started from the same sources can run tasks whose
+// modules its entry never imports, without running their top-level code.
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
-import { formatDiagnostic } from "../diagnostics.js";
-import { scanSources } from "../prefilter.js";
-import { TransformSession } from "../session.js";
+import { processProjectRoot } from "../../src/contract/index.js";
+import type { CachedResult } from "../cache.js";
+import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
+import { SLICE_QUERY } from "../registry-source.js";
+import { scanSources } from "../scan.js";
+import { loadSyntax, TransformSession } from "../session.js";
+import { isCommonJsEntry } from "./module-format.js";
+import { installCommonJsHook, loadCommonJsSlice } from "./register-cjs.js";
 
-const root = process.env.DURABLE_ROOT ?? process.cwd();
+const root = processProjectRoot();
 process.setSourceMapsEnabled(true);
 register(new URL("./register-hooks.js", import.meta.url), { parentURL: import.meta.url, data: { root } });
+// The runtime's UntransformedCallError reads this to tell "the hook is off" from "the hook skipped this file".
+(globalThis as Record<symbol, unknown>)[Symbol.for("durable-async.hook")] = { root };
+
+const session = new TransformSession({ searchFrom: root, cache: true });
+
+/** Warnings go to stderr; errors stop the module from loading, with every diagnostic. */
+function checked<T extends CachedResult>(result: T): T {
+  if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
+  for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
+  return result;
+}
+
+installCommonJsHook((fileName, source) => {
+  const result = session.transformSync(fileName, source);
+  if (!result) {
+    throw new Error(
+      `durable-async: ${fileName} is a CommonJS module that uses durable-async, but none was found under ${root} when the process started, ` +
+        "so the parser was not loaded for CommonJS. Keep the file inside the project (or set DURABLE_ROOT to the project root).",
+    );
+  }
+  return checked(result);
+});
+
+/** Every scanned file's result: unchanged files are answered from .durable/cache, so a warm start loads no parser. */
+async function scanProject(): Promise<Map<string, CachedResult>> {
+  const sources = scanSources(root);
+  const results = await session.transformAll([...sources.keys()], sources);
+  return new Map(results.map((r) => [r.fileName, r]));
+}
+
+function loaderFor(fileName: string, result: CachedResult): () => Promise<unknown> {
+  const slice = result.slice;
+  if (result.commonJs && slice) return async () => loadCommonJsSlice(fileName, slice);
+  return () => import(pathToFileURL(fileName).href + (slice ? SLICE_QUERY : ""));
+}
 
 async function registerProjectModules(): Promise<void> {
-  // Unchanged files are answered from .durable/cache: a warm start loads no parser.
-  const session = new TransformSession({ root, cache: true });
-  const sources = scanSources(root);
-  const modules: { fileName: string; tasks: unknown[] }[] = [];
-  for (const result of await session.transformAll([...sources.keys()], sources)) {
-    const fileName = result.fileName;
+  const results = await scanProject();
+  // CommonJS is compiled synchronously: load the parser now if it may be needed.
+  if ([...results.values()].some((r) => r.commonJs) || isCommonJsEntry(process.argv[1])) await loadSyntax();
+  const modules: Array<{ tasks: unknown[]; load: () => Promise<unknown>; cron: boolean }> = [];
+  for (const [fileName, result] of results) {
     // Errors are thrown when the module itself is imported; here they are
     // only listed, so a script that never imports that module still runs.
     if (result.diagnostics.some((d) => d.severity === "error")) {
       for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
       continue;
     }
-    if (result.tasks.length > 0) modules.push({ fileName, tasks: result.tasks });
+    if (result.tasks.length > 0) modules.push({ tasks: result.tasks, load: loaderFor(fileName, result), cron: result.cron });
   }
   if (modules.length === 0) return;
   // A variable specifier keeps tsc from resolving the package to its own
@@ -37,7 +79,7 @@ async function registerProjectModules(): Promise<void> {
     process.stderr.write("durable-async: the runtime does not export __durableModules; task discovery is disabled\n");
     return;
   }
-  runtime.__durableModules(modules.map((m) => ({ tasks: m.tasks, load: () => import(pathToFileURL(m.fileName).href) })));
+  runtime.__durableModules(modules);
 }
 
 await registerProjectModules();

@@ -1,9 +1,12 @@
 // Vite / Vitest plugin: `import durable from "durable-async/vite"`.
 // Runs before Vite strips types (enforce: "pre"). Every module that mentions
 // the package also imports a virtual registry module, so whichever module
-// starts the worker, the registry of every stub module comes with it.
+// starts the worker, the registry of every stub module comes with it; a
+// worker loads each module's worker-side slice (`<file>?durable-slice`).
+import { readFileSync } from "node:fs";
 import { formatDiagnostic } from "../diagnostics.js";
-import { isCandidateFile, mentionsDurable, registryImport, registryModuleSource } from "../prefilter.js";
+import { isSliceId, registryImport, registryModuleSource, SLICE_QUERY } from "../registry-source.js";
+import { isCandidateFile, mentionsDurable } from "../scan.js";
 import { TransformSession, type SessionOptions } from "../session.js";
 
 export interface DurableViteOptions extends SessionOptions {
@@ -22,7 +25,7 @@ export interface DurableVitePlugin {
   enforce: "pre";
   configResolved(config: { root: string }): void;
   resolveId(id: string): string | null;
-  load(id: string): Promise<string | null>;
+  load(id: string): Promise<string | { code: string; map: string | null } | null>;
   transform(this: PluginContext, code: string, id: string): Promise<{ code: string; map: string | null } | null>;
 }
 
@@ -35,19 +38,26 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
     name: "durable-async",
     enforce: "pre",
     configResolved(config) {
-      if (!options.root) session = new TransformSession({ ...options, root: config.root });
+      // Ids come from each file's own project root (or `root`); Vite's root is only where discovery starts looking.
+      if (!options.root && !options.searchFrom) session = new TransformSession({ ...options, searchFrom: config.root });
     },
     resolveId(id) {
       return id === REGISTRY_ID ? RESOLVED_REGISTRY_ID : null;
     },
     async load(id) {
-      if (id !== RESOLVED_REGISTRY_ID) return null;
-      // Absolute paths: Vite serves them in SSR/Vitest and via /@fs in dev.
-      return registryModuleSource(await session.discover(), (file) => file, options.runtimeModule);
+      if (id === RESOLVED_REGISTRY_ID) {
+        // Absolute paths: Vite serves them in SSR/Vitest and via /@fs in dev.
+        return registryModuleSource(await session.discover(), (m) => m.fileName + (m.sliced ? SLICE_QUERY : ""), options.runtimeModule);
+      }
+      if (!isSliceId(id)) return null;
+      const fileName = id.slice(0, -SLICE_QUERY.length);
+      const result = await session.transform(fileName, readFileSync(fileName, "utf8"));
+      // A module edited since the registry was made may have become its own slice.
+      return result.slice ?? { code: `import ${JSON.stringify(fileName)};\n`, map: null };
     },
     async transform(code, id) {
       const fileName = id.split("?")[0]!;
-      if (id.startsWith("\0") || !isCandidateFile(fileName) || !mentionsDurable(code)) return null;
+      if (id.startsWith("\0") || isSliceId(id) || !isCandidateFile(fileName) || !mentionsDurable(code)) return null;
       const result = await session.transform(fileName, code);
       const errors = result.diagnostics.filter((d) => d.severity === "error");
       for (const d of result.diagnostics.filter((w) => w.severity === "warning")) {

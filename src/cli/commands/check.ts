@@ -8,10 +8,10 @@ export function register(program: Command): void {
     .command("check")
     .description("report every durable call site, its id, captures and diagnostics (exit 1 on errors)")
     .argument("[paths...]", "files or directories to check (default: the project root)")
-    .option("--root <dir>", "project root; task ids are relative to it", process.cwd())
+    .option("--root <dir>", "project root; task ids are relative to it (default: each file's project, from the nearest package.json)")
     .option("--json", "print the report as JSON")
     .option("--node-types <types>", "comma-separated node types; a literal nodeType outside them is an error")
-    .action(async (paths: string[], options: { root: string; json?: boolean; nodeTypes?: string }) => {
+    .action(async (paths: string[], options: { root?: string; json?: boolean; nodeTypes?: string }) => {
       const { runCheck, formatCheckReport } = await import("../../../transformer/check.js");
       const report = await runCheck(paths, { root: options.root, nodeTypes: options.nodeTypes?.split(",").map((t) => t.trim()) });
       process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatCheckReport(report)}\n`);

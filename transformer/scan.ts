@@ -1,10 +1,11 @@
-// Everything that must work without loading the TypeScript compiler: the
-// text pre-filter, project scanning and the registry module source. Loading
-// ts-morph costs about a second, so warm starts and files that do not mention
-// the package never pay it.
+// Finding the files that can hold call sites, before any parser is loaded:
+// the text pre-filter and the project scan. Loading the parser costs tens of
+// milliseconds (ts-morph about a second), so warm starts and files that never
+// mention the package do not pay for it.
 import { readdirSync, readFileSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
-import { MODULES_HELPER_EXPORT, PACKAGE_NAME, type TaskMetadata } from "../src/contract/index.js";
+import { sep } from "node:path";
+import { PACKAGE_NAME } from "../src/contract/index.js";
+import { projectRelative } from "./module-path.js";
 
 export { PACKAGE_NAME };
 
@@ -18,23 +19,6 @@ export function mentionsDurable(source: string): boolean {
 
 export function isCandidateFile(fileName: string): boolean {
   return SOURCE_EXTENSIONS.test(fileName) && !fileName.endsWith(".d.ts") && !fileName.includes(`${sep}node_modules${sep}`);
-}
-
-/** A path tail that path.relative() would leave as it is: no empty, "." or ".." segment, no trailing separator. */
-const NOT_NORMAL = /(?:^|[\\/])\.{0,2}(?:[\\/]|$)/;
-let lastRoot = { given: "", resolved: "" };
-
-/** Forward-slash, project-relative path: the module part of a task id. */
-export function projectRelative(root: string, fileName: string): string {
-  if (!isAbsolute(fileName)) return fileName.split(sep).join("/");
-  // Most files lie under the root: take the tail directly. path.relative()
-  // resolves both paths on every call, and in a cold process that was a few
-  // milliseconds of a build's 100 calls.
-  if (lastRoot.given !== root) lastRoot = { given: root, resolved: resolve(root) };
-  const prefix = lastRoot.resolved.endsWith(sep) ? lastRoot.resolved : lastRoot.resolved + sep;
-  const tail = fileName.startsWith(prefix) ? fileName.slice(prefix.length) : "";
-  const rel = tail !== "" && !NOT_NORMAL.test(tail) ? tail : relative(root, fileName);
-  return rel.split(sep).join("/");
 }
 
 /**
@@ -100,44 +84,4 @@ export function discoverable(root: string, files: readonly string[], ignoreDirs:
     const name = parts.pop()!;
     return !parts.some(skip.name) && !skip.testFile(name);
   });
-}
-
-export interface RegistryModule {
-  fileName: string;
-  tasks: TaskMetadata[];
-}
-
-/** Source of a registry module: lazy loaders for every stub module (INTERNALS "Discovery"). */
-export function registryModuleSource(
-  modules: readonly RegistryModule[],
-  specifierFor: (fileName: string) => string,
-  runtimeModule = PACKAGE_NAME,
-): string {
-  const entries = modules
-    .filter((m) => m.tasks.length > 0)
-    .map((m) => `  { tasks: ${JSON.stringify(m.tasks)}, load: () => import(${JSON.stringify(specifierFor(m.fileName))}) },`);
-  return `import { ${MODULES_HELPER_EXPORT} } from ${JSON.stringify(runtimeModule)};\n${MODULES_HELPER_EXPORT}([\n${entries.join("\n")}\n]);\n`;
-}
-
-/**
- * What an integration appends to a module that takes the runtime, so that
- * whichever module starts a worker brings the registry of every stub module
- * with it. Appended, not prepended: imports are hoisted anyway, and no
- * mapped line moves. (Only such modules: the runtime's own files mention the
- * package name too, and importing the registry there would be a cycle.)
- */
-export function registryImport(result: { importsRuntime: boolean; commonJs: boolean }, specifier: string): string {
-  if (!result.importsRuntime) return "";
-  return result.commonJs ? `\nrequire(${JSON.stringify(specifier)});\n` : `\nimport ${JSON.stringify(specifier)};\n`;
-}
-
-export function inlineSourceMap(map: string): string {
-  return `\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(map).toString("base64")}\n`;
-}
-
-/** An esbuild filter matching exactly these absolute paths (`/^$/` matches nothing). */
-export function exactPathsFilter(paths: readonly string[]): RegExp {
-  if (paths.length === 0) return /^$/;
-  const escaped = paths.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-  return new RegExp(`^(?:${escaped.join("|")})$`);
 }

@@ -1,0 +1,65 @@
+// CommonJS under `node --import durable-async/register`. On Node 20, module
+// hooks do not see require(): Node's CommonJS loader reads and compiles those
+// modules on the main thread. So, as source-map and TypeScript loaders do,
+// this wraps the loader's compile step: a module that mentions the package
+// is transformed there (synchronously: the parser is loaded at start), and
+// TypeScript (`.cts`, or `.ts` that is required) is transpiled to CommonJS.
+import Module, { createRequire } from "node:module";
+import { dirname, extname, sep } from "node:path";
+import { isCandidateFile, mentionsDurable } from "../scan.js";
+import { SLICE_QUERY } from "../registry-source.js";
+import { inlineSourceMap } from "./inline-source-map.js";
+import { requireOptional } from "../optional.js";
+
+type Compile = (this: object, content: string, fileName: string) => unknown;
+interface CommonJsModule {
+  filename: string;
+  paths: string[];
+  exports: unknown;
+  _compile(content: string, fileName: string): unknown;
+}
+interface ModuleInternals {
+  prototype: { _compile: Compile };
+  _nodeModulePaths(dir: string): string[];
+  new (id: string, parent?: unknown): CommonJsModule;
+}
+
+const TS_LOADERS: Record<string, "ts" | "tsx"> = { ".ts": "ts", ".cts": "ts", ".mts": "ts", ".tsx": "tsx" };
+/** Modules compiled from a slice's code: already transformed. */
+const slices = new WeakSet<object>();
+let esbuild: typeof import("esbuild") | undefined;
+
+/** TypeScript to CommonJS, with esbuild (chaining the inline map the transform put there). */
+function transpile(code: string, fileName: string): string {
+  esbuild ??= requireOptional("esbuild", "running CommonJS TypeScript through the Node hook", () => createRequire(import.meta.url)("esbuild") as typeof import("esbuild"));
+  return esbuild.transformSync(code, {
+    loader: TS_LOADERS[extname(fileName)], format: "cjs", target: "node20", sourcemap: "inline", sourcefile: fileName,
+  }).code;
+}
+
+/** `transform` returns the module's transformed code and map; it throws on transform errors. */
+export function installCommonJsHook(transform: (fileName: string, source: string) => { code: string; map: string | null }): void {
+  const internals = Module as unknown as ModuleInternals;
+  const compile = internals.prototype._compile;
+  internals.prototype._compile = function (content: string, fileName: string) {
+    let code = content;
+    const ours = !fileName.includes(`${sep}node_modules${sep}`);
+    if (ours && !slices.has(this) && isCandidateFile(fileName) && mentionsDurable(content)) {
+      const out = transform(fileName, content);
+      code = out.map ? out.code + inlineSourceMap(out.map) : out.code;
+    }
+    if (ours && TS_LOADERS[extname(fileName)]) code = transpile(code, fileName);
+    return compile.call(this, code, fileName);
+  };
+}
+
+/** Runs a CommonJS module's worker-side slice as a module of its own, resolving like the module (same file name and folder). */
+export function loadCommonJsSlice(fileName: string, slice: { code: string; map: string | null }): unknown {
+  const internals = Module as unknown as ModuleInternals;
+  const module = new internals(`${fileName}${SLICE_QUERY}`, undefined);
+  module.filename = fileName;
+  module.paths = internals._nodeModulePaths(dirname(fileName));
+  slices.add(module);
+  module._compile(slice.map ? slice.code + inlineSourceMap(slice.map) : slice.code, fileName);
+  return module.exports;
+}
