@@ -51,11 +51,23 @@ let lazy: DurableInstance | null = null;
 export interface Durable {
   /** Connects, migrates and (unless `run: false`) starts executing jobs for this node's types. */
   start(options?: StartOptions): Promise<void>;
-  /** Enqueue a closure as a durable job. Returns its handle once the row is committed. */
+  /**
+   * Enqueue a closure as a durable job. Returns its handle once the row is committed.
+   *
+   * Programming errors throw synchronously, at this call: an invalid option
+   * (`InvalidOptionError`), a capture that cannot be serialized
+   * (`NotSerializableError`, naming the path), captures over `maxCaptureBytes`
+   * (`CaptureTooLargeError`), an untransformed call site. Database failures
+   * reject the promise, and are logged and emitted (`job:insert-error`) even
+   * when nobody awaits it.
+   */
   async<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>>;
-  /** Insert every durable.async() made inside `fn` in one round trip; resolves with their handles. */
+  /**
+   * Insert every durable.async() made inside `fn` in one round trip; resolves with their handles.
+   * A durable.async() call inside `fn` throws at that call as usual; the error then rejects bulk().
+   */
   bulk(fn: () => unknown): Promise<JobHandle[]>;
-  /** Enqueue and await the result. */
+  /** Enqueue and await the result. Throws at the call for programming errors, as durable.async() does. */
   run<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<Awaited<T>>;
   /** Wait for a job's recorded result, from any process. */
   await<T>(job: JobHandle<T> | string, options?: AwaitOptions): Promise<T>;

@@ -147,6 +147,30 @@ export class ResultTooLargeError extends DurableError {
   }
 }
 
+/** The captures of a call serialize to more than maxCaptureBytes. */
+export class CaptureTooLargeError extends DurableError {
+  readonly bytes: number;
+  readonly cap: number;
+  constructor(bytes: number, cap: number, where: string) {
+    super(
+      "DURABLE_CAPTURE_TOO_LARGE",
+      `The captures of ${where} are ${bytes} bytes serialized, over the cap of ${cap} bytes (\`maxCaptureBytes\`). Capture an id and load the data inside the closure, or raise \`maxCaptureBytes\` in durable.start().`,
+    );
+    this.bytes = bytes;
+    this.cap = cap;
+  }
+}
+
+/** The database refused to record a job's outcome; the attempt is recorded as failed instead. */
+export class OutcomeRejectedError extends DurableError {
+  constructor(jobId: string, outcome: string, reason: string) {
+    super(
+      "DURABLE_OUTCOME_REJECTED",
+      `The database refused to record job ${jobId}'s outcome (${outcome}): ${reason}. The attempt counts as failed; check triggers or constraints added to the jobs table.`,
+    );
+  }
+}
+
 export class UnknownTaskError extends DurableError {
   constructor(taskId: string, caller: string | null, graceMs: number) {
     super(

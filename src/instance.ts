@@ -9,11 +9,13 @@ import { DurableEmitter, type DurableEvents, type EventName } from "./events/ind
 import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
+import { finalDeadline, settleBy } from "./runner/deadline.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { callSiteFromStack, markCallBoundary, untransformedHint } from "./tasks/call-site.js";
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
-import { describe } from "./config/duration.js";
+import { describe, parseDuration } from "./config/duration.js";
+import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
@@ -152,6 +154,10 @@ export class DurableInstance {
     return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
   }
 
+  private prepare(item: EnqueueItem, trace: string | null): PreparedItem {
+    return prepare(item, this.codec, trace, this.config.maxCaptureBytes);
+  }
+
   private defaultJobOptions: NormalizedJobOptions | undefined;
   private lastOptions: { raw: unknown; normalized: NormalizedJobOptions } | undefined;
 
@@ -173,16 +179,18 @@ export class DurableInstance {
     const batch = bulkScope.getStore();
     if (batch && batch.owner === this) {
       // Inside durable.bulk(): collected now, inserted with the others when the scope ends.
-      return new Promise((resolve, reject) => batch.items.push({ prepared: prepare(item, this.codec, captureTrace()), resolve: resolve as any, reject }));
+      // Prepared first: a bad capture throws here, at the call, not as a rejection.
+      const prepared = this.prepare(item, captureTrace());
+      return new Promise((resolve, reject) => batch.items.push({ prepared, resolve: resolve as any, reject }));
     }
-    const prepared = prepare(item, this.codec, captureTrace());
+    const prepared = this.prepare(item, captureTrace());
     return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
   asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
-    const prepared = items.map(([stub, captures, options]) => prepare(this.item("asyncMany", stub, captures, options), this.codec, captureTrace()));
+    const prepared = items.map(([stub, captures, options]) => this.prepare(this.item("asyncMany", stub, captures, options), captureTrace()));
     return this.track(this.insert(prepared), prepared[0]?.item);
   }
 
@@ -249,10 +257,10 @@ export class DurableInstance {
   }
 
   /** Enqueue and wait for the result. `timeout` bounds both the wait and each attempt. */
-  async run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
+  run<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<Awaited<T>> {
     if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack(), untransformedHint());
-    const handle = await this.async(stub, captures, options);
-    return this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" });
+    // Not an async method: bad input throws here, at the call, as durable.async does.
+    return this.async(stub, captures, options).then((handle) => this.await<Awaited<T>>(handle, { timeout: options?.timeout ?? "5m" }));
   }
 
   /**
@@ -269,7 +277,7 @@ export class DurableInstance {
       throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     }
     const item = this.item("cron", stub, captures, spec.jobOptions);
-    const prepared = prepare(item, this.codec, null);
+    const prepared = this.prepare(item, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,
@@ -307,13 +315,17 @@ export class DurableInstance {
   /** Stops fetching, lets running jobs finish within the grace period, releases the rest, waits for inserts in flight. */
   async stop(options: { grace?: number } = {}): Promise<void> {
     if (this.stopped) return;
+    const graceMs = options?.grace === undefined ? this.config.shutdownGraceMs : Math.min(parseDuration("grace", options.grace), MAX_TIMER_MS);
     this.stopped = true;
+    // Bounded even when the database does not answer: running jobs get the
+    // grace period, each step after it at least a second (runner/deadline.ts).
+    const deadline = Date.now() + graceMs;
     await this.starting?.catch(() => undefined);
-    await Promise.allSettled([...this.inflight]);
-    await this.crons.stop();
-    if (this.runner) await this.runner.stop(options.grace ?? this.config.shutdownGraceMs);
+    await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
+    await settleBy(finalDeadline(deadline), this.crons.stop());
+    if (this.runner) await this.runner.stop(deadline);
     for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
-    await this.teardownConnections();
+    await settleBy(finalDeadline(deadline), this.teardownConnections());
   }
 
   private async teardownConnections(): Promise<void> {

@@ -10,6 +10,8 @@ export interface RegistryModule {
   sliced: boolean;
   /** The module declares `durable.cron` entries at module level: a node that runs jobs loads it (its slice) at start. */
   cron: boolean;
+  /** A CommonJS module (Vite cannot serve its slice: it leaves require() to Node). */
+  commonJs: boolean;
 }
 
 /** How a registry names the module a worker loads: the file itself, or its slice. */

@@ -210,5 +210,5 @@ export class TransformSession {
 export function discoveredModules(results: readonly CachedResult[]): DiscoveredModule[] {
   return results
     .filter((r) => r.tasks.length > 0 || r.diagnostics.length > 0)
-    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics, sliced: r.slice !== null, cron: r.cron }));
+    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics, sliced: r.slice !== null, cron: r.cron, commonJs: r.commonJs }));
 }

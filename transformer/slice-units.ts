@@ -80,8 +80,10 @@ function importUnits(statement: Node): Unit[] {
 
 /** `declare const x: T`: oxc's "js" AST leaves the flag out of variables, functions and classes, so the text says. */
 function isAmbient(node: Node, source: string): boolean {
-  return node.declare === true || source.startsWith("declare", node.start);
+  if (node.declare === true) return true;
+  return AMBIENT_CAPABLE.has(node.type) && /^declare\s/.test(source.slice(node.start, node.start + 8));
 }
+const AMBIENT_CAPABLE = new Set(["VariableDeclaration", "FunctionDeclaration", "ClassDeclaration", "TSEnumDeclaration", "TSModuleDeclaration"]);
 
 /** The units of one declaration (already out of its `export` wrapper). */
 function declarationUnits(node: Node, statement: Node, source: string): Unit[] {

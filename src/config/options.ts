@@ -1,5 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe, parseDuration } from "./duration.js";
+import { describeMs, MAX_DUE_DELAY_MS, MAX_TIMER_MS } from "./limits.js";
+import { unstorableReason } from "../serialize/text.js";
 import { didYouMean } from "../contract/index.js";
 import { normalizeUnique, type NormalizedUnique } from "../unique/options.js";
 
@@ -90,75 +92,90 @@ export function normalizeAsyncOptions(input: unknown, defaults: JobDefaults): No
   for (const key of Object.keys(o)) {
     if (!ASYNC_KEYS.includes(key)) throw new InvalidOptionError(key, `is not an option of durable.async.${didYouMean(key, ASYNC_KEYS)}`);
   }
+  return {
+    queue: queueOf(o, defaults),
+    maxAttempts: integerIn("maxAttempts", o.maxAttempts ?? defaults.maxAttempts, 1, 1000, "Use maxAttempts: 1 to run at most once."),
+    timeoutMs: timeoutOf(o.timeout, defaults.timeoutMs),
+    priority: integerIn("priority", o.priority ?? 0, 0, 9, "0 (runs first) to 9 (runs last)."),
+    runAt: runAtOf(o),
+    meta: metaOf(o.meta),
+    tags: tagsOf(o.tags),
+    backoff: o.backoff === undefined ? null : normalizeBackoff(o.backoff),
+    unique: o.unique === undefined ? undefined : normalizeUnique(o.unique),
+    client: clientOf(o.client),
+  };
+}
 
-  let queue: string;
-  if (o.queue !== undefined) {
-    queue = validateQueueName("queue", o.queue);
-  } else {
-    const nodeType = o.nodeType ?? "worker";
-    if (typeof nodeType !== "string" || !defaults.nodeTypes.includes(nodeType)) {
-      throw new InvalidOptionError(
-        "nodeType",
-        `unknown node type ${describe(nodeType)}.${typeof nodeType === "string" ? didYouMean(nodeType, defaults.nodeTypes) : ""} Declare new node types with durable.start({ nodeTypes: [...] }).`,
-      );
-    }
-    queue = queueForNodeType(nodeType);
+function queueOf(o: Record<string, unknown>, defaults: JobDefaults): string {
+  if (o.queue !== undefined) return validateQueueName("queue", o.queue);
+  const nodeType = o.nodeType ?? "worker";
+  if (typeof nodeType !== "string" || !defaults.nodeTypes.includes(nodeType)) {
+    throw new InvalidOptionError(
+      "nodeType",
+      `unknown node type ${describe(nodeType)}.${typeof nodeType === "string" ? didYouMean(nodeType, defaults.nodeTypes) : ""} Declare new node types with durable.start({ nodeTypes: [...] }).`,
+    );
   }
+  return queueForNodeType(nodeType);
+}
 
-  const maxAttempts = o.maxAttempts === undefined ? defaults.maxAttempts : o.maxAttempts;
-  if (!Number.isInteger(maxAttempts) || (maxAttempts as number) < 1 || (maxAttempts as number) > 1000) {
-    throw new InvalidOptionError("maxAttempts", `expected an integer from 1 to 1000, got ${describe(maxAttempts)}. Use maxAttempts: 1 to run at most once.`);
+function integerIn(option: string, value: unknown, min: number, max: number, hint: string): number {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    throw new InvalidOptionError(option, `expected an integer from ${min} to ${max}, got ${describe(value)}. ${hint}`);
   }
-  const timeoutMs = o.timeout === undefined ? defaults.timeoutMs : parseDuration("timeout", o.timeout);
+  return value as number;
+}
+
+/** The per-attempt timeout feeds a timer: at least 1 ms, at most what a timer holds. */
+function timeoutOf(value: unknown, fallback: number): number {
+  const timeoutMs = value === undefined ? fallback : parseDuration("timeout", value);
   if (timeoutMs < 1) throw new InvalidOptionError("timeout", `must be at least 1 ms; a job without a time limit is not allowed. Use a long duration like "24h" instead.`);
-  const priority = o.priority === undefined ? 0 : o.priority;
-  if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > 9) {
-    throw new InvalidOptionError("priority", `expected an integer from 0 (runs first) to 9 (runs last), got ${describe(priority)}.`);
-  }
+  if (timeoutMs > MAX_TIMER_MS) throw new InvalidOptionError("timeout", `must be at most ${describeMs(MAX_TIMER_MS)}, the longest a timer can wait; got ${describeMs(timeoutMs)}.`);
+  return timeoutMs;
+}
 
-  let runAt: Date | null = null;
-  if (o.delay !== undefined && o.at !== undefined) {
-    throw new InvalidOptionError("delay", "cannot be combined with `at`; pass one of them.");
-  }
+/**
+ * When the job is due. Both are due times in the database, so they are
+ * clamped rather than refused: a delay to at most ten years, a date before
+ * 1970 to 1970 (it is due at once either way; Postgres cannot hold the
+ * earliest dates JavaScript can).
+ */
+function runAtOf(o: Record<string, unknown>): Date | null {
+  if (o.delay !== undefined && o.at !== undefined) throw new InvalidOptionError("delay", "cannot be combined with `at`; pass one of them.");
   if (o.delay !== undefined) {
-    const ms = parseDuration("delay", o.delay);
-    runAt = ms > 0 ? new Date(Date.now() + ms) : null;
+    const ms = Math.min(parseDuration("delay", o.delay), MAX_DUE_DELAY_MS);
+    return ms > 0 ? new Date(Date.now() + ms) : null;
   }
-  if (o.at !== undefined) {
-    if (!(o.at instanceof Date) || Number.isNaN(o.at.getTime())) {
-      throw new InvalidOptionError("at", `expected a valid Date, got ${describe(o.at)}. Use { delay: "5m" } for a relative time.`);
-    }
-    runAt = o.at;
+  if (o.at === undefined) return null;
+  if (!(o.at instanceof Date) || Number.isNaN(o.at.getTime())) {
+    throw new InvalidOptionError("at", `expected a valid Date, got ${describe(o.at)}. Use { delay: "5m" } for a relative time.`);
   }
+  return o.at.getTime() < 0 ? new Date(0) : o.at;
+}
 
-  const meta = o.meta === undefined ? {} : o.meta;
+function metaOf(value: unknown): Record<string, unknown> {
+  const meta = value === undefined ? {} : value;
   if (typeof meta !== "object" || meta === null || Array.isArray(meta) || Object.getPrototypeOf(meta) !== Object.prototype && Object.getPrototypeOf(meta) !== null) {
     throw new InvalidOptionError("meta", `expected a plain object of JSON values like { orgId: 42 }, got ${describe(meta)}.`);
   }
   assertJson("meta", meta);
+  return meta as Record<string, unknown>;
+}
 
-  const tags = o.tags === undefined ? [] : o.tags;
+function tagsOf(value: unknown): string[] {
+  const tags = value === undefined ? [] : value;
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string" || t.length === 0)) {
     throw new InvalidOptionError("tags", `expected an array of non-empty strings like ["import"], got ${describe(tags)}.`);
   }
+  tags.forEach((tag, i) => assertStorable(`tags[${i}]`, tag));
+  return tags as string[];
+}
 
-  const client = o.client as QueryableClient | undefined;
+function clientOf(value: unknown): QueryableClient | undefined {
+  const client = value as QueryableClient | undefined;
   if (client !== undefined && (typeof client !== "object" || client === null || typeof client.query !== "function")) {
     throw new InvalidOptionError("client", `expected a pg client (an object with query()), got ${describe(client)}.`);
   }
-
-  return {
-    queue,
-    maxAttempts: maxAttempts as number,
-    timeoutMs,
-    priority: priority as number,
-    runAt,
-    meta: meta as Record<string, unknown>,
-    tags: tags as string[],
-    backoff: o.backoff === undefined ? null : normalizeBackoff(o.backoff),
-    unique: o.unique === undefined ? undefined : normalizeUnique(o.unique),
-    client,
-  };
+  return client;
 }
 
 export function normalizeBackoff(value: unknown): BackoffPolicy {
@@ -194,20 +211,30 @@ export function validateQueueName(option: string, value: unknown): string {
   return value;
 }
 
+/** Meta and tags are stored as jsonb and text (queried by containment), which hold neither NUL nor lone surrogates. */
+function assertStorable(path: string, text: string): void {
+  const reason = unstorableReason(text);
+  if (reason) throw new InvalidOptionError(path, `${reason}, which Postgres cannot store in meta or tags. Remove it, or put this value in the captures, which store any string.`);
+}
+
 /** Meta is stored as jsonb and queried by containment, so it must be plain JSON. */
 function assertJson(path: string, value: unknown, depth = 0): void {
   if (depth > 32) throw new InvalidOptionError(path, "is nested too deeply (over 32 levels).");
-  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (value === null || typeof value === "boolean") return;
+  if (typeof value === "string") return assertStorable(path, value);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new InvalidOptionError(path, `holds ${value}, which JSON cannot store.`);
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((v, i) => assertJson(`${path}[${i}]`, v, depth + 1));
+    for (let i = 0; i < value.length; i++) assertJson(`${path}[${i}]`, value[i], depth + 1);
     return;
   }
   if (typeof value === "object" && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
-    for (const [k, v] of Object.entries(value)) assertJson(`${path}.${k}`, v, depth + 1);
+    for (const [k, v] of Object.entries(value)) {
+      assertStorable(`${path} key ${JSON.stringify(k)}`, k);
+      assertJson(`${path}.${k}`, v, depth + 1);
+    }
     return;
   }
   throw new InvalidOptionError(path, `holds ${describe(value)}; meta must be plain JSON (strings, numbers, booleans, null, arrays, plain objects).`);

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { ConfigError, InvalidOptionError } from "../errors.js";
 import { adaptLogger, type Logger } from "../logger.js";
 import { describe, formatDuration, parseDuration } from "./duration.js";
+import { DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_CLAIM_BYTES, describeMs, MAX_DUE_DELAY_MS, MAX_TIMER_MS } from "./limits.js";
 import { queueForNodeType, validateQueueName } from "./options.js";
 import { didYouMean, knownNodeTypes as declaredNodeTypes } from "../contract/index.js";
 import { validateSchemaName } from "../db/schema.js";
@@ -45,7 +46,12 @@ export interface StartOptions {
   shutdownGrace?: string | number;
   defaultTimeout?: string | number;
   defaultMaxAttempts?: number;
+  /** The most bytes the result of one job may take serialized (default 1 MiB); a bigger result fails the attempt. */
   maxResultBytes?: number;
+  /** The most bytes the captures of one call may take serialized (default 4 MiB); a bigger capture throws at the call. */
+  maxCaptureBytes?: number;
+  /** The most bytes of captures and meta one claim brings into this process (default 32 MiB); the first job always comes. */
+  maxClaimBytes?: number;
   heartbeatInterval?: string | number;
   leaseTtl?: string | number;
   unknownTaskGrace?: string | number;
@@ -77,6 +83,8 @@ export interface NormalizedStart {
   defaultTimeoutMs: number;
   defaultMaxAttempts: number;
   maxResultBytes: number;
+  maxCaptureBytes: number;
+  maxClaimBytes: number;
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
   unknownTaskGraceMs: number;
@@ -89,7 +97,7 @@ export interface NormalizedStart {
 const START_KEYS = [
   "database", "listenDatabase", "pooler", "preparedStatements", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate",
   "logger", "notifications", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
-  "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
+  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
 const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
@@ -121,8 +129,10 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     defaultTimeoutMs: duration("defaultTimeout", input.defaultTimeout, 15 * 60_000),
     defaultMaxAttempts: positiveInt("defaultMaxAttempts", input.defaultMaxAttempts, 20, 1000),
     maxResultBytes: positiveInt("maxResultBytes", input.maxResultBytes, 1_048_576),
+    maxCaptureBytes: positiveInt("maxCaptureBytes", input.maxCaptureBytes, DEFAULT_MAX_CAPTURE_BYTES),
+    maxClaimBytes: positiveInt("maxClaimBytes", input.maxClaimBytes, DEFAULT_MAX_CLAIM_BYTES),
     ...resolveLease(input),
-    unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000),
+    unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000, 1, MAX_DUE_DELAY_MS),
     bodyHashPolicy: policy,
     poolSize: positiveInt("poolSize", input.poolSize, 10, 1000),
     handleSignals: bool("handleSignals", input.handleSignals, run),
@@ -168,7 +178,7 @@ function resolveQueues(input: StartOptions["queues"], runningTypes: string[]): R
 
 function resolveLease(input: StartOptions): { heartbeatIntervalMs: number; leaseTtlMs: number } {
   const heartbeatIntervalMs = duration("heartbeatInterval", input.heartbeatInterval, 2_000, 100);
-  const leaseTtlMs = duration("leaseTtl", input.leaseTtl, 10_000, 500);
+  const leaseTtlMs = duration("leaseTtl", input.leaseTtl, 10_000, 500, MAX_DUE_DELAY_MS);
   if (leaseTtlMs < heartbeatIntervalMs * 2) {
     throw new InvalidOptionError("leaseTtl", `must be at least twice heartbeatInterval (${formatDuration(heartbeatIntervalMs)}), or healthy nodes would look dead.`);
   }
@@ -203,8 +213,10 @@ function bool(name: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function duration(name: string, value: unknown, fallback: number, min = 1): number {
+/** Durations that feed a timer stop at what a timer holds; the others are due times in the database. */
+function duration(name: string, value: unknown, fallback: number, min = 1, max = MAX_TIMER_MS): number {
   const ms = value === undefined ? fallback : parseDuration(name, value);
   if (ms < min) throw new InvalidOptionError(name, `must be at least ${min} ms.`);
+  if (ms > max) throw new InvalidOptionError(name, `must be at most ${describeMs(max)}${max === MAX_TIMER_MS ? ", the longest a timer can wait" : ""}; got ${describeMs(ms)}.`);
   return ms;
 }

@@ -3,6 +3,7 @@ import type { QueryableClient } from "../config/options.js";
 import type { Logger } from "../events/index.js";
 import type { CronSpec } from "./entry.js";
 import * as sql from "./queries.js";
+import { withTransaction } from "../db/tx.js";
 
 export interface CronEntry extends CronSpec {
   /** The stub the entry enqueues: the module's own stub registering after its slice's replaces the entry. */
@@ -95,25 +96,21 @@ export class CronScheduler {
   async fire(entry: CronEntry, tick: Date, missed: boolean): Promise<boolean> {
     const deps = this.deps;
     if (!deps) return false;
-    const client = await deps.pool.connect();
     try {
-      await client.query("begin");
-      const claimed = await client.query(missed ? sql.claimMissedTick(deps.q) : sql.claimTick(deps.q), [entry.name, tick]);
-      if (claimed.rowCount !== 1) {
-        await client.query("rollback");
-        return false;
-      }
-      const job = await entry.insert(client);
-      await client.query(sql.recordTickJob(deps.q), [entry.name, tick, job.id]);
-      await client.query("commit");
-      deps.onTick?.(entry.name, tick, job.id);
+      const jobId = await withTransaction(deps.pool, async (client) => {
+        const claimed = await client.query(missed ? sql.claimMissedTick(deps.q) : sql.claimTick(deps.q), [entry.name, tick]);
+        // Another node won this tick: nothing was written, the commit is empty.
+        if (claimed.rowCount !== 1) return null;
+        const job = await entry.insert(client);
+        await client.query(sql.recordTickJob(deps.q), [entry.name, tick, job.id]);
+        return job.id;
+      });
+      if (jobId === null) return false;
+      deps.onTick?.(entry.name, tick, jobId);
       return true;
     } catch (error) {
-      await client.query("rollback").catch(() => undefined);
       deps.onError(`enqueueing cron entry "${entry.name}" for ${tick.toISOString()}`, error);
       return false;
-    } finally {
-      client.release();
     }
   }
 

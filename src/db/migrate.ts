@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { SchemaNewerError } from "../errors.js";
 import { quoteSchema } from "./schema.js";
+import { withTransaction } from "./tx.js";
 
 export interface Migration {
   version: number;
@@ -62,9 +63,7 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> 
 
 async function migrateOnce(pool: pg.Pool, schema: string): Promise<number[]> {
   const q = quoteSchema(schema);
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+  return withTransaction(pool, async (client) => {
     // Waits as long as another process's migration runs: exempt from the pool's query_timeout, like the migrations.
     await client.query({ text: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [`durable-async:migrate:${schema}`], query_timeout: 24 * 3_600_000 } as any);
     await client.query(`create schema if not exists ${q}`);
@@ -83,14 +82,8 @@ async function migrateOnce(pool: pg.Pool, schema: string): Promise<number[]> {
       await client.query({ text: migration.sql.replaceAll(":SCHEMA", q), query_timeout: 24 * 3_600_000 } as any);
       applied.push(migration.version);
     }
-    await client.query("commit");
     return applied;
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Reads the schema's migration version without changing anything (0 when absent). */

@@ -1,7 +1,8 @@
-import { InvalidOptionError } from "../errors.js";
+import { CaptureTooLargeError, InvalidOptionError } from "../errors.js";
 import type { Codec } from "../serialize/codec.js";
 import type { NormalizedJobOptions, QueryableClient } from "../config/options.js";
-import { serializeChecked } from "../serialize/values.js";
+import { bytesOver } from "../serialize/text.js";
+import { serializeChecked, type SerializedValue } from "../serialize/values.js";
 import type { TaskMetadata, TaskStub } from "../tasks/registry.js";
 import { insertJobs, upsertTasksSql, type JobRow } from "./queries.js";
 import { insertUnique, uniqueKey } from "../unique/index.js";
@@ -63,11 +64,23 @@ function encodedOptions(o: NormalizedJobOptions): EncodedOptions {
   return encoded;
 }
 
+/**
+ * Serializes a call's captures as they will be stored, or throws at the call
+ * site: NotSerializableError naming the path, CaptureTooLargeError over
+ * `maxBytes` (measured as stored, after encryption when it is on).
+ */
+export function serializeCaptures(captures: Record<string, unknown>, where: string, encode: (payload: SerializedValue) => unknown, maxBytes: number) {
+  const serialized = serializeChecked(captures, "captures", where);
+  const text = JSON.stringify(encode(serialized));
+  const over = bytesOver(text, maxBytes);
+  if (over !== null) throw new CaptureTooLargeError(over, maxBytes, where);
+  return { serialized, text };
+}
+
 /** Validates and serializes synchronously, so a bad capture throws at the call site. */
-export function prepare(item: EnqueueItem, codec: Codec, trace: string | null): PreparedItem {
+export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, maxCaptureBytes: number): PreparedItem {
   const where = whereOf(item.stub);
-  const serialized = serializeChecked(item.captures, "captures", where);
-  const captures = codec.encode(serialized);
+  const { serialized, text } = serializeCaptures(item.captures, where, codec.encode, maxCaptureBytes);
   const o = item.options;
   const encoded = encodedOptions(o);
   return {
@@ -80,7 +93,7 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null): 
       maxAttempts: o.maxAttempts,
       timeoutMs: o.timeoutMs,
       backoff: encoded.backoff,
-      captures: JSON.stringify(captures),
+      captures: text,
       meta: encoded.meta,
       tags: encoded.tags,
       runAt: o.runAt,

@@ -3,11 +3,15 @@ import type { QueryableClient } from "../config/options.js";
 // Hot insert path. A batch travels as two JSON documents: the distinct
 // row *templates* (everything but the captures and the unique key: queue,
 // task, options, meta, tags, run_at, trace), usually one per batch, and the
-// rows as `[template index, captures, unique key?]`. The server parses a
+// rows as `[template index, captures text, unique key?]`. The server parses a
 // few dozen bytes per job instead of the whole option set repeated, which
-// was most of the statement's time. Captures/meta, already JSON text, are
-// spliced in as-is. Rows come out of jsonb_array_elements in input order, so
-// ids (one sequence) follow the input. One NOTIFY per queue per statement.
+// was most of the statement's time. Meta, already JSON text, is spliced in
+// as-is. Captures travel as a JSON *string* holding their text: jsonb
+// would refuse the \u0000 and lone-surrogate escapes they may hold (and
+// reorder their keys), while the string's own escapes are plain ASCII; the
+// json column then keeps the text exactly. Rows come out of
+// jsonb_array_elements in input order, so ids (one sequence) follow the
+// input. One NOTIFY per queue per statement.
 
 export interface JobRow {
   queue: string;
@@ -18,7 +22,7 @@ export interface JobRow {
   timeoutMs: number;
   /** JSON text or null. */
   backoff: string | null;
-  /** JSON text. */
+  /** JSON text (stored as is, in a json column). */
   captures: string;
   /** JSON text. */
   meta: string;
@@ -48,7 +52,7 @@ with tpl as materialized (
 ), ins as (
   insert into ${q}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace)
   select case when t.run_at > now() then 'scheduled' else 'available' end,
-         t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, r.v->1, t.meta,
+         t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, (r.v->>1)::json, t.meta,
          case when t.tags = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t.tags)) end,
          coalesce(t.run_at, now()), r.v->>2, t.trace
   from jsonb_array_elements($2::jsonb) as r(v)
@@ -104,7 +108,8 @@ export function rowsDocuments(rows: JobRow[]): [string, string] {
       if (known === undefined) templates.set(template, index);
     }
     previous = r;
-    parts[i] = r.uniqueKey === null ? `[${index},${r.captures}]` : `[${index},${r.captures},${str(r.uniqueKey)}]`;
+    const captures = JSON.stringify(r.captures);
+    parts[i] = r.uniqueKey === null ? `[${index},${captures}]` : `[${index},${captures},${str(r.uniqueKey)}]`;
   }
   return [`[${[...templates.keys()].join(",")}]`, `[${parts.join(",")}]`];
 }

@@ -1,22 +1,12 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
 import { didYouMean } from "../contract/index.js";
+import { JOB_STATES, STATE_GROUPS, type JobState, type StateGroup } from "../jobs/states.js";
 
 // The one job filter type. Reports, queue/job control, the dashboard and the
 // CLI all take a JobFilter, so "which jobs" means the same thing everywhere.
 
-export const JOB_STATES = ["available", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled"] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-/** Named groups of states, as reports speak of them. */
-export const STATE_GROUPS = {
-  sent: ["completed"],
-  failed: ["discarded", "cancelled"],
-  pending: ["available", "scheduled", "retryable"],
-  active: ["available", "scheduled", "executing", "retryable"],
-  finished: ["completed", "discarded", "cancelled"],
-} as const satisfies Record<string, readonly JobState[]>;
-export type StateGroup = keyof typeof STATE_GROUPS;
+export { JOB_STATES, STATE_GROUPS, type JobState, type StateGroup };
 
 export interface TimeRange {
   /** Inclusive lower bound. */

@@ -1,3 +1,4 @@
+import { MAX_DUE_DELAY_MS } from "../config/limits.js";
 import type { BackoffPolicy } from "../config/options.js";
 
 /** Default: exponential from 1 s, doubling per attempt, capped at 1 h, with full jitter on the top half. */
@@ -19,5 +20,5 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy | null, rand
   return bounded(p.jitter ? raw / 2 + random() * (raw / 2) : raw);
 }
 
-/** Whole milliseconds and at most ten years: the delay is bound as a bigint and added to now() in SQL. */
-const bounded = (ms: number) => Math.round(Math.min(ms, 315_360_000_000));
+/** Whole milliseconds, at most MAX_DUE_DELAY_MS: delays are bound as a bigint and added to now() in SQL. */
+const bounded = (ms: number) => Math.round(Math.min(ms, MAX_DUE_DELAY_MS));

@@ -5,13 +5,19 @@ import type { NormalizedStart } from "../config/start.js";
 import type { DurableEmitter } from "../events/index.js";
 import { knownTasks, onTasksChanged } from "../tasks/registry.js";
 import type { Notifier } from "../db/notifier.js";
-import { Acker } from "./acker.js";
-import { Producer } from "./producer.js";
-import * as sql from "./queries.js";
 import { channels } from "../db/schema.js";
 import type { Codec } from "../serialize/codec.js";
-import { TaskCatalog } from "../enqueue/index.js";
-import { Pruner } from "../prune/index.js";
+import type { TaskCatalog } from "../enqueue/index.js";
+import { Completer } from "./completer.js";
+import { finalDeadline, settleBy } from "./deadline.js";
+import { executeJob, type ExecutorDeps } from "./executor.js";
+import { PgJobSource } from "./job-source.js";
+import { maintenanceServices } from "./maintenance/index.js";
+import { MaintenanceService } from "./maintenance/service.js";
+import { reportOutcome } from "./outcome-report.js";
+import { PgOutcomeStore } from "./outcome-store.js";
+import { Producer } from "./producer.js";
+import * as sql from "./queries.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
@@ -25,41 +31,42 @@ export interface RunnerDeps {
 }
 
 /**
- * One node: its producers (one per queue), the heartbeat that keeps its lease,
- * and the maintenance every node runs (rescue, version-skew discards). No
- * leader: every statement is safe to run from every node at once.
+ * One node: its producers (one per queue) that claim and run jobs, the
+ * completer that records their outcomes, and the maintenance services every
+ * node runs (maintenance/). No leader: every statement is safe to run from
+ * every node at once.
  */
 export class Runner {
   readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   readonly producers = new Map<string, Producer>();
-  private readonly acker: Acker;
-  private timers: NodeJS.Timeout[] = [];
+  readonly completer: Completer;
+  private services: MaintenanceService[] = [];
   private taskKeys: string[] = [];
   private unsubscribe: Array<() => void> = [];
-  private ticks = 0;
-  private stopping = false;
-  private readonly pruner: Pruner;
   private controlsReading: Promise<void> | null = null;
   private controlsAgain = false;
 
   constructor(private readonly deps: RunnerDeps) {
-    const { config } = deps;
-    const done = channels(deps.schema).done;
-    this.acker = new Acker(deps.pool, deps.q, done, config.logger);
-    this.pruner = new Pruner(deps.pool, deps.q, config.logger, (error) => this.report("pruning finished jobs", error));
-    const executorDeps = {
-      pool: deps.pool,
-      q: deps.q,
-      doneChannel: done,
-      acker: this.acker,
-      events: deps.events,
+    const { config, pool, q, events } = deps;
+    const store = new PgOutcomeStore(pool, q, this.nodeId, channels(deps.schema).done);
+    this.completer = new Completer(store, {
       logger: config.logger,
-      maxResultBytes: config.maxResultBytes,
+      onSettled: (entry, recorded) => {
+        const dueMs = reportOutcome(entry, recorded, events, config.logger);
+        if (dueMs !== null) this.producers.get(entry.job.queue)?.wakeAt(dueMs);
+      },
+    });
+    const executorDeps: ExecutorDeps = {
+      pool,
+      q,
+      events,
+      completer: this.completer,
       decode: deps.codec.decode,
-      encode: deps.codec.encode,
+      policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
     };
     for (const [queue, limit] of Object.entries(config.queues)) {
-      this.producers.set(queue, new Producer(queue, limit, this.nodeId, () => this.taskKeys, executorDeps));
+      const source = new PgJobSource(pool, q, queue, this.nodeId, config.maxClaimBytes);
+      this.producers.set(queue, new Producer(queue, limit, () => this.taskKeys, source, (job, controller) => executeJob(job, controller, executorDeps), config.logger));
     }
   }
 
@@ -67,42 +74,45 @@ export class Runner {
     await this.refreshTasks();
     await this.register();
     await this.refreshControls();
-    const { notifier, config } = this.deps;
-    if (notifier) {
-      this.unsubscribe.push(
-        notifier.on("insert", ({ queue, dueMs }) => (dueMs === null ? this.producers.get(queue)?.wake() : this.producers.get(queue)?.wakeAt(dueMs))),
-        notifier.on("control", () => void this.refreshControls()),
-        // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
-        // a limited queue may have a free global slot now.
-        notifier.on("done", ({ ids }) => this.onJobsDone(ids)),
-        notifier.onReconnect(() => {
-          void this.refreshControls();
-          for (const p of this.producers.values()) p.wake();
-        }),
-      );
-    }
-    this.unsubscribe.push(onTasksChanged(() => void this.refreshTasks().then(() => this.register())));
-    this.every(config.pollIntervalMs, () => {
-      for (const p of this.producers.values()) p.wake();
-      void this.refreshControls();
-    });
-    this.every(config.heartbeatIntervalMs, () => this.maintain());
+    this.subscribe();
+    this.unsubscribe.push(onTasksChanged(() => void this.refreshTasks().then(() => this.register()).catch((error) => this.report("registering tasks", error))));
+    this.services = maintenanceServices(this, this.deps).map((spec) => new MaintenanceService(spec, (during, error) => this.report(during, error)));
+    for (const service of this.services) service.start();
+    this.wakeAll();
+  }
+
+  private subscribe(): void {
+    const { notifier } = this.deps;
+    if (!notifier) return;
+    this.unsubscribe.push(
+      notifier.on("insert", ({ queue, dueMs }) => (dueMs === null ? this.producers.get(queue)?.wake() : this.producers.get(queue)?.wakeAt(dueMs))),
+      notifier.on("control", () => void this.refreshControls()),
+      // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
+      // a limited queue may have a free global slot now.
+      notifier.on("done", ({ ids }) => this.onJobsDone(ids)),
+      notifier.onReconnect(() => {
+        void this.refreshControls();
+        this.wakeAll();
+      }),
+    );
+  }
+
+  wakeAll(): void {
     for (const p of this.producers.values()) p.wake();
   }
 
-  private every(ms: number, fn: () => void | Promise<void>): void {
-    // Not unref'd: a worker node stays up until stopped, even with notifications off.
-    const timer = setInterval(() => void Promise.resolve().then(fn).catch((error) => this.report("maintenance", error)), ms);
-    this.timers.push(timer);
+  /** Every job this node holds: running, buffered, or finished with its outcome not yet written. */
+  heldJobs(): string[] {
+    return [...this.producers.values()].flatMap((p) => [...p.running.keys(), ...p.buffered]).concat(this.completer.unwritten());
   }
 
-  private report(during: string, error: unknown): void {
+  report(during: string, error: unknown): void {
     const e = error instanceof Error ? error : new Error(String(error));
     this.deps.events.emit("node:error", { error: e, during });
     this.deps.config.logger.warn(`durable: ${during} failed`, { error: e.message });
   }
 
-  private async register(): Promise<void> {
+  async register(): Promise<void> {
     const { pool, q, config } = this.deps;
     const queues = Object.fromEntries([...this.producers].map(([name, p]) => [name, p.limit]));
     await pool.query(sql.registerNode(q), [
@@ -110,52 +120,11 @@ export class Runner {
     ]);
   }
 
-  /** Heartbeat, rescue, and (less often) version-skew cleanup. */
-  private async maintain(): Promise<void> {
-    if (this.stopping) return;
-    const { pool, q, config, events } = this.deps;
-    const alive = await pool.query(sql.heartbeat(q), [this.nodeId, config.leaseTtlMs]);
-    // Our row was removed (we were presumed dead, e.g. a long pause): come back.
-    if (alive.rowCount === 0) await this.register();
-    const rescued = await pool.query(sql.rescueOrphanedJobs(q));
-    if (rescued.rows.length > 0) {
-      events.emit("job:rescue", { jobs: rescued.rows.map((r) => ({ id: r.id, state: r.state })) });
-      config.logger.info("durable: rescued jobs from dead nodes", { count: rescued.rows.length });
-      for (const r of rescued.rows) this.producers.get(r.queue)?.wake();
-    }
-    await this.abortCancelled([...this.producers.values()].flatMap((p) => [...p.running.keys()]));
-    if (this.ticks % 5 === 0) await this.releaseForgottenJobs();
-    this.pruner.maybeRun();
-    if (this.ticks++ % 10 === 0) {
-      await pool.query(sql.deleteDeadNodes(q));
-      await this.refreshTasks();
-      const discarded = await pool.query(sql.discardUnknownTasks(q), [config.unknownTaskGraceMs]);
-      if (discarded.rows.length > 0) events.emit("job:discard-unknown", { jobs: discarded.rows.map((r) => ({ id: r.id, task: r.task_id })) });
-    }
-  }
-
-  /**
-   * Hands back jobs claimed in this node's name that it is not running (the
-   * claim's reply was lost). Only when the pool bounds query time: a claim
-   * reply may arrive until then, and one arriving after a release could run
-   * a job that already succeeded elsewhere.
-   */
-  private async releaseForgottenJobs(): Promise<void> {
-    const { pool, q, config } = this.deps;
-    const queryTimeoutMs = Number((pool as unknown as { options?: { query_timeout?: unknown } }).options?.query_timeout) || 0;
-    if (queryTimeoutMs <= 0) return;
-    const held = [...this.producers.values()].flatMap((p) => [...p.running.keys(), ...p.buffered]).concat(this.acker.unwritten());
-    const released = await pool.query(sql.releaseForgottenJobs(q), [this.nodeId, held, queryTimeoutMs + 30_000]);
-    if (released.rows.length === 0) return;
-    config.logger.warn("durable: released jobs claimed for this node that it never received (a lost reply)", { count: released.rows.length });
-    for (const r of released.rows) this.producers.get(r.queue)?.wake();
-  }
-
   /**
    * Which (task id, body hash) pairs this node claims: its own versions, plus
    * other recorded versions the body-hash policy accepts.
    */
-  private async refreshTasks(): Promise<void> {
+  async refreshTasks(): Promise<void> {
     const { pool, q, config, catalog } = this.deps;
     const tasks = knownTasks();
     await catalog.ensure(pool, tasks);
@@ -164,8 +133,8 @@ export class Runner {
       const local = new Map(tasks.map((t) => [t.id, [...t.captures].sort().join(",")]));
       const { rows } = await pool.query(sql.taskVersions(q), [[...local.keys()]]);
       for (const row of rows) {
-        const same = [...row.capture_names].sort().join(",") === local.get(row.task_id);
-        if (config.bodyHashPolicy === "always" || same) keys.add(`${row.task_id}:${row.body_hash}`);
+        const names = Array.isArray(row.capture_names) ? [...row.capture_names].sort().join(",") : null;
+        if (config.bodyHashPolicy === "always" || names === local.get(row.task_id)) keys.add(`${row.task_id}:${row.body_hash}`);
       }
     }
     this.taskKeys = [...keys];
@@ -226,7 +195,7 @@ export class Runner {
   }
 
   /** Aborts the signal of jobs running here whose row was cancelled (durable.jobs.cancel from any process). */
-  private async abortCancelled(ids: string[]): Promise<void> {
+  async abortCancelled(ids: string[] = [...this.producers.values()].flatMap((p) => [...p.running.keys()])): Promise<void> {
     if (ids.length === 0) return;
     try {
       const { rows } = await this.deps.pool.query(sql.cancelledAmong(this.deps.q), [ids]);
@@ -248,24 +217,33 @@ export class Runner {
     return n;
   }
 
-  /** Graceful stop: no new claims, running jobs get the grace period, the rest go back to the queue at once. */
-  async stop(graceMs: number): Promise<void> {
-    this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
+  /**
+   * Graceful stop, bounded even when the database is gone: no new claims;
+   * running jobs get until `deadlineMs`; the rest go back to the queue at
+   * once; outcomes still queued get what is left (at least a second, to try
+   * once). Resolves by max(deadlineMs, the end of the jobs' wait + 1 s).
+   */
+  async stop(deadlineMs: number): Promise<void> {
     for (const u of this.unsubscribe) u();
-    const left = (await Promise.all([...this.producers.values()].map((p) => p.stop(graceMs)))).flat();
+    const services = Promise.all(this.services.map((s) => s.stop()));
+    const left = (await Promise.all([...this.producers.values()].map((p) => p.stop(deadlineMs)))).flat();
+    const last = finalDeadline(deadlineMs);
+    if (left.length > 0) await settleBy(last, this.release(left));
+    await this.completer.drain(last);
+    await settleBy(last, services);
+    const { pool, q } = this.deps;
+    await settleBy(last, pool.query(sql.unregisterNode(q), [this.nodeId]).catch((error) => this.report("unregistering the node", error)));
+  }
+
+  private async release(ids: string[]): Promise<void> {
     const { pool, q, config } = this.deps;
-    if (left.length > 0) {
-      try {
-        await pool.query(sql.releaseJobs(q), [left, this.nodeId]);
-        config.logger.info("durable: released unfinished jobs to other nodes", { count: left.length });
-      } catch (error) {
-        this.report("releasing jobs on shutdown", error);
-      }
+    try {
+      await pool.query(sql.releaseJobs(q), [ids, this.nodeId]);
+      config.logger.info("durable: released unfinished jobs to other nodes", { count: ids.length });
+    } catch (error) {
+      this.report("releasing jobs on shutdown", error);
+    } finally {
       for (const p of this.producers.values()) p.abortRunning();
     }
-    await this.acker.drain();
-    await this.pruner.idle();
-    await pool.query(sql.unregisterNode(q), [this.nodeId]).catch((error) => this.report("unregistering the node", error));
   }
 }

@@ -1,5 +1,5 @@
-import { claimedColumns, pickDueJobs } from "./queries.js";
-// SQL of the limited claim (issue 4): queues with a global concurrency or a
+import { claimedColumns, nextAttempt, pickDueJobs } from "./queries.js";
+// SQL of the limited claim: queues with a global concurrency or a
 // rate limit claim under a per-queue advisory lock, so "how many may start"
 // and "start them" cannot interleave between nodes. Unlimited queues never
 // come here; their claim stays the one-statement fetchJobs.
@@ -44,17 +44,17 @@ select (select at from clock)::text as at,
        end as wait_ms,
        (select count(*) from trimmed)::int as trimmed`;
 
-/** fetchJobs with the start stamp taken under the lock ($5); under a rate limit ($6) each start is recorded. */
+/** fetchJobs with the start stamp taken under the lock ($5); under a rate limit ($6) each start is recorded; $7 bytes. */
 export const fetchLimitedJobs = (q: string) => `
-with picked as (${pickDueJobs(q)}), claimed as (
+with picked as (${pickDueJobs(q, "$7")}), claimed as (
   update ${q}.jobs_active j
-  set state = 'executing', attempt = j.attempt + 1, attempted_at = $5::timestamptz, node_id = $4
+  set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = $5::timestamptz, node_id = $4
   from picked where j.id = picked.id
-  returning j.id, ${claimedColumns("j")}
+  returning j.id, ${claimedColumns("j")}, picked.full as budget_full
 ), recorded as (
   insert into ${q}.rate_limit_starts (queue, started_at, job_id)
   select $1, $5::timestamptz, c.id from claimed c where $6::boolean
   returning 1
 )
-select c.id::text as id, ${claimedColumns("c")}
+select c.id::text as id, ${claimedColumns("c")}, c.budget_full
 from claimed c where (select count(*) from recorded) >= 0`;

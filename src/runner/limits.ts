@@ -1,6 +1,7 @@
 import type pg from "pg";
-import type { ClaimedJob } from "./executor.js";
+import type { ClaimedJob } from "./claimed-job.js";
 import { allowance, fetchLimitedJobs, lockQueue } from "./limit-queries.js";
+import { withTransaction } from "../db/tx.js";
 
 export interface QueueLimits {
   globalConcurrency: number | null;
@@ -20,20 +21,14 @@ export interface LimitedClaim {
  * queue, compute the allowance from committed starts, claim that many, commit.
  * Costs five round trips, paid only by limited queues.
  */
-export async function claimLimited(pool: pg.Pool, q: string, queue: string, keys: string[], demand: number, nodeId: string, limits: QueueLimits): Promise<LimitedClaim> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
+export async function claimLimited(
+  pool: pg.Pool, q: string, queue: string, keys: string[], demand: number, nodeId: string, limits: QueueLimits, maxClaimBytes: number,
+): Promise<LimitedClaim> {
+  return withTransaction(pool, async (client) => {
     await client.query(lockQueue, [`durable:limit:${q}:${queue}`]);
     const { rows } = await client.query(allowance(q), [queue, demand, limits.globalConcurrency, limits.rateLimit?.allowed ?? null, limits.rateLimit?.periodMs ?? null]);
     const { at, n, wait_ms } = rows[0];
-    const jobs = n > 0 ? ((await client.query(fetchLimitedJobs(q), [queue, keys, n, nodeId, at, limits.rateLimit !== null])).rows as ClaimedJob[]) : [];
-    await client.query("commit");
+    const jobs = n > 0 ? ((await client.query(fetchLimitedJobs(q), [queue, keys, n, nodeId, at, limits.rateLimit !== null, maxClaimBytes])).rows as ClaimedJob[]) : [];
     return { jobs, waitMs: wait_ms ?? null };
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

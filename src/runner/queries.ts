@@ -1,64 +1,82 @@
 // Every statement the runner sends, one function each, so the SQL that
 // decides throughput sits in one reviewable place. `q` is the quoted schema.
 
-/** The due jobs a claim takes: shared by the plain claim and the rate-limited one (limit-queries.ts). */
-export const pickDueJobs = (q: string) => `
-  select id from ${q}.jobs_active
-  where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
-    and (task_id || ':' || body_hash) = any($2::text[])
-  order by priority, run_at, id
-  limit $3
-  for update skip locked`;
+/**
+ * The due jobs a claim takes, shared by the plain claim and the limited one
+ * (limit-queries.ts): up to $3 by count, and by size, taken in claim order
+ * while the jobs before fit in `budget` bytes of captures and meta (the
+ * first always fits), so a few huge rows cannot take a worker's memory with
+ * them. octet_length of the json captures reads the stored size without
+ * detoasting; pg_column_size of the meta is its stored size. `full` marks
+ * a claim the budget cut short: more jobs may be due though it took fewer
+ * than it asked for.
+ */
+export const pickDueJobs = (q: string, budget: string) => `
+  select id, upto >= ${budget} as full from (
+    select id, bytes, sum(bytes) over (order by priority, run_at, id) as upto
+    from (
+      select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${q}.jobs_active
+      where queue = $1 and state in ('available','scheduled','retryable') and run_at <= now()
+        and (task_id || ':' || body_hash) = any($2::text[])
+      order by priority, run_at, id
+      limit $3
+      for update skip locked
+    ) due
+  ) sized
+  where upto - bytes < ${budget}`;
+
+/** A claim's attempt number: one more, saturating below the integer's limit. */
+export const nextAttempt = (t: string) => `least(${t}.attempt, 2147483646) + 1`;
 
 /** What the executor needs of a claimed job (ClaimedJob), besides its id. */
 export const claimedColumns = (t: string) =>
   ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
 
 /**
- * Claim up to $3 due jobs of queue $1 whose task this node can run ($2 holds
- * "task_id:body_hash" keys). SKIP LOCKED lets nodes claim side by side; the
- * claim works on the active partition only, never on finished jobs.
+ * Claim up to $3 due jobs ($5 bytes) of queue $1 whose task this node can
+ * run ($2 holds "task_id:body_hash" keys). SKIP LOCKED lets nodes claim side
+ * by side; the claim works on the active partition only, never on finished
+ * jobs. The attempt count saturates instead of overflowing its integer on a
+ * row written with a huge one.
  */
 export const fetchJobs = (q: string) => `
-with picked as (${pickDueJobs(q)})
+with picked as (${pickDueJobs(q, "$5")})
 update ${q}.jobs_active j
-set state = 'executing', attempt = j.attempt + 1, attempted_at = now(), node_id = $4
+set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = now(), node_id = $4
 from picked where j.id = picked.id
   -- A claim need not survive a server crash (the job would just be available
   -- again: at-least-once holds), so its commit skips the WAL flush wait.
   and (select set_config('synchronous_commit', 'off', true)) is not null
-returning j.id::text, ${claimedColumns("j")}`;
+returning j.id::text, ${claimedColumns("j")}, picked.full as budget_full`;
 
-/** Batched completion; only rows still executing are completed, so a late or duplicate ack is a no-op. One NOTIFY per batch. */
-export const completeJobs = (q: string) => `
-with done as (
+/**
+ * Records a batch of outcomes (completer.ts) in one statement. Row i of the
+ * arrays is one job: $2 its outcome kind, $3 its result (JSON text, for
+ * completed), $4 a JSON array holding its recorded error (failures), $5 a
+ * delay in ms (retryable, snoozed). Only rows still executing on this node
+ * ($6) change, so a late or duplicate outcome is a no-op. A snooze gives its
+ * attempt back. One NOTIFY for the jobs that reached a final state.
+ */
+export const recordOutcomes = (q: string) => `
+with r as (
+  select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) as r(id, kind, result, error, delay_ms)
+), moved as (
   update ${q}.jobs j
-  set state = 'completed', completed_at = now(), finished_at = now(), result = r.result::jsonb, node_id = null
-  from unnest($1::bigint[], $2::text[]) as r(id, result)
-  where j.id = r.id and j.state = 'executing'
-  returning j.id
+  set state = case r.kind when 'snoozed' then 'scheduled' else r.kind end,
+      attempt = case r.kind when 'snoozed' then greatest(j.attempt - 1, 0) else j.attempt end,
+      result = case r.kind when 'completed' then r.result::json else j.result end,
+      errors = case when r.error is null then j.errors else j.errors || r.error::jsonb end,
+      run_at = case when r.kind in ('retryable', 'snoozed') then now() + r.delay_ms * interval '1 millisecond' else j.run_at end,
+      completed_at = case r.kind when 'completed' then now() else j.completed_at end,
+      discarded_at = case r.kind when 'discarded' then now() else j.discarded_at end,
+      cancelled_at = case r.kind when 'cancelled' then now() else j.cancelled_at end,
+      finished_at = case when r.kind in ('completed', 'discarded', 'cancelled') then now() else j.finished_at end,
+      node_id = null
+  from r
+  where j.id = r.id and j.state = 'executing' and j.node_id = $6
+  returning j.id, j.state
 )
-select pg_notify($3, ids) from (select string_agg(id::text, ',') as ids from done) d where ids is not null`;
-
-/** One failed attempt: retry later, or discard when attempts are used up (decided by the caller). */
-export const failJob = (q: string) => `
-with f as (
-  update ${q}.jobs j
-  set state = $2::text, errors = j.errors || $3::jsonb, node_id = null,
-      run_at = case when $2::text = 'retryable' then now() + ($4::bigint * interval '1 millisecond') else j.run_at end,
-      discarded_at = case when $2::text = 'discarded' then now() end,
-      cancelled_at = case when $2::text = 'cancelled' then now() end,
-      finished_at = case when $2::text in ('discarded','cancelled') then now() end
-  where j.id = $1 and j.state = 'executing'
-  returning j.id
-)
-select pg_notify($5, id::text) from f where $2::text in ('discarded','cancelled')`;
-
-/** Snooze: back to scheduled, and the attempt is given back. */
-export const snoozeJob = (q: string) => `
-update ${q}.jobs_active j
-set state = 'scheduled', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now() + ($2::bigint * interval '1 millisecond')
-where j.id = $1 and j.state = 'executing'`;
+select pg_notify($7, string_agg(id::text, ',')) from moved where state in ('completed', 'discarded', 'cancelled') having count(*) > 0`;
 
 /** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
 export const releaseJobs = (q: string) => `
@@ -113,7 +131,7 @@ with orphaned as (
         'attempt', j.attempt, 'at', now(), 'name', 'NodeLostError', 'code', 'DURABLE_NODE_LOST',
         'message', 'node ' || coalesce(j.node_id, '?') || ' stopped heartbeating while running this attempt; the job was rescued'))
   from orphaned o where j.id = o.id and j.state = 'executing'
-  returning j.id::text, j.state, j.queue
+  returning j.id::text, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message
 )
 select * from rescued`;
 
@@ -144,7 +162,7 @@ set state = 'discarded', discarded_at = now(), finished_at = now(),
                         coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${q}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
                         $1::bigint)))
 from stuck where j.id = stuck.id and j.state in ('available','scheduled','retryable')
-returning j.id::text, j.task_id`;
+returning j.id::text, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
 
 /** Body hashes recorded for our task ids, to decide which other versions we may run. */
 export const taskVersions = (q: string) => `

@@ -1,15 +1,16 @@
 import { jobContextStorage, type JobContext } from "../context.js";
 import { JobTimeoutError } from "../errors.js";
-import { Cancel, Discard, Snooze } from "../outcomes.js";
-import { recordError } from "../runner/executor.js";
-import { deserialize, serializeChecked, type SerializedValue } from "../serialize/values.js";
+import { asError } from "../runner/error-record.js";
+import { decideOutcome, type Outcome, type Settled } from "../runner/outcome.js";
+import { roundTrip, type SerializedValue } from "../serialize/values.js";
 import type { EnqueuedJob } from "./store.js";
 
-// One attempt of a recorded job in this process, with the outcome rules of
-// src/runner/executor.ts: a value completes, a throw retries or discards,
-// Discard/Cancel/Snooze steer. Captures are rebuilt from their serialized
-// form on every attempt, as a worker would, so a closure that mutates them
-// cannot leak state into its retry.
+// One attempt of a recorded job in this process, decided by the runner's own
+// outcome rules (src/runner/outcome.ts): a value completes, a throw retries
+// or discards, Discard/Cancel/Snooze steer, a result that cannot be stored
+// or is over maxResultBytes fails the attempt. Captures are rebuilt from
+// their serialized text on every attempt, as a worker would, so a closure
+// that mutates them cannot leak state into its retry.
 
 export interface AttemptOutcome {
   state: EnqueuedJob["state"];
@@ -23,9 +24,7 @@ export function rememberSerialized(job: EnqueuedJob, value: SerializedValue): vo
   serialized.set(job, value);
 }
 
-export async function runAttempt(job: EnqueuedJob): Promise<AttemptOutcome> {
-  job.state = "executing";
-  job.attempt += 1;
+async function settle(job: EnqueuedJob): Promise<Settled> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new JobTimeoutError(job.options.timeoutMs)), job.options.timeoutMs);
   const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }));
@@ -43,26 +42,46 @@ export async function runAttempt(job: EnqueuedJob): Promise<AttemptOutcome> {
     },
   };
   try {
-    const captures = deserialize<Record<string, unknown>>(serialized.get(job)!);
-    const value = await Promise.race([jobContextStorage.run(context, async () => job.stub.run(captures)), aborted]);
-    // The result makes the same trip a worker's result makes to the awaiting process.
-    job.result = deserialize(serializeChecked(value, "result", `task ${job.task}`));
-    job.state = "completed";
-    return { state: job.state, result: job.result };
+    const captures = roundTrip<Record<string, unknown>>(serialized.get(job)!);
+    return { kind: "returned", value: await Promise.race([jobContextStorage.run(context, async () => job.stub.run(captures)), aborted]) };
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    if (error instanceof Snooze) {
-      job.attempt -= 1;
-      job.state = "scheduled";
-      job.runAt = new Date(Date.now() + error.delayMs);
-      return { state: job.state, error: e };
-    }
-    job.errors.push(recordError(error, job.attempt));
-    if (error instanceof Cancel) job.state = "cancelled";
-    else if (error instanceof Discard || job.attempt >= job.maxAttempts) job.state = "discarded";
-    else job.state = "retryable";
-    return { state: job.state, error: e };
+    return { kind: "threw", error };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Applies an outcome to the in-memory record, as the completer does to the row. */
+function apply(job: EnqueuedJob, outcome: Outcome): AttemptOutcome {
+  switch (outcome.kind) {
+    case "completed":
+      // The result makes the same trip a worker's result makes to the awaiting process.
+      job.result = roundTrip(outcome.payload);
+      job.state = "completed";
+      return { state: job.state, result: job.result };
+    case "snoozed":
+      job.attempt -= 1;
+      job.state = "scheduled";
+      job.runAt = new Date(Date.now() + outcome.delayMs);
+      return { state: job.state, error: asError(outcome.thrown, "snoozed") };
+    case "released":
+      job.state = "available";
+      return { state: job.state };
+    default:
+      job.errors.push(outcome.error);
+      job.state = outcome.kind;
+      return { state: job.state, error: asError(outcome.thrown, outcome.error.message) };
+  }
+}
+
+
+export async function runAttempt(job: EnqueuedJob, limits: { maxResultBytes: number }): Promise<AttemptOutcome> {
+  job.state = "executing";
+  job.attempt += 1;
+  const settled = await settle(job);
+  const outcome = decideOutcome(settled, { task: job.task, attempt: job.attempt, maxAttempts: job.maxAttempts, backoff: job.options.backoff }, {
+    maxResultBytes: limits.maxResultBytes,
+    encode: (payload) => payload,
+  });
+  return apply(job, outcome);
 }

@@ -9,7 +9,7 @@
 //   await drain("worker");
 import { DurableError } from "../errors.js";
 import type { JobHandle } from "../enqueue/index.js";
-import { runAttempt, type AttemptOutcome } from "./execute.js";
+import type { AttemptOutcome } from "./execute.js";
 import { activeRuntime } from "./mode.js";
 import { describeFilter, describeJob, matches, type EnqueuedJob, type JobFilter, type TestJobState } from "./store.js";
 
@@ -98,7 +98,7 @@ export async function drain(queue?: string, options: DrainOptions = {}): Promise
     if (!next) break;
     if (++attempts > DRAIN_LIMIT) throw new DurableError("DURABLE_TESTING_DRAIN_LIMIT", `drain() ran ${DRAIN_LIMIT} attempts without emptying the queue; a job probably snoozes or re-enqueues itself forever.`);
     touched.add(next);
-    if ((await runAttempt(next)).state === "scheduled") snoozed.add(next);
+    if ((await runtime.attempt(next)).state === "scheduled") snoozed.add(next);
   }
   const count = (state: TestJobState) => [...touched].filter((j) => j.state === state).length;
   return { attempts, completed: count("completed"), discarded: count("discarded"), cancelled: count("cancelled"), retryable: count("retryable"), scheduled: count("scheduled") };
@@ -114,5 +114,5 @@ export async function runJob(job: JobHandle | EnqueuedJob | string): Promise<Att
   if (found.state === "completed") {
     throw new DurableError("DURABLE_TESTING_COMPLETED", `job #${found.id} (${found.task}) already completed; a completed job never runs again.`);
   }
-  return runAttempt(found);
+  return runtime.attempt(found);
 }

@@ -4,11 +4,13 @@ import { describe } from "../config/duration.js";
 import { setTestingTarget, type TestingTarget } from "../durable.js";
 import type { JobHandle } from "../enqueue/index.js";
 import { DurableError, InvalidOptionError, JobCancelledError, JobFailedError, JobNotFoundError, UntransformedCallError } from "../errors.js";
-import { deserialize, serializeChecked } from "../serialize/values.js";
+import { DEFAULT_MAX_CAPTURE_BYTES } from "../config/limits.js";
+import { serializeCaptures } from "../enqueue/index.js";
+import { roundTrip } from "../serialize/values.js";
 import { isTaskStub, type TaskStub } from "../tasks/registry.js";
 import { callSiteFromStack, untransformedHint } from "../tasks/call-site.js";
 import { uniqueKey } from "../unique/key.js";
-import { rememberSerialized, runAttempt } from "./execute.js";
+import { rememberSerialized, runAttempt, type AttemptOutcome } from "./execute.js";
 import { nextId, type EnqueuedJob } from "./store.js";
 
 export type TestingModeName = "inline" | "manual";
@@ -18,6 +20,10 @@ export interface TestingModeOptions {
   nodeTypes?: string[];
   defaultMaxAttempts?: number;
   defaultTimeout?: number;
+  /** As durable.start({ maxCaptureBytes }): captures over it throw at the call (default 4 MiB). */
+  maxCaptureBytes?: number;
+  /** As durable.start({ maxResultBytes }): a larger result fails the attempt (default 1 MiB). */
+  maxResultBytes?: number;
 }
 
 /**
@@ -60,10 +66,15 @@ export class TestingRuntime implements TestingTarget {
     return Promise.all(scope);
   }
 
-  async run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {
+  /** Like async(): bad input throws at the call; the outcome arrives through the promise. */
+  run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {
     if (typeof stub === "function") throw new UntransformedCallError("run", callSiteFromStack(), untransformedHint());
-    const handle = await this.async(stub, captures, options);
-    return this.await(handle);
+    return this.async(stub, captures, options).then((handle) => this.await(handle));
+  }
+
+  /** One attempt of a recorded job, with this mode's limits. */
+  attempt(job: EnqueuedJob): Promise<AttemptOutcome> {
+    return runAttempt(job, { maxResultBytes: this.options.maxResultBytes ?? 1_048_576 });
   }
 
   async await(job: unknown): Promise<unknown> {
@@ -88,7 +99,7 @@ export class TestingRuntime implements TestingTarget {
 
   /** Runs attempts until the job is completed, discarded, cancelled or snoozed. */
   async runToOutcome(job: EnqueuedJob): Promise<void> {
-    do await runAttempt(job);
+    do await this.attempt(job);
     while (job.state === "retryable");
   }
 
@@ -106,7 +117,7 @@ export class TestingRuntime implements TestingTarget {
     });
     const where = `durable.${task.kind}() at ${task.caller.file}:${task.caller.line}:${task.caller.column}`;
     // The real round trip: what cannot survive it fails the user's test here, as it would in production.
-    const serialized = serializeChecked(captures, "captures", where);
+    const { serialized } = serializeCaptures(captures as Record<string, unknown>, where, (payload) => payload, this.options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES);
     const key = normalized.unique ? uniqueKey({ task: task.id, queue: normalized.queue, captures: serialized, meta: normalized.meta }, normalized.unique, where) : null;
     if (key && normalized.unique) {
       const { periodMs, states } = normalized.unique;
@@ -122,7 +133,7 @@ export class TestingRuntime implements TestingTarget {
       attempt: 0,
       maxAttempts: normalized.maxAttempts,
       priority: normalized.priority,
-      captures: deserialize(serialized),
+      captures: roundTrip(serialized),
       meta: normalized.meta,
       tags: normalized.tags,
       runAt: normalized.runAt,

@@ -1,6 +1,8 @@
 import type { QueryableClient } from "../config/options.js";
 import type { NormalizedUnique } from "./options.js";
 import * as sql from "./queries.js";
+import type pg from "pg";
+import { inTransaction as inOwnTransaction, withTransaction } from "../db/tx.js";
 
 /** What the unique path needs of a prepared job (kept structural so enqueue and unique don't import each other). */
 export interface UniqueCandidate {
@@ -27,20 +29,13 @@ const isPool = (c: any): boolean => typeof c?.connect === "function" && typeof c
  * there is one, so the advisory locks live until the caller commits and a
  * rollback releases them together with the row.
  */
-async function inTransaction<T>(client: QueryableClient, work: (c: QueryableClient) => Promise<T>): Promise<T> {
-  if (isPool(client)) {
-    const c = await (client as any).connect();
-    try {
-      return await ownTransaction(c, work);
-    } finally {
-      c.release();
-    }
-  }
+async function inCallersOrOwnTransaction<T>(client: QueryableClient, work: (c: QueryableClient) => Promise<T>): Promise<T> {
+  if (isPool(client)) return withTransaction(client as pg.Pool, work);
   try {
     await client.query(sql.savepoint);
   } catch (error: any) {
     if (error?.code !== sql.NO_TRANSACTION) throw error;
-    return ownTransaction(client, work);
+    return inOwnTransaction(client, work);
   }
   try {
     const result = await work(client);
@@ -49,18 +44,6 @@ async function inTransaction<T>(client: QueryableClient, work: (c: QueryableClie
   } catch (error) {
     // Leave the caller's transaction usable, as if this insert never ran.
     await client.query(sql.rollbackToSavepoint).catch(() => undefined);
-    throw error;
-  }
-}
-
-async function ownTransaction<T>(c: QueryableClient, work: (c: QueryableClient) => Promise<T>): Promise<T> {
-  await c.query("begin");
-  try {
-    const result = await work(c);
-    await c.query("commit");
-    return result;
-  } catch (error) {
-    await c.query("rollback").catch(() => undefined);
     throw error;
   }
 }
@@ -77,7 +60,7 @@ export async function insertUnique<P extends UniqueCandidate>(
   prepared: P[],
   insertRows: InsertRows<P>,
 ): Promise<InsertResult[]> {
-  return inTransaction(client, async (c) => {
+  return inCallersOrOwnTransaction(client, async (c) => {
     const keyed = prepared.map((p, i) => ({ p, i })).filter(({ p }) => p.row.uniqueKey !== null);
     const keys = [...new Set(keyed.map(({ p }) => p.row.uniqueKey!))].sort();
     await c.query(sql.lockUniqueKeys, [keys, `durable:unique:${q}:`]);

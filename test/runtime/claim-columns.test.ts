@@ -12,8 +12,8 @@ describe("claims", () => {
     const d = await db.start({ run: false });
     await d.asyncMany([[tasks.echo, { value: 1 }], [tasks.echo, { value: 2 }]]);
     const keys = ["test#echo:h-test#echo"];
-    const plain = (await db.pool.query(fetchJobs(db.q), ["ad_hoc_worker", keys, 1, "node-a"])).rows[0];
-    const limited = (await claimLimited(db.pool, db.q, "ad_hoc_worker", keys, 1, "node-b", { globalConcurrency: 5, rateLimit: null })).jobs[0];
+    const plain = (await db.pool.query(fetchJobs(db.q), ["ad_hoc_worker", keys, 1, "node-a", 1_000_000])).rows[0];
+    const limited = (await claimLimited(db.pool, db.q, "ad_hoc_worker", keys, 1, "node-b", { globalConcurrency: 5, rateLimit: null }, 1_000_000)).jobs[0];
     expect(plain).toBeDefined();
     expect(limited).toBeDefined();
     expect(Object.keys(limited!).sort()).toEqual(Object.keys(plain).sort());

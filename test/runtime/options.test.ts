@@ -114,3 +114,39 @@ describe("durations in messages", () => {
     }
   });
 });
+
+describe("limits are explicit", () => {
+  it.each([
+    ["pollInterval", "25d"],
+    ["heartbeatInterval", "30d"],
+    ["shutdownGrace", "25d"],
+    ["defaultTimeout", 2_147_483_648],
+  ])("%s above what a timer holds is refused, naming the limit", (option, value) => {
+    expect(() => normalizeStartOptions({ [option]: value, ...(option === "heartbeatInterval" ? { leaseTtl: "100d" } : {}) } as any)).toThrow(
+      new RegExp(`\`${option}\`: must be at most 2147483647 ms \\(about 24\\.8 days\\), the longest a timer can wait`),
+    );
+  });
+
+  it("a job timeout above what a timer holds is refused; 24 days is fine", () => {
+    expect(bad({ timeout: "25d" }).message).toMatch(/at most 2147483647 ms .* the longest a timer can wait; got 2160000000 ms/);
+    expect(normalizeAsyncOptions({ timeout: "24d" }, defaults).timeoutMs).toBe(24 * 86_400_000);
+  });
+
+  it("due times stored in the database are clamped: a delay to ten years, a date before 1970 to 1970", () => {
+    const far = normalizeAsyncOptions({ delay: "100000w" }, defaults).runAt!;
+    expect(far.getTime()).toBeLessThanOrEqual(Date.now() + 315_360_000_000);
+    expect(far.getTime()).toBeGreaterThan(Date.now() + 300_000_000_000);
+    expect(normalizeAsyncOptions({ at: new Date(-8.64e15) }, defaults).runAt!.getTime()).toBe(0);
+  });
+
+  it("leaseTtl and unknownTaskGrace, due times in the database, stop at ten years", () => {
+    expect(() => normalizeStartOptions({ leaseTtl: "1000w" })).toThrow(/`leaseTtl`: must be at most 315360000000 ms/);
+    expect(() => normalizeStartOptions({ unknownTaskGrace: "1000w" })).toThrow(/`unknownTaskGrace`: must be at most/);
+    expect(normalizeStartOptions({ unknownTaskGrace: "52w" }).unknownTaskGraceMs).toBe(52 * 604_800_000);
+  });
+
+  it("maxCaptureBytes and maxClaimBytes default to 4 MiB and 32 MiB", () => {
+    expect(normalizeStartOptions({})).toMatchObject({ maxCaptureBytes: 4 * 1024 * 1024, maxClaimBytes: 32 * 1024 * 1024 });
+    expect(() => normalizeStartOptions({ maxCaptureBytes: 0 })).toThrow(/maxCaptureBytes/);
+  });
+});

@@ -101,7 +101,7 @@ describe("runner", () => {
     const low = await setup.asyncMany([[tasks.record, { n: 9 }, { priority: 9 }], [tasks.record, { n: 5 }, { priority: 5 }], [tasks.record, { n: 0 }, { priority: 0 }]]);
     const d = await db.start({ queues: { ad_hoc_worker: 1 } });
     await d.awaitAll(low, { timeout: "10s" });
-    const { rows } = await db.pool.query(`select (result->'json')::int as n from ${db.q}.jobs order by attempted_at, id`);
+    const { rows } = await db.pool.query(`select (result->>'json')::int as n from ${db.q}.jobs order by attempted_at, id`);
     expect(rows.map((r) => r.n)).toEqual([0, 5, 9]);
   });
 

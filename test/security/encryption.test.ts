@@ -134,7 +134,7 @@ describe("encryption at rest, end to end", () => {
     const { rows } = await db.pool.query(`select captures from ${db.q}.jobs where id = $1`, [tampered.id]);
     const ct = Buffer.from(rows[0].captures.ct, "base64");
     ct[0]! ^= 0xff;
-    await db.pool.query(`update ${db.q}.jobs set captures = jsonb_set(captures, '{ct}', to_jsonb($2::text)) where id = $1`, [tampered.id, ct.toString("base64")]);
+    await db.pool.query(`update ${db.q}.jobs set captures = jsonb_set(captures::jsonb, '{ct}', to_jsonb($2::text)) where id = $1`, [tampered.id, ct.toString("base64")]);
     const worker = await db.start({ encryption: { key } });
     expect(await worker.await(intact, { timeout: "10s" })).toBe(4);
     const error: any = await worker.await(tampered, { timeout: "10s" }).catch((e: any) => e);

@@ -59,26 +59,3 @@ describe("pruning", () => {
     expect(await d.jobs.count()).toBe(0);
   });
 });
-
-describe("the background pruner", () => {
-  it("prunes from the maintenance loop, at most one pass at a time, and reports errors instead of throwing", async () => {
-    const { Pruner } = await import("../../src/prune/index.js");
-    const db = await testDatabase();
-    await db.start({ run: false });
-    await db.pool.query(
-      `insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, finished_at, completed_at)
-       select 'completed', 'ad_hoc_worker', 'prune#t', 'h', 1, 1000, '{}', now() - interval '8 days', now() - interval '8 days' from generate_series(1, 50)`,
-    );
-    const errors: unknown[] = [];
-    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-    const pruner = new Pruner(db.pool, db.q, quiet, (e) => errors.push(e), 60_000, 0);
-    pruner.maybeRun();
-    pruner.maybeRun(); // a second call while the pass runs (or before the interval) does nothing
-    await pruner.idle();
-    expect((await db.pool.query(`select count(*)::int as n from ${db.q}.jobs`)).rows[0].n).toBe(0);
-    const broken = new Pruner(db.pool, `"no_such_schema"`, quiet, (e) => errors.push(e), 60_000, 0);
-    broken.maybeRun();
-    await broken.idle();
-    expect(errors).toHaveLength(1);
-  });
-});

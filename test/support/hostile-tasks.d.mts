@@ -1,2 +1,7 @@
 import type { TaskStub } from "../../src/tasks/registry.js";
-export declare const probe: TaskStub, sum: TaskStub, throws: TaskStub;
+export const probe: TaskStub;
+export const sum: TaskStub;
+export const throws: TaskStub;
+export const throwsHostile: TaskStub;
+export function hostileThrown(kind: string): unknown;
+export const oddProgress: TaskStub;

@@ -15,6 +15,7 @@ const instance = new DurableInstance({
   heartbeatInterval: Math.min(2000, Number(leaseTtl) / 4),
   logger: quiet,
   handleSignals: true,
+  ...(process.env.DURABLE_TEST_GRACE ? { shutdownGrace: Number(process.env.DURABLE_TEST_GRACE) } : {}),
 });
 await instance.start();
 process.send?.({ ready: true, pid: process.pid });

@@ -24,6 +24,11 @@ const server = createServer(async (req, res) => {
   } else if (url.pathname === "/legacy") {
     const job = await legacy(Number(url.searchParams.get("n")));
     res.end(JSON.stringify({ id: job.id }));
+  } else if (url.pathname === "/explode") {
+    const job = await durable.async(() => {
+      throw new Error(\`exploded for \${name}\`);
+    }, { maxAttempts: 1 });
+    res.end(JSON.stringify({ id: job.id }));
   } else if (url.pathname === "/early") {
     res.end(JSON.stringify({ id: (await early).id }));
   } else {

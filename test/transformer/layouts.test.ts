@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { JobFailedError } from "../../src/errors.js";
 import { eventually, testDatabase } from "../support/db.js";
 import { layoutApp } from "./layout-app.js";
 import { makeApp, registerHook, runNode } from "./apps.js";
@@ -61,11 +62,17 @@ async function runLayout(db: Db, root: string, api: string[], worker: { args: st
   const greet = await get(port, "/greet?name=ada");
   const legacy = await get(port, "/legacy?n=21");
   const early = await get(port, "/early");
+  const explode = await get(port, "/explode?name=bo");
   const workerProcess = await startProcess(worker.args, worker.cwd, env, "worker ready");
   const client = await db.start({ run: false });
   await expect(client.await(greet.id, { timeout: "60s" })).resolves.toBe("HELLO ADA");
   await expect(client.await(legacy.id, { timeout: "60s" })).resolves.toBe(42);
   await expect(client.await(early.id, { timeout: "60s" })).resolves.toBe(42);
+  // The slice's source map: the recorded stack points at the user's line in server.ts.
+  const failure = (await client.await(explode.id, { timeout: "60s" }).catch((error: unknown) => error)) as JobFailedError;
+  expect(failure).toBeInstanceOf(JobFailedError);
+  const throwLine = layoutApp["src/server.ts"]!.split("\n").findIndex((l) => l.includes("exploded for")) + 1;
+  expect(failure.lastError!.stack).toContain(`${join(root, "src/server.ts")}:${throwLine}:`);
   // The cron entry of a module the worker never imports ticks there.
   const ticked = await eventually("a completed every-second cron job", async () => {
     const page = await client.jobs.list({ task: "every-second", state: "completed" });
@@ -125,5 +132,45 @@ await build({
     const { fromSlice } = await get(port, "/registry");
     // Only the cron module, which this process never imported, came from a slice.
     expect(fromSlice).toEqual(["every-second"]);
+  });
+
+  it("monorepo: an API package and a worker package of one npm workspace agree on ids (the workspace root's)", async () => {
+    const db = await testDatabase();
+    const root = makeApp("layout-monorepo", {
+      "package.json": JSON.stringify({ name: "mono", private: true, type: "module", workspaces: ["packages/*"] }),
+      "packages/shared/package.json": JSON.stringify({ name: "@mono/shared", type: "module" }),
+      "packages/shared/src/welcome.ts": "export const welcome = (email: string): string => `welcome ${email}`;\n",
+      "packages/api/package.json": JSON.stringify({ name: "@mono/api", type: "module" }),
+      "packages/api/dist/package.json": JSON.stringify({ type: "module" }),
+      "packages/api/src/routes.ts": `import { appendFileSync } from "node:fs";
+import { durable } from "durable-async";
+import { welcome } from "../../shared/src/welcome.js";
+appendFileSync(process.env.MARKER_FILE!, \`routes top level in \${process.pid}\\n\`);
+export function signup(email: string) {
+  return durable.async(() => welcome(email));
+}
+`,
+      "packages/api/src/enqueue.ts": `import { durable } from "durable-async";
+import { signup } from "./routes.js";
+await durable.start({ database: process.env.DATABASE_URL, schema: process.env.DURABLE_SCHEMA, run: false });
+const job = await signup("ada@example.com");
+console.log(JSON.stringify({ id: job.id, task: job.task }));
+await Promise.race([durable.stop(), new Promise((resolve) => setTimeout(resolve, 5000))]);
+process.exit(0);
+`,
+      "packages/worker/package.json": JSON.stringify({ name: "@mono/worker", type: "module" }),
+      "packages/worker/src/worker.ts": layoutApp["src/worker.ts"]!,
+    });
+    const marker = join(root, "marker.log");
+    writeFileSync(marker, "");
+    const env = { DATABASE_URL: db.url, DURABLE_SCHEMA: db.schema, MARKER_FILE: marker };
+    const run = await runNode(["--import", registerHook, "src/enqueue.ts"], join(root, "packages/api"), env);
+    expect(run.code, run.stderr).toBe(0);
+    const job = JSON.parse(run.stdout.trim().split("\n").pop()!);
+    expect(job.task).toBe("packages/api/src/routes.ts#signup#0");
+    const worker = await startProcess(["--import", registerHook, "worker.ts"], join(root, "packages/worker/src"), env, "worker ready");
+    const client = await db.start({ run: false });
+    await expect(client.await(job.id, { timeout: "60s" })).resolves.toBe("welcome ada@example.com");
+    expect(readFileSync(marker, "utf8")).not.toContain(`in ${worker.pid}`);
   });
 });

@@ -47,7 +47,8 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
     async load(id) {
       if (id === RESOLVED_REGISTRY_ID) {
         // Absolute paths: Vite serves them in SSR/Vitest and via /@fs in dev.
-        return registryModuleSource(await session.discover(), (m) => m.fileName + (m.sliced ? SLICE_QUERY : ""), options.runtimeModule);
+        // A CommonJS module is imported whole: Vite leaves require() to Node, which cannot load a slice.
+        return registryModuleSource(await session.discover(), (m) => m.fileName + (m.sliced && !m.commonJs ? SLICE_QUERY : ""), options.runtimeModule);
       }
       if (!isSliceId(id)) return null;
       const fileName = id.slice(0, -SLICE_QUERY.length);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { eventually, testDatabase } from "../support/db.js";
-import * as tasks from "../support/tasks.mjs";
+import { eventually, testDatabase } from "../../support/db.js";
+import * as tasks from "../../support/tasks.mjs";
 
 // A claim can commit while its reply is lost (a half-open connection, a query
 // timeout): the job then sits "executing" in this node's name, and because

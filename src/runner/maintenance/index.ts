@@ -1,0 +1,54 @@
+import type pg from "pg";
+import type { NormalizedStart } from "../../config/start.js";
+import type { DurableEmitter } from "../../events/index.js";
+import { cancelledJobsService } from "./cancelled-jobs.js";
+import { deadNodesService } from "./dead-nodes.js";
+import { forgottenClaimsService } from "./forgotten-claims.js";
+import { heartbeatService } from "./heartbeat.js";
+import { pollerService } from "./poller.js";
+import { prunerService } from "./pruner.js";
+import { rescuerService } from "./rescuer.js";
+import type { ServiceSpec } from "./service.js";
+import { taskRefreshService } from "./task-refresh.js";
+import { unknownTasksService } from "./unknown-tasks.js";
+
+export { MaintenanceService, type ServiceSpec } from "./service.js";
+
+/** What the services need of the node they keep. */
+export interface MaintainedNode {
+  readonly nodeId: string;
+  register(): Promise<void>;
+  refreshTasks(): Promise<void>;
+  refreshControls(): Promise<void>;
+  abortCancelled(): Promise<void>;
+  heldJobs(): string[];
+  wakeAll(): void;
+  readonly producers: ReadonlyMap<string, { wake(): void }>;
+}
+
+/**
+ * Every periodic service of a node, with its interval. The heartbeat sets
+ * the pace: rescue and the cancel check run as often; the forgotten-claim
+ * sweep every fifth beat; version-skew cleanup, dead-node cleanup and the
+ * task refresh every tenth; pruning about once a minute.
+ */
+export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool; q: string; config: NormalizedStart; events: DurableEmitter }): ServiceSpec[] {
+  const { pool, q, config, events } = deps;
+  const beat = config.heartbeatIntervalMs;
+  const logger = config.logger;
+  const wake = (queue: string) => node.producers.get(queue)?.wake();
+  return [
+    pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.wakeAll(); await node.refreshControls(); } }),
+    heartbeatService({ pool, q, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register() }),
+    rescuerService({ pool, q, intervalMs: beat, events, logger, wake }),
+    cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
+    ...[
+      forgottenClaimsService({ pool, q, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
+      unknownTasksService({ pool, q, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),
+      deadNodesService({ pool, q, intervalMs: beat * 10 }),
+      taskRefreshService({ intervalMs: beat * 10, refresh: () => node.refreshTasks() }),
+      // The slower services still run once soon after start, then at their own pace.
+    ].map((spec) => ({ ...spec, firstDelayMs: beat })),
+    prunerService({ pool, q, logger }),
+  ];
+}
