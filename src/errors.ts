@@ -2,6 +2,8 @@
 // callers can branch on `instanceof` or on `code` without parsing messages.
 // Messages end with the fix, in one line.
 
+import { formatDuration } from "./config/format-duration.js";
+
 export class DurableError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -56,6 +58,19 @@ export class DuplicateTaskError extends DurableError {
 export class ConfigError extends DurableError {
   constructor(message: string) {
     super("DURABLE_CONFIG", message);
+  }
+}
+
+/**
+ * An optional dependency (the embedded server, the transformer's parser, type
+ * checker or bundler) is used but not installed, as in a production image
+ * installed with --omit=optional. Names the package to install.
+ */
+export class MissingDependencyError extends DurableError {
+  readonly packageName: string;
+  constructor(packageName: string, purpose: string, fix: string, cause?: unknown) {
+    super("DURABLE_MISSING_DEPENDENCY", `${purpose} needs the package "${packageName}", which is not installed (it is an optional dependency of durable-async: \`npm install --omit=optional\` leaves it out). ${fix}`, { cause });
+    this.packageName = packageName;
   }
 }
 
@@ -138,7 +153,7 @@ export class AwaitTimeoutError extends DurableError {
   constructor(jobId: string, timeoutMs: number) {
     super(
       "DURABLE_AWAIT_TIMEOUT",
-      `Job ${jobId} did not finish within ${timeoutMs} ms; it keeps running. Await it again later or raise \`timeout\`.`,
+      `Job ${jobId} did not finish within ${formatDuration(timeoutMs)}; it keeps running. Await it again later or raise \`timeout\`.`,
     );
     this.jobId = jobId;
   }
@@ -153,7 +168,7 @@ export class JobNotFoundError extends DurableError {
 /** Raised inside an attempt that ran past its timeout. */
 export class JobTimeoutError extends DurableError {
   constructor(timeoutMs: number) {
-    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${timeoutMs} ms. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
+    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${formatDuration(timeoutMs)}. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
   }
 }
 
@@ -194,7 +209,7 @@ export class UnknownTaskError extends DurableError {
   constructor(taskId: string, caller: string | null, graceMs: number) {
     super(
       "DURABLE_UNKNOWN_TASK",
-      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${graceMs} ms. Deploy the code that contains it, or delete the job.`,
+      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${formatDuration(graceMs)}. Deploy the code that contains it, or delete the job.`,
     );
   }
 }

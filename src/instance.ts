@@ -2,13 +2,13 @@ import type pg from "pg";
 import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } from "./config/options.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
-import { channels, migrate, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { channels, logDatabase, migrate, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
 import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
 import { reportInsertFailure, wasReported } from "./enqueue/report.js";
-import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
+import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
 import { NodePresence } from "./presence.js";
 import { finalDeadline, settleBy } from "./runner/deadline.js";
@@ -100,14 +100,15 @@ export class DurableInstance implements BulkOwner {
     const db = await resolveDatabase(config.database, config.poolSize);
     if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
     this.db = db;
+    logDatabase(db, config.schema, config.logger);
+    const plan = await planConnections({ ...config, pool: db.pool, connection: db.connection, logger: config.logger });
     if (config.migrate) await migrate(db.pool, config.schema);
     else await requireCurrentSchema(db.pool, config.schema);
-    const ch = this.channels;
-    if (config.notifications) {
-      this.notifier = new Notifier(db.connection, [ch.insert, ch.done, ch.control], config.logger, config.run);
+    if (plan.listen) {
+      this.notifier = new Notifier(plan.listen, config.schema, config.logger, config.run);
       await this.notifier.start();
     }
-    this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier, ch.done);
+    this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier);
     if (config.run && Object.keys(config.queues).length > 0) {
       this.runner = new Runner({ pool: db.pool, q: this.q, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();

@@ -1,7 +1,8 @@
 // SQL of queue and job control. Every write that nodes must see also
-// notifies: queue changes on the control channel (payload: queue name), job
-// cancellations on the done channel (payload: comma-separated ids), which is
-// what awaiters already listen to and what tells the executing node to abort.
+// notifies (payloads: src/db/notifier.ts): queue changes on the control
+// channel, job cancellations on the done channel, which is what awaiters
+// already listen to and what tells the executing node to abort, and retried
+// jobs on the insert channel.
 
 const notifyQueue = `select pg_notify($2, name) from up`;
 
@@ -92,7 +93,7 @@ with picked as (
     completed_at = null, discarded_at = null, cancelled_at = null, finished_at = null, node_id = null, progress = null
   from picked p where j.id = p.id and j.state = p.state
   returning j.queue
-), notified as (select pg_notify(${channel}, d.queue) from (select distinct queue from moved) d)
+), notified as (select pg_notify(${channel}, json_build_object('queue', d.queue, 'due', null)::text) from (select distinct queue from moved) d)
 select count(*)::int as n from moved where (select count(*) from notified) >= 0`;
 
 export const deleteJobs = (q: string, where: string, limit: string, channel: string) => `

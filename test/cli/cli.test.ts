@@ -203,10 +203,10 @@ describe("durable CLI", () => {
     const list = await durable(["queues", "list", ...s]);
     expect(list.stdout).toMatch(/^QUEUE\s+PAUSED\s+CONCURRENCY\s+RATE LIMIT\s+AVAILABLE/);
     expect(list.stdout).toMatch(/ad_hoc_worker\s+no\s+0\s+1/);
-    expect((await durable(["queues", "pause", "ad_hoc_worker", "--for", "1h", ...s])).stdout).toMatch(/Paused ad_hoc_worker/);
+    expect((await durable(["queues", "pause", "ad_hoc_worker", "--for", "1h30m", ...s])).stdout).toMatch(/^Paused ad_hoc_worker for 1h30m\.$/m);
     const paused = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);
     expect(paused[0]).toMatchObject({ name: "ad_hoc_worker", paused: true });
-    expect(new Date(paused[0].pausedUntil).getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(new Date(paused[0].pausedUntil).getTime()).toBeGreaterThan(Date.now() + 5_300_000);
     await durable(["queues", "resume", "ad_hoc_worker", ...s]);
     await durable(["queues", "scale", "ad_hoc_worker", "3", ...s]);
     const after = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);

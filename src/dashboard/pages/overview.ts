@@ -2,6 +2,7 @@ import { JOB_STATES, type NodeSummary, type QueueSummary } from "../../admin/ind
 import { textOf } from "../../reports/index.js";
 import { throughputChart } from "../chart.js";
 import { html, when, type Html } from "../html.js";
+import { formatDuration } from "../../config/duration.js";
 import { actionForm, layout, type PageContext } from "../layout.js";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -23,7 +24,7 @@ function queueRow(ctx: PageContext, q: QueueSummary, jobsLink: (p: Record<string
 <td><a href="${jobsLink({ queue: q.name })}">${q.name}</a> ${q.paused ? html`<span class="badge s-paused">paused${q.pausedUntil ? html` until ${when(q.pausedUntil)}` : ""}</span>` : ""}</td>
 ${JOB_STATES.map((s) => html`<td class="num">${q.counts[s] ? html`<a href="${jobsLink({ queue: q.name, state: s })}">${q.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
 <td class="num">${q.concurrency ?? q.nodeConcurrency}${q.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${q.globalConcurrency ? html`<br><span class="muted">global ${q.globalConcurrency}</span>` : ""}</td>
-<td>${q.rateLimit ? `${q.rateLimit.allowed} / ${q.rateLimit.periodMs} ms` : html`<span class="muted">none</span>`}</td>
+<td>${q.rateLimit ? `${q.rateLimit.allowed} / ${formatDuration(q.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
 ${queueActions(ctx, q)}
 </tr>`;
 }
