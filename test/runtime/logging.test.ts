@@ -107,7 +107,7 @@ describe("start-up lines", () => {
     const script = `
       import { DurableInstance } from "${repoRoot}/dist/src/index.js";
       import { ensureEmbeddedPostgres } from "${repoRoot}/dist/src/db/embedded.js";
-      const d = new DurableInstance({ run: false, migrate: false, handleSignals: false });
+      const d = new DurableInstance({ run: false, handleSignals: false });
       await d.start();
       await d.stop();
       await (await ensureEmbeddedPostgres()).stop();`;
