@@ -1,4 +1,4 @@
-// Transpiles every TypeScript source to dist/ (same layout, ESM, source maps)
+// Transpiles every TypeScript source to dist/ (same layout, ESM)
 // and emits declarations with tsc. Kept as one small script so `npm start`,
 // `npm test` and `npm pack` all build the same way.
 import { build } from "esbuild";
@@ -30,7 +30,10 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  sourcemap: true,
+  // No source maps for the package's own files: they would point stack frames
+  // (with --enable-source-maps, which the register hook turns on) at src/*.ts,
+  // which the package does not ship. The emitted ESM reads like the source.
+  sourcemap: false,
   logLevel: "warning",
 });
 

@@ -5,6 +5,8 @@ import type { AwaitOptions } from "./await/index.js";
 import type { JobHandle } from "./enqueue/index.js";
 import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
+import { currentContext } from "./context.js";
+import { ConfigError } from "./errors.js";
 import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions } from "./cron/index.js";
@@ -13,8 +15,6 @@ import type { JobsApi, QueueControls } from "./control/index.js";
 // The process-wide `durable` object. Transformed call sites call it as
 // durable.async(stub, captures, options); the signatures below are what the
 // user writes before the transformer, so the types read naturally.
-
-let current: DurableInstance | null = null;
 
 /**
  * What `durable-async/testing` installs while a testing mode is on: the
@@ -36,17 +36,41 @@ export function setTestingTarget(target: TestingTarget | undefined): void {
   (globalThis as any)[TESTING_KEY] = target;
 }
 
-/** The default instance; created on first use with env defaults and `run: false` if start() was not called. */
-export function defaultInstance(): DurableInstance {
-  if (!current) {
-    current = new DurableInstance({ run: false, handleSignals: false });
-    lazy = current;
-  }
-  return current;
+/**
+ * The facade's lifecycle, one instance at a time:
+ *
+ * - before start(): the first call that needs a database (enqueue, await,
+ *   jobs, queues) makes a client-only instance from the environment
+ *   (`run: false`); start() stops it and takes its cron entries over;
+ * - start(options): the configured instance; a second start() without a
+ *   stop() in between is an error;
+ * - stop(): stops it (inserts in flight and running jobs finish first). The
+ *   stopped instance stays current, so a later enqueue, await, jobs or queues
+ *   call fails with DurableStoppedError (and an unawaited enqueue is logged
+ *   and emitted like any failed insert) instead of quietly connecting a fresh
+ *   instance to the environment's database and schema;
+ * - start() again: a new instance with the new options, keeping cron entries
+ *   and event listeners.
+ *
+ * Listeners from durable.on() live here, so they survive the swaps above.
+ */
+let current: DurableInstance | null = null;
+let lazy: DurableInstance | null = null;
+let stopping: Promise<void> | null = null;
+const listeners = new Set<{ event: EventName; listener: (payload: any) => void; off: () => void }>();
+
+function adopt(instance: DurableInstance, previous: DurableInstance | null): DurableInstance {
+  // Module-level durable.cron() calls land on whichever instance was current; the new one takes them over.
+  if (previous) instance.adoptCron(previous);
+  for (const entry of listeners) entry.off = instance.on(entry.event, entry.listener);
+  return instance;
 }
 
-/** The instance made implicitly by a call before durable.start(); start() replaces it. */
-let lazy: DurableInstance | null = null;
+/** The instance facade calls go to: the current one, or a client-only one made from the environment before start(). */
+export function defaultInstance(): DurableInstance {
+  if (!current) current = lazy = adopt(new DurableInstance({ run: false, handleSignals: false }), null);
+  return current;
+}
 
 export interface Durable {
   /** Connects, migrates and (unless `run: false`) starts executing jobs for this node's types. */
@@ -90,23 +114,17 @@ export interface Durable {
 export const durable: Durable = {
   async start(options: StartOptions = {}) {
     if (testingTarget()) return;
-    // Module-level durable.cron() calls land on the implicit instance before start(); the new one adopts them.
-    const cronSource = current;
-    if (current && current === lazy) {
-      // A call before start() connected a client-only instance; start() takes over.
-      lazy = null;
-      const previous = current;
-      current = null;
-      await previous.stop();
+    await stopping;
+    const previous = current;
+    if (previous?.active && previous !== lazy) {
+      throw new ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
     }
-    if (current?.started) {
-      throw new (await import("./errors.js")).ConfigError("durable.start() was already called in this process. Call durable.stop() first to restart with other options.");
-    }
-    const instance = new DurableInstance(options);
-    current = instance;
-    if (cronSource) instance.adoptCron(cronSource);
+    // A call before start() connected a client-only instance; start() takes over.
+    if (previous && previous === lazy) await previous.stop();
+    lazy = null;
+    const instance = (current = adopt(new DurableInstance(options), previous));
     await instance.start();
-    // Their `durable.cron(...)` calls land on this instance, now started.
+    // Modules that declare cron entries are loaded now; their `durable.cron(...)` calls land on this instance, started.
     if (instance.runner) {
       await loadDeclaredCron((file, error) => {
         const e = error instanceof Error ? error : new Error(String(error));
@@ -133,7 +151,7 @@ export const durable: Durable = {
     return defaultInstance().awaitAll(jobs, options) as any;
   },
   context() {
-    return defaultInstance().context();
+    return currentContext();
   },
   cron(expression: string, stub: any, captures?: any, options?: any) {
     return defaultInstance().cron(expression, stub, captures, options);
@@ -145,13 +163,23 @@ export const durable: Durable = {
     return defaultInstance().jobs;
   },
   on(event, listener) {
-    return defaultInstance().on(event, listener);
+    const entry = { event, listener, off: current ? current.on(event, listener) : () => undefined };
+    listeners.add(entry);
+    return () => {
+      listeners.delete(entry);
+      entry.off();
+    };
   },
   async stop(options) {
     if (testingTarget()) return;
+    // The instance stays current: calls after this fail with DURABLE_STOPPED instead of reconnecting elsewhere.
     const instance = current;
-    current = null;
-    await instance?.stop(options);
+    lazy = null;
+    stopping = (async () => {
+      await stopping;
+      await instance?.stop(options);
+    })();
+    await stopping;
   },
   get instance() {
     return defaultInstance();

@@ -2,6 +2,8 @@
 // callers can branch on `instanceof` or on `code` without parsing messages.
 // Messages end with the fix, in one line.
 
+import { formatDuration } from "./config/format-duration.js";
+
 export class DurableError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -59,11 +61,58 @@ export class ConfigError extends DurableError {
   }
 }
 
+/**
+ * An optional dependency (the embedded server, the transformer's parser, type
+ * checker or bundler) is used but not installed, as in a production image
+ * installed with --omit=optional. Names the package to install.
+ */
+export class MissingDependencyError extends DurableError {
+  readonly packageName: string;
+  constructor(packageName: string, purpose: string, fix: string, cause?: unknown) {
+    super("DURABLE_MISSING_DEPENDENCY", `${purpose} needs the package "${packageName}", which is not installed (it is an optional dependency of durable-async: \`npm install --omit=optional\` leaves it out). ${fix}`, { cause });
+    this.packageName = packageName;
+  }
+}
+
 export class SchemaNewerError extends DurableError {
   constructor(schema: string, databaseVersion: number, codeVersion: number) {
     super(
       "DURABLE_SCHEMA_NEWER",
       `Schema "${schema}" is at migration ${databaseVersion} but this version of durable-async knows only up to ${codeVersion}. Upgrade durable-async in this process (or point it at another schema).`,
+    );
+  }
+}
+
+/** A call reached an instance after stop(): it no longer enqueues, awaits or queries. */
+export class DurableStoppedError extends DurableError {
+  constructor() {
+    super(
+      "DURABLE_STOPPED",
+      "durable.stop() was called, so this instance no longer enqueues, awaits or queries jobs. Call durable.start() again before this call (or create a new DurableInstance), or make the call before stop().",
+    );
+  }
+}
+
+/** The schema needs migrations and this role may not run DDL. */
+export class MigrationPermissionError extends DurableError {
+  constructor(schema: string, current: number, latest: number, cause: unknown) {
+    super(
+      "DURABLE_MIGRATION_DENIED",
+      `Schema "${schema}" needs migration${latest - current > 1 ? "s" : ""} ${current + 1}${latest - current > 1 ? `-${latest}` : ""}, but this database role may not create or change tables (${(cause as Error)?.message ?? "permission denied"}). ` +
+        `Run \`durable migrate --schema ${schema}\` once as a role that owns the schema (e.g. in your deploy step), and start this process with \`migrate: false\`.`,
+      { cause },
+    );
+  }
+}
+
+/** Started with `migrate: false` against a schema older than this code. */
+export class SchemaBehindError extends DurableError {
+  constructor(schema: string, current: number, latest: number) {
+    super(
+      "DURABLE_SCHEMA_BEHIND",
+      current === 0
+        ? `Schema "${schema}" has no durable tables and this process was started with \`migrate: false\`. Run \`durable migrate --schema ${schema}\` first (or check the schema name).`
+        : `Schema "${schema}" is at migration ${current} but this code needs ${latest}, and this process was started with \`migrate: false\`. Run \`durable migrate --schema ${schema}\` before deploying this version.`,
     );
   }
 }
@@ -104,7 +153,7 @@ export class AwaitTimeoutError extends DurableError {
   constructor(jobId: string, timeoutMs: number) {
     super(
       "DURABLE_AWAIT_TIMEOUT",
-      `Job ${jobId} did not finish within ${timeoutMs} ms; it keeps running. Await it again later or raise \`timeout\`.`,
+      `Job ${jobId} did not finish within ${formatDuration(timeoutMs)}; it keeps running. Await it again later or raise \`timeout\`.`,
     );
     this.jobId = jobId;
   }
@@ -119,7 +168,7 @@ export class JobNotFoundError extends DurableError {
 /** Raised inside an attempt that ran past its timeout. */
 export class JobTimeoutError extends DurableError {
   constructor(timeoutMs: number) {
-    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${timeoutMs} ms. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
+    super("DURABLE_JOB_TIMEOUT", `The attempt exceeded its timeout of ${formatDuration(timeoutMs)}. Raise \`timeout\` or make the closure stop when \`durable.context().signal\` aborts.`);
   }
 }
 
@@ -160,7 +209,7 @@ export class UnknownTaskError extends DurableError {
   constructor(taskId: string, caller: string | null, graceMs: number) {
     super(
       "DURABLE_UNKNOWN_TASK",
-      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${graceMs} ms. Deploy the code that contains it, or delete the job.`,
+      `No running node has task "${taskId}"${caller ? ` (called from ${caller})` : ""} after ${formatDuration(graceMs)}. Deploy the code that contains it, or delete the job.`,
     );
   }
 }

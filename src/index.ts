@@ -2,7 +2,7 @@ export { durable, type Durable } from "./durable.js";
 export { DurableInstance } from "./instance.js";
 export { Discard, Cancel, Snooze } from "./outcomes.js";
 export {
-  DurableError, InvalidOptionError, UntransformedCallError, NotSerializableError, DuplicateTaskError, ConfigError,
+  DurableError, InvalidOptionError, UntransformedCallError, NotSerializableError, DuplicateTaskError, ConfigError, MissingDependencyError,
   SchemaNewerError, NotStartedError, JobFailedError, JobCancelledError, AwaitTimeoutError, JobNotFoundError,
   JobTimeoutError, ResultTooLargeError, UnknownTaskError, BadJobRowError, type RecordedError,
 } from "./errors.js";

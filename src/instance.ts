@@ -1,14 +1,16 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type pg from "pg";
 import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } from "./config/options.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
-import { channels, migrate, quoteSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
-import { DurableError, InvalidOptionError, UntransformedCallError } from "./errors.js";
+import { channels, logDatabase, migrate, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
-import { callerOf, insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
-import { Awaiter, Notifier, type AwaitOptions } from "./await/index.js";
+import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
+import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
+import { reportInsertFailure, wasReported } from "./enqueue/report.js";
+import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
+import { NodePresence } from "./presence.js";
 import { finalDeadline, settleBy } from "./runner/deadline.js";
 import { isTaskStub, type TaskStub } from "./tasks/registry.js";
 import { callSiteFromStack, markCallBoundary, untransformedHint } from "./tasks/call-site.js";
@@ -21,17 +23,12 @@ import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
 
-interface BulkBatch {
-  owner: DurableInstance;
-  items: Array<{ prepared: PreparedItem; resolve: (handle: JobHandle) => void; reject: (error: unknown) => void }>;
-}
-const bulkScope = new AsyncLocalStorage<BulkBatch>();
 
 /**
  * One configured durable runtime: a pool, a schema, optionally a runner.
  * `durable` (the default export) wraps one lazily; tests create their own.
  */
-export class DurableInstance {
+export class DurableInstance implements BulkOwner {
   readonly events = new DurableEmitter();
   readonly config: NormalizedStart;
   readonly q: string;
@@ -40,11 +37,13 @@ export class DurableInstance {
   private notifier: Notifier | null = null;
   private awaiter: Awaiter | null = null;
   runner: Runner | null = null;
+  private presence: NodePresence | null = null;
   private readonly catalog: TaskCatalog;
   private readonly inflight = new Set<Promise<unknown>>();
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   codec: Codec = plainCodec;
-  private stopped = false;
+  /** "stopping": running jobs finish and may still enqueue; "stopped": everything fails with DurableStoppedError. */
+  private stopPhase: "running" | "stopping" | "stopped" = "running";
   private detachMetrics: (() => void) | null = null;
   /** Issue 4: queue control, job reports/control, cron entries (evaluated only where a runner runs). */
   readonly queues = new QueueControls(() => this.target());
@@ -68,15 +67,27 @@ export class DurableInstance {
     return this.db !== null;
   }
 
+  /** True once stop() was called (while it drains, too). */
+  get stopped(): boolean {
+    return this.stopPhase !== "running";
+  }
+
+  /** True while start() runs or after it succeeded, until stop(). */
+  get active(): boolean {
+    return this.starting !== null && this.stopPhase === "running";
+  }
+
   get channels() {
     return channels(this.config.schema);
   }
 
   start(): Promise<void> {
-    if (this.stopped) return Promise.reject(new DurableError("DURABLE_STOPPED", "This durable instance was stopped; create a new one (or call durable.start() again)."));
+    // While stopping, jobs that are still finishing may enqueue and await on the open pool.
+    if (this.stopPhase === "stopped" || (this.stopPhase === "stopping" && !this.starting)) return Promise.reject(new DurableStoppedError());
     this.starting ??= this.doStart().catch(async (error) => {
       this.starting = null;
       await this.teardownConnections();
+      this.db = null;
       throw error;
     });
     return this.starting;
@@ -89,17 +100,22 @@ export class DurableInstance {
     const db = await resolveDatabase(config.database, config.poolSize);
     if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
     this.db = db;
+    logDatabase(db, config.schema, config.logger);
+    const plan = await planConnections({ ...config, pool: db.pool, connection: db.connection, logger: config.logger });
     if (config.migrate) await migrate(db.pool, config.schema);
-    const ch = this.channels;
-    if (config.notifications) {
-      this.notifier = new Notifier(db.connection, [ch.insert, ch.done, ch.control], config.logger, config.run);
+    else await requireCurrentSchema(db.pool, config.schema);
+    if (plan.listen) {
+      this.notifier = new Notifier(plan.listen, config.schema, config.logger, config.run);
       await this.notifier.start();
     }
-    this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier, ch.done);
+    this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier);
     if (config.run && Object.keys(config.queues).length > 0) {
       this.runner = new Runner({ pool: db.pool, q: this.q, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
       this.crons.start({ pool: db.pool, q: this.q, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
+    } else {
+      this.presence = new NodePresence(db.pool, this.q, config);
+      await this.presence.start();
     }
     if (config.handleSignals) this.installSignalHandlers();
     // Optional OpenTelemetry metrics; a no-op without @opentelemetry/api.
@@ -174,53 +190,61 @@ export class DurableInstance {
    * failure is always logged and emitted, even if nobody awaits the promise.
    */
   async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
-    const item = this.item("async", stub, captures, options);
-    const batch = bulkScope.getStore();
-    if (batch && batch.owner === this) {
-      // Inside durable.bulk(): collected now, inserted with the others when the scope ends.
-      // Prepared first: a bad capture throws here, at the call, not as a rejection.
-      const prepared = this.prepare(item, captureTrace());
-      return new Promise((resolve, reject) => batch.items.push({ prepared, resolve: resolve as any, reject }));
-    }
-    const prepared = this.prepare(item, captureTrace());
-    return this.track(this.insert([prepared]).then((handles) => handles[0]!), item) as Promise<JobHandle<Awaited<T>>>;
+    // Prepared first: a bad capture throws here, at the call, not as a rejection.
+    const prepared = this.prepare(this.item("async", stub, captures, options), captureTrace());
+    // Inside durable.bulk(): collected now, inserted with the others.
+    const inBulk = joinBulk(this, prepared);
+    if (inBulk) return inBulk as Promise<JobHandle<Awaited<T>>>;
+    return this.reported(this.insert([prepared]).then((handles) => handles[0]!), [prepared]) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
   asyncMany(items: Array<[TaskStub, Record<string, unknown>, AsyncOptions?]>): Promise<JobHandle[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError("items", `expected an array of [stub, captures, options], got ${describe(items)}.`);
     const prepared = items.map(([stub, captures, options]) => this.prepare(this.item("asyncMany", stub, captures, options), captureTrace()));
-    return this.track(this.insert(prepared), prepared[0]?.item);
+    return this.reported(this.insert(prepared), prepared);
   }
 
   /**
    * Runs `fn` and inserts every durable.async() call it makes in one round
-   * trip (per 5,000 jobs), once it returns. Each call's promise resolves
-   * with its handle after that insert commits.
+   * trip (per 5,000 jobs). Each call's promise resolves with its handle after
+   * that insert commits. A failure is logged and emitted like a single
+   * call's, so neither this promise nor the calls' promises need a handler.
    */
-  async bulk(fn: () => unknown): Promise<JobHandle[]> {
+  bulk(fn: () => unknown): Promise<JobHandle[]> {
     if (typeof fn !== "function") throw new InvalidOptionError("fn", `durable.bulk() expects a function that calls durable.async(), got ${describe(fn)}.`);
-    const batch: BulkBatch = { owner: this, items: [] };
-    try {
-      await bulkScope.run(batch, fn);
-    } catch (error) {
-      for (const entry of batch.items) entry.reject(error);
-      throw error;
-    }
-    const prepared = batch.items.map((entry) => entry.prepared);
-    try {
-      const handles = await this.track(this.insert(prepared), prepared[0]?.item);
-      batch.items.forEach((entry, i) => entry.resolve(handles[i]!));
-      return handles;
-    } catch (error) {
-      for (const entry of batch.items) entry.reject(error);
-      throw error;
-    }
+    const result = runBulk(this, fn);
+    result.catch((error) => {
+      if (!wasReported(error)) this.config.logger.error("durable: durable.bulk() callback threw; the jobs it enqueued were not inserted", { error: (error as Error)?.message ?? String(error) });
+    });
+    return result;
+  }
+
+  /** BulkOwner: one tracked insert of a bulk scope's rows. */
+  insertMany(prepared: PreparedItem[]): Promise<JobHandle[]> {
+    const promise = this.insert(prepared);
+    this.inflight.add(promise);
+    promise.catch(() => undefined).finally(() => this.inflight.delete(promise));
+    return promise;
+  }
+
+  /** BulkOwner: logs and emits a failed insert, once per task and caller. */
+  reportInsertFailure(error: unknown, prepared: PreparedItem[]): void {
+    reportInsertFailure(this.events, this.config.logger, error, prepared);
   }
 
   private async insert(prepared: PreparedItem[]): Promise<JobHandle[]> {
     if (prepared.length === 0) return [];
     await this.start();
+    try {
+      return await this.insertStarted(prepared);
+    } catch (error) {
+      // An insert that raced the end of stop() lost its pool: say why.
+      throw this.stopPhase === "stopped" && !(error instanceof DurableError) ? new DurableStoppedError() : error;
+    }
+  }
+
+  private async insertStarted(prepared: PreparedItem[]): Promise<JobHandle[]> {
     const client = prepared[0]!.item.options.client;
     if (client && prepared.some((p) => p.item.options.client !== client)) {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
@@ -234,20 +258,22 @@ export class DurableInstance {
     return handles;
   }
 
-  private track<T>(promise: Promise<T>, item: EnqueueItem | undefined): Promise<T> {
+  /** An insert nobody has to await: tracked for stop(), and reported (logged and emitted) if it fails. */
+  private reported<T>(promise: Promise<T>, prepared: PreparedItem[]): Promise<T> {
     this.inflight.add(promise);
     promise
-      .catch((error: Error) => {
-        const where = item ? callerOf(item.stub) : "unknown";
-        this.events.emit("job:insert-error", { error, task: item?.stub.id ?? "?", caller: where });
-        this.config.logger.error("durable: enqueue failed", { task: item?.stub.id, caller: where, error: error.message });
-      })
+      .catch((error) => this.reportInsertFailure(error, prepared))
       .finally(() => this.inflight.delete(promise));
     return promise;
   }
 
   await<T = unknown>(handleOrId: JobHandle<any> | string | number, options?: AwaitOptions): Promise<T> {
-    return this.start().then(() => this.awaiter!.await<T>(handleOrId, options));
+    return this.start()
+      .then(() => this.awaiter!.await<T>(handleOrId, options))
+      .catch((error) => {
+        // A wait cut short by stop() ends the pool under it: say why, not "Cannot use a pool after calling end".
+        throw this.stopPhase === "stopped" && !(error instanceof DurableError) ? new DurableStoppedError() : error;
+      });
   }
 
   awaitAll<T extends readonly unknown[]>(handles: T, options?: AwaitOptions): Promise<{ [K in keyof T]: T[K] extends JobHandle<infer R> ? R : unknown }> {
@@ -311,20 +337,29 @@ export class DurableInstance {
     return currentContext();
   }
 
+  private stopDone: Promise<void> = Promise.resolve();
+
   /** Stops fetching, lets running jobs finish within the grace period, releases the rest, waits for inserts in flight. */
   async stop(options: { grace?: number } = {}): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopPhase !== "running") return this.stopDone;
     const graceMs = options?.grace === undefined ? this.config.shutdownGraceMs : Math.min(parseDuration("grace", options.grace), MAX_TIMER_MS);
-    this.stopped = true;
+    this.stopPhase = "stopping";
     // Bounded even when the database does not answer: running jobs get the
     // grace period, each step after it at least a second (runner/deadline.ts).
     const deadline = Date.now() + graceMs;
-    await this.starting?.catch(() => undefined);
-    await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
-    await settleBy(finalDeadline(deadline), this.crons.stop());
-    if (this.runner) await this.runner.stop(deadline);
-    for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
-    await settleBy(finalDeadline(deadline), this.teardownConnections());
+    this.stopDone = (async () => {
+      await this.starting?.catch(() => undefined);
+      await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
+      await settleBy(finalDeadline(deadline), this.crons.stop());
+      if (this.runner) await this.runner.stop(deadline);
+      await settleBy(finalDeadline(deadline), this.presence?.stop() ?? Promise.resolve());
+      // Jobs that finished within the grace period may have enqueued follow-ups.
+      await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
+      for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
+      this.stopPhase = "stopped";
+      await settleBy(finalDeadline(deadline), this.teardownConnections());
+    })();
+    return this.stopDone;
   }
 
   private async teardownConnections(): Promise<void> {
@@ -377,3 +412,4 @@ function snapshotOptions(value: unknown, depth = 0): unknown {
   for (const key of Object.keys(value)) copy[key] = snapshotOptions((value as Record<string, unknown>)[key], depth + 1);
   return copy;
 }
+

@@ -1,4 +1,4 @@
-import { parseDuration } from "./config/duration.js";
+import { formatDuration, parseDuration } from "./config/duration.js";
 
 // Thrown from a closure to steer the job instead of failing it. Recognised by
 // a brand rather than by class identity, so an outcome thrown through another
@@ -37,7 +37,7 @@ export class Snooze extends Error {
   readonly delayMs: number;
   constructor(delay: string | number) {
     const delayMs = parseDuration("Snooze delay", delay);
-    super(`snoozed for ${delayMs} ms`);
+    super(`snoozed for ${formatDuration(delayMs)}`);
     this.name = "Snooze";
     this.delayMs = delayMs;
   }

@@ -4,7 +4,7 @@
 // read. (With `typeCheck`, types from *other* files can change a capture
 // diagnostic without changing this file; `durable check` never uses the cache.)
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TaskMetadata } from "../src/contract/index.js";
 import type { Diagnostic } from "./diagnostics.js";
@@ -48,6 +48,7 @@ export interface CachedResult {
 export class DiskCache {
   readonly dir: string;
   private readonly salt: string;
+  private ignoreWritten = false;
   private readonly explicitRoot: string | undefined;
 
   /** `root`: the project whose `.durable/cache/` holds the entries. */
@@ -79,6 +80,12 @@ export class DiskCache {
     const { analysis: _analysis, ...plain } = result;
     try {
       mkdirSync(this.dir, { recursive: true });
+      if (!this.ignoreWritten) {
+        // `.durable/` is local state: keep it out of git even where the project's .gitignore does not say so.
+        const ignore = join(this.dir, "..", ".gitignore");
+        if (!existsSync(ignore)) writeFileSync(ignore, "# Written by durable-async: local state (development database, caches), never committed.\n*\n");
+        this.ignoreWritten = true;
+      }
       const target = join(this.dir, `${this.key(fileName, source)}.json`);
       // Write then rename: the hook thread and the main thread may race on a key.
       const temp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;

@@ -12,6 +12,7 @@ import { DiskCache, type CachedResult } from "./cache.js";
 import { idRoot } from "./module-path.js";
 import type { RegistryModule } from "./registry-source.js";
 import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable } from "./scan.js";
+import { loadOptional } from "./optional.js";
 
 type Typecheck = typeof import("./typecheck/index.js");
 type Syntax = typeof import("./syntactic.js");
@@ -25,7 +26,8 @@ let syntaxLoaded: Syntax | undefined;
  * whose files do not mention the package never loads them.
  */
 export function loadSyntax(): Promise<Syntax> {
-  syntaxModules ??= import("./syntactic.js").then((syntax) => (syntaxLoaded = syntax));
+  syntaxModules ??= loadOptional("oxc-parser", "the transformer's parser", () => import("./syntactic.js")).then((syntax) => (syntaxLoaded = syntax));
+  syntaxModules.catch(() => (syntaxModules = undefined));
   return syntaxModules;
 }
 
@@ -92,7 +94,7 @@ export class TransformSession {
   }
 
   private async loadTypecheck(): Promise<Typecheck> {
-    this.typecheck ??= await import("./typecheck/index.js");
+    this.typecheck ??= await loadOptional("ts-morph", "the TypeScript type check of captures", () => import("./typecheck/index.js"));
     return this.typecheck;
   }
 

@@ -3,8 +3,9 @@ import type { Readable } from "node:stream";
 import { QueueControls, cancelJobs, deleteJobs, retryJobs, type DurableTarget, type QueueInfo } from "../control/index.js";
 import { channels, quoteSchema } from "../db/schema.js";
 import type { RecordedError } from "../errors.js";
-import { countJobs, jobsCsv, listJobs, streamJobs, type JobFilter, type JobRecord, type JobState } from "../reports/index.js";
+import { countJobs, jobsCsv, listJobs, recordedErrors, streamJobs, type JobFilter, type JobRecord, type JobState } from "../reports/index.js";
 import { isEncrypted } from "../serialize/encryption.js";
+import { isJobId } from "../config/job-id.js";
 import * as sql from "./queries.js";
 import { OPERATION_STATES } from "../jobs/states.js";
 
@@ -27,7 +28,8 @@ export interface NodeSummary {
   hostname: string;
   pid: number;
   startedAt: Date;
-  heartbeatAgeS: number;
+  /** Seconds since the last heartbeat; null when the row's heartbeat time is not a finite time. */
+  heartbeatAgeS: number | null;
   alive: boolean;
 }
 
@@ -80,6 +82,8 @@ export interface JobDetail {
   captures: DisplayValue;
   result: DisplayValue | null;
   errors: RecordedError[];
+  /** What is wrong with the errors column itself (not a list), for display; null when it is fine. */
+  errorsProblem: string | null;
   trace: unknown;
   caller: { file: string; fn: string | null; line: number; column: number } | null;
   source: string | null;
@@ -107,17 +111,18 @@ export class Admin {
     const [queues, finished] = await Promise.all([this.controls.list(), this.pool.query(sql.finishedCounts(this.q))]);
     const byName = new Map(queues.map((q) => [q.name, { ...q, counts: { ...q.counts } }]));
     for (const row of finished.rows) {
-      const q = byName.get(row.queue);
-      if (q) q.counts[row.state] = row.count;
+      // A queue whose jobs all finished is idle, not gone: it keeps its row while the 24 hours last.
+      if (!byName.has(row.queue)) byName.set(row.queue, idleQueue(row.queue));
+      byName.get(row.queue)!.counts[row.state] = row.count;
     }
-    return [...byName.values()];
+    return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async nodes(): Promise<NodeSummary[]> {
     const { rows } = await this.pool.query(sql.nodes(this.q));
     return rows.map((r) => ({
-      nodeId: r.node_id, nodeTypes: r.node_types, queues: r.queues ?? {}, taskIds: r.task_ids, hostname: r.hostname, pid: r.pid,
-      startedAt: r.started_at, heartbeatAgeS: Number(r.heartbeat_age_s), alive: r.alive,
+      nodeId: r.node_id, nodeTypes: r.node_types, queues: plainObject(r.queues), taskIds: r.task_ids, hostname: r.hostname, pid: r.pid,
+      startedAt: r.started_at, heartbeatAgeS: r.heartbeat_age_s === null ? null : Number(r.heartbeat_age_s), alive: r.alive,
     }));
   }
 
@@ -145,7 +150,7 @@ export class Admin {
   }
 
   async job(id: string): Promise<JobDetail | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isJobId(id)) return null;
     const { rows } = await this.pool.query(sql.jobDetail(this.q), [id]);
     const r = rows[0];
     if (!r) return null;
@@ -154,7 +159,10 @@ export class Admin {
       ...rest,
       captures: displayValue(captures),
       result: result === null ? null : displayValue(result),
-      errors: errors ?? [],
+      ...(() => {
+        const { errors: list, problem } = recordedErrors(errors);
+        return { errors: list, errorsProblem: problem };
+      })(),
       caller: file ? { file, fn, line, column: col } : null,
       source: source ?? null,
       captureNames: capture_names ?? [],
@@ -230,4 +238,13 @@ export class Admin {
   scale(queue: string, concurrency: number): Promise<void> {
     return this.controls.scale(queue, concurrency);
   }
+}
+
+function idleQueue(name: string): QueueSummary {
+  return { name, paused: false, pausedUntil: null, concurrency: null, nodeConcurrency: 0, globalConcurrency: null, rateLimit: null, retention: null, counts: {} };
+}
+
+/** A node's queue map; anything else a row may hold reads as no queues. */
+function plainObject(value: unknown): Record<string, number> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, number>) : {};
 }

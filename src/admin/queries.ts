@@ -8,13 +8,13 @@ select queue, state, count(*)::int as count from ${q}.jobs_finished where finish
 
 export const nodes = (q: string) => `
 select node_id, node_types, queues, task_ids, hostname, pid, started_at, heartbeat_at,
-       extract(epoch from now() - heartbeat_at)::float8 as heartbeat_age_s, lease_expires_at > now() as alive
+       case when isfinite(heartbeat_at) then extract(epoch from now() - heartbeat_at)::float8 end as heartbeat_age_s, lease_expires_at > now() as alive
 from ${q}.nodes order by node_id`;
 
 /** Finished jobs per minute over the last hour, by outcome. */
 export const throughput = (q: string) => `
 select extract(epoch from date_trunc('minute', finished_at))::bigint * 1000 as minute, state, count(*)::int as count
-from ${q}.jobs_finished where finished_at > now() - interval '1 hour'
+from ${q}.jobs_finished where finished_at > now() - interval '1 hour' and finished_at <= now()
 group by 1, 2 order by 1`;
 
 export const tasks = (q: string) => `

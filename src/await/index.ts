@@ -2,10 +2,11 @@ import type pg from "pg";
 import { AwaitTimeoutError, InvalidOptionError, JobCancelledError, JobFailedError, JobNotFoundError, type RecordedError } from "../errors.js";
 import { parseDuration, describe } from "../config/duration.js";
 import { deserialize } from "../serialize/values.js";
-import type { Notifier } from "./notifier.js";
+import { jobIdText } from "../config/job-id.js";
+import type { Notifier } from "../db/notifier.js";
+import { statement } from "../db/statements.js";
 import type { Codec } from "../serialize/codec.js";
 
-export { Notifier } from "./notifier.js";
 
 export interface AwaitOptions {
   /** How long to wait (default "5m"). The job keeps running after a timeout. */
@@ -15,9 +16,8 @@ export interface AwaitOptions {
 const readJob = (q: string) => `select state, result, errors->-1 as last_error from ${q}.jobs where id = $1`;
 
 export function jobIdOf(handleOrId: unknown): string {
-  if (typeof handleOrId === "string" && /^\d{1,19}$/.test(handleOrId)) return handleOrId;
-  if (typeof handleOrId === "number" && Number.isSafeInteger(handleOrId) && handleOrId > 0) return String(handleOrId);
-  if (typeof handleOrId === "bigint" && handleOrId > 0n) return handleOrId.toString();
+  const id = jobIdText(handleOrId);
+  if (id !== null) return id;
   if (typeof handleOrId === "object" && handleOrId !== null && typeof (handleOrId as any).id === "string") return jobIdOf((handleOrId as any).id);
   throw new InvalidOptionError("job", `expected a JobHandle or a job id, got ${describe(handleOrId)}.`);
 }
@@ -36,10 +36,9 @@ export class Awaiter {
     private readonly q: string,
     private readonly codec: Codec,
     notifier: Notifier | null,
-    doneChannel: string,
   ) {
-    notifier?.on(doneChannel, (payload) => {
-      for (const id of payload.split(",")) {
+    notifier?.on("done", ({ ids }) => {
+      for (const id of ids) {
         const set = this.waiting.get(id);
         if (set) for (const wake of set) wake();
       }
@@ -66,7 +65,7 @@ export class Awaiter {
     try {
       for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 1_000)) {
         woken = false;
-        const { rows } = await this.pool.query({ name: `durable-await-${this.q}`, text: readJob(this.q), values: [id] });
+        const { rows } = await this.pool.query(statement(this.pool, `durable-await-${this.q}`, readJob(this.q), [id]));
         const row = rows[0];
         if (!row) throw new JobNotFoundError(id);
         if (row.state === "completed") return row.result === null ? (undefined as T) : deserialize<T>(this.codec.decode(row.result));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from "commander";
-import { createProgram } from "./program.js";
+import { commanderPrinted, createProgram } from "./program.js";
 import { InvalidOptionError } from "../errors.js";
 import { CliError, describeError } from "./shared.js";
 
@@ -11,7 +11,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander already printed the message (or the help/version text).
+    // Commander printed its own parse errors (and help/version text); an argument error thrown by an action it did not.
+    const quiet = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0;
+    if (!quiet && !commanderPrinted()) process.stderr.write(`error: ${error.message.replace(/^error: /, "")}\n`);
     process.exitCode = error.exitCode === 0 ? 0 : error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
   } else {
     process.stderr.write(`error: ${describeError(error)}\n`);

@@ -39,8 +39,18 @@ async function transformerCommand(program: Command, name: "check" | "build", des
     });
 }
 
+let usageErrorPrinted = false;
+/** Whether commander printed a usage error itself (one thrown from inside an action is not printed). */
+export const commanderPrinted = (): boolean => usageErrorPrinted;
+
 export async function createProgram(): Promise<Command> {
   const program = new Command("durable")
+    .configureOutput({
+      writeErr: (text) => {
+        usageErrorPrinted = true;
+        process.stderr.write(text);
+      },
+    })
     .description("durable-async: durable closures on Postgres. Operate workers, queues and jobs.")
     .version(version(), "-v, --version")
     .showHelpAfterError("(add --help for usage)")

@@ -4,8 +4,11 @@ import { Admin } from "../admin/index.js";
 import { isScoped as scoped, parseMetaPairs, parseStates, type JobFilter } from "../admin/filter.js";
 import { parseDuration } from "../config/duration.js";
 import { validateQueueName } from "../config/options.js";
+import { isJobId } from "../config/job-id.js";
 import { resolveDatabase, schemaVersion, validateSchemaName } from "../db/index.js";
-import { DurableError } from "../errors.js";
+import { connectionStringProblem } from "../db/connection-string.js";
+import { DurableError, InvalidOptionError } from "../errors.js";
+import { normalizeFilter } from "../reports/filter.js";
 
 // What every command shares: connection options, argument parsers that turn
 // a bad value into an error naming the argument and the fix, and the one
@@ -26,8 +29,15 @@ export interface ConnectionOptions {
 
 export function withConnection(command: Command): Command {
   return command
-    .option("--database <url>", "PostgreSQL connection string (default: $DATABASE_URL, else the embedded dev server)")
+    .option("--database <url>", "PostgreSQL connection string (default: $DATABASE_URL, else the embedded dev server)", databaseArg)
     .option("--schema <name>", "schema holding durable's tables (default: $DURABLE_SCHEMA or \"durable\")", schemaArg);
+}
+
+/** Not commander's InvalidArgumentError: its message would repeat the value, and a URL may hold a password. */
+export function databaseArg(value: string): string {
+  const problem = connectionStringProblem(value);
+  if (problem) throw new CliError(`option '--database' ${problem}.`, 2);
+  return value;
 }
 
 export function schemaArg(value: string): string {
@@ -79,7 +89,7 @@ export function stateArg(value: string, previous: string[] = []): string[] {
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function jobIdArg(value: string): string {
-  if (!/^\d{1,19}$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a job id; ids are positive integers (see \`durable jobs list\`).`);
+  if (!isJobId(value)) throw new InvalidArgumentError(`"${value}" is not a job id; ids are positive integers up to 9223372036854775807 (see \`durable jobs list\`).`);
   return value;
 }
 
@@ -111,6 +121,15 @@ export function filterFrom(options: Record<string, any>, ids: string[] = []): Jo
   if (options.tag?.length) filter.tags = options.tag;
   if (options.since) filter.since = options.since;
   if (options.until) filter.until = options.until;
+  try {
+    normalizeFilter(filter);
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    // Name the flag the user typed, not the filter key it became.
+    const [, key = "", rest = ""] = /^filter\.([a-z]+)(.*)$/.exec(error.option) ?? [];
+    const flag = key === "ids" || key === "id" ? "job ids" : `option '--${key === "tags" ? "tag" : key}'`;
+    throw new CliError(`${flag}${rest ? ` (at ${key}${rest})` : ""}: ${error.message.replace(/^Invalid option `[^`]*`: /, "")}`, 2);
+  }
   return filter;
 }
 
@@ -125,6 +144,7 @@ export async function openAdmin(options: ConnectionOptions): Promise<{ admin: Ad
     await db.pool.query("select 1");
   } catch (error) {
     await db?.pool.end().catch(() => undefined);
+    if (error instanceof DurableError) throw error;
     throw new CliError(`cannot connect to the database: ${(error as Error).message}. Check --database / DATABASE_URL.`);
   }
   const pool = db.pool;

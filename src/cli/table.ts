@@ -1,3 +1,5 @@
+import { timeText } from "../reports/index.js";
+
 // Aligned plain-text tables for list commands. Widths come from the content
 // (capped, so one long error message cannot push every column off screen).
 
@@ -10,7 +12,7 @@ export interface Column<T> {
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";
-  if (value instanceof Date) return value.toISOString().replace(/\.\d{3}Z$/, "Z");
+  if (value instanceof Date) return timeText(value).replace(/\.\d{3}Z$/, "Z");
   return String(value).replace(/\s+/g, " ");
 }
 

@@ -45,3 +45,5 @@ export function describe(value: unknown): string {
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }
+
+export { formatDuration } from "./format-duration.js";

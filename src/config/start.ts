@@ -1,8 +1,7 @@
 import type pg from "pg";
 import { ConfigError, InvalidOptionError } from "../errors.js";
-import type { Logger } from "../events/index.js";
-import { defaultLogger } from "../events/index.js";
-import { describe, parseDuration } from "./duration.js";
+import { adaptLogger, type Logger } from "../logger.js";
+import { describe, formatDuration, parseDuration } from "./duration.js";
 import { DEFAULT_MAX_CAPTURE_BYTES, DEFAULT_MAX_CLAIM_BYTES, describeMs, MAX_DUE_DELAY_MS, MAX_TIMER_MS } from "./limits.js";
 import { queueForNodeType, validateQueueName } from "./options.js";
 import { didYouMean, knownNodeTypes as declaredNodeTypes } from "../contract/index.js";
@@ -14,6 +13,19 @@ export type BodyHashPolicy = "run-if-captures-match" | "always" | "hold";
 export interface StartOptions {
   /** Connection string, pg.Pool or pool settings. Default: DATABASE_URL, else the embedded server. */
   database?: string | pg.Pool | pg.PoolConfig;
+  /**
+   * A direct (unpooled) connection for LISTEN, when `database` goes through a
+   * transaction-mode pooler such as PgBouncer. Default: DURABLE_LISTEN_URL.
+   * Without one behind a pooler, nodes poll (`pollInterval`).
+   */
+  listenDatabase?: string | pg.ClientConfig;
+  /**
+   * `database` goes through a transaction-mode pooler (PgBouncer, Supavisor,
+   * RDS Proxy): no named prepared statements, no LISTEN on it. Default: detected at start.
+   */
+  pooler?: boolean;
+  /** Named prepared statements for the hot queries. Default: off behind a pooler, on otherwise. */
+  preparedStatements?: boolean;
   /** Schema holding durable's tables (default "durable"). */
   schema?: string;
   /** What this process executes: a node type or several (default "worker"). */
@@ -26,6 +38,7 @@ export interface StartOptions {
   run?: boolean;
   /** Apply migrations on start (default true). */
   migrate?: boolean;
+  /** Any object with debug, info, warn and error (console, pino). Default: JSON lines on stderr at DURABLE_LOG_LEVEL. */
   logger?: Logger;
   /** LISTEN/NOTIFY wake-ups (default true); polling always runs as the fallback. */
   notifications?: boolean;
@@ -52,6 +65,11 @@ export interface StartOptions {
 
 export interface NormalizedStart {
   database: StartOptions["database"];
+  listenDatabase: StartOptions["listenDatabase"];
+  /** undefined: detect at start. */
+  pooler: boolean | undefined;
+  /** undefined: decided at start from the pooler. */
+  preparedStatements: boolean | undefined;
   schema: string;
   nodeTypes: string[];
   knownNodeTypes: string[];
@@ -77,92 +95,34 @@ export interface NormalizedStart {
 }
 
 const START_KEYS = [
-  "database", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate", "logger", "notifications", "pollInterval",
-  "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes", "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl",
-  "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
+  "database", "listenDatabase", "pooler", "preparedStatements", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate",
+  "logger", "notifications", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
+  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
 const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
+const NODE_TYPE_NAME = /^[a-z][a-z0-9_]{0,40}$/;
 
 export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart {
   if (typeof input !== "object" || input === null) throw new ConfigError(`durable.start() expects an options object, got ${describe(input)}.`);
   for (const key of Object.keys(input)) {
     if (!START_KEYS.includes(key)) throw new InvalidOptionError(key, `is not an option of durable.start().${didYouMean(key, START_KEYS)}`);
   }
-  const extra = input.nodeTypes ?? [];
-  if (!Array.isArray(extra) || extra.some((t) => typeof t !== "string" || !/^[a-z][a-z0-9_]{0,40}$/.test(t))) {
-    throw new InvalidOptionError("nodeTypes", `expected an array of lowercase names like ["reports"], got ${describe(extra)}.`);
-  }
-  // DURABLE_NODE_TYPES declares extra node types for the transformer and the runtime alike.
-  const knownNodeTypes = declaredNodeTypes(extra);
-  const rawTypes = input.nodeType ?? "worker";
-  const nodeTypes = Array.isArray(rawTypes) ? rawTypes : [rawTypes];
-  for (const t of nodeTypes) {
-    if (typeof t !== "string" || !knownNodeTypes.includes(t)) {
-      throw new InvalidOptionError(
-        "nodeType",
-        `unknown node type ${describe(t)}.${typeof t === "string" ? didYouMean(t, knownNodeTypes) : ""} Declare it with durable.start({ nodeTypes: [${JSON.stringify(String(t))}] }).`,
-      );
-    }
-  }
-  const run = input.run ?? true;
-  if (typeof run !== "boolean") throw new InvalidOptionError("run", `expected true or false, got ${describe(run)}.`);
-
-  const queues: Record<string, number> = {};
-  if (run) for (const t of nodeTypes) queues[queueForNodeType(t)] = 10;
-  if (input.queues !== undefined) {
-    if (typeof input.queues !== "object" || input.queues === null || Array.isArray(input.queues)) {
-      throw new InvalidOptionError("queues", `expected an object like { ad_hoc_worker: 10 }, got ${describe(input.queues)}.`);
-    }
-    for (const [name, limit] of Object.entries(input.queues)) {
-      validateQueueName(`queues.${name}`, name);
-      if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) {
-        throw new InvalidOptionError(`queues.${name}`, `expected a concurrency from 0 to 10000, got ${describe(limit)}.`);
-      }
-      queues[name] = limit;
-    }
-  }
-  const positiveInt = (name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
-      throw new InvalidOptionError(name, `expected an integer from 1 to ${max}, got ${describe(value)}.`);
-    }
-    return value as number;
-  };
-  const bool = (name: string, value: unknown, fallback: boolean) => {
-    if (value === undefined) return fallback;
-    if (typeof value !== "boolean") throw new InvalidOptionError(name, `expected true or false, got ${describe(value)}.`);
-    return value;
-  };
-  // Durations that feed a timer stop at what a timer holds; the others are due times in the database.
-  const duration = (name: string, value: unknown, fallback: number, min = 1, max = MAX_TIMER_MS) => {
-    const ms = value === undefined ? fallback : parseDuration(name, value);
-    if (ms < min) throw new InvalidOptionError(name, `must be at least ${min} ms.`);
-    if (ms > max) throw new InvalidOptionError(name, `must be at most ${describeMs(max)}${max === MAX_TIMER_MS ? ", the longest a timer can wait" : ""}; got ${describeMs(ms)}.`);
-    return ms;
-  };
+  const { nodeTypes, knownNodeTypes } = resolveNodeTypes(input);
+  const run = bool("run", input.run, true);
   const policy = input.bodyHashPolicy ?? "run-if-captures-match";
   if (!POLICIES.includes(policy)) {
     throw new InvalidOptionError("bodyHashPolicy", `expected one of ${POLICIES.map((p) => `"${p}"`).join(", ")}, got ${describe(policy)}.`);
   }
-  const logger = input.logger ?? defaultLogger();
-  if (typeof logger !== "object" || ["debug", "info", "warn", "error"].some((m) => typeof (logger as any)[m] !== "function")) {
-    throw new InvalidOptionError("logger", "expected an object with debug, info, warn and error methods (pino and console fit).");
-  }
-  const heartbeatIntervalMs = duration("heartbeatInterval", input.heartbeatInterval, 2_000, 100);
-  const leaseTtlMs = duration("leaseTtl", input.leaseTtl, 10_000, 500, MAX_DUE_DELAY_MS);
-  if (leaseTtlMs < heartbeatIntervalMs * 2) {
-    throw new InvalidOptionError("leaseTtl", `must be at least twice heartbeatInterval (${heartbeatIntervalMs} ms), or healthy nodes would look dead.`);
-  }
   return {
-    database: input.database,
+    ...resolveConnection(input),
     schema: validateSchemaName(input.schema ?? process.env.DURABLE_SCHEMA ?? "durable"),
     nodeTypes,
     knownNodeTypes,
-    queues,
+    queues: resolveQueues(input.queues, run ? nodeTypes : []),
     run,
     migrate: bool("migrate", input.migrate, true),
-    logger,
+    logger: adaptLogger(input.logger),
     notifications: bool("notifications", input.notifications, true),
     pollIntervalMs: duration("pollInterval", input.pollInterval, 1_000, 10),
     shutdownGraceMs: duration("shutdownGrace", input.shutdownGrace, 15_000, 0),
@@ -171,12 +131,92 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     maxResultBytes: positiveInt("maxResultBytes", input.maxResultBytes, 1_048_576),
     maxCaptureBytes: positiveInt("maxCaptureBytes", input.maxCaptureBytes, DEFAULT_MAX_CAPTURE_BYTES),
     maxClaimBytes: positiveInt("maxClaimBytes", input.maxClaimBytes, DEFAULT_MAX_CLAIM_BYTES),
-    heartbeatIntervalMs,
-    leaseTtlMs,
+    ...resolveLease(input),
     unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000, 1, MAX_DUE_DELAY_MS),
     bodyHashPolicy: policy,
     poolSize: positiveInt("poolSize", input.poolSize, 10, 1000),
     handleSignals: bool("handleSignals", input.handleSignals, run),
     encryption: resolveEncryption(input.encryption),
   };
+}
+
+/** The node types this process runs, checked against the declared ones (defaults, DURABLE_NODE_TYPES, `nodeTypes`). */
+function resolveNodeTypes(input: StartOptions): { nodeTypes: string[]; knownNodeTypes: string[] } {
+  const extra = input.nodeTypes ?? [];
+  if (!Array.isArray(extra) || extra.some((t) => typeof t !== "string" || !NODE_TYPE_NAME.test(t))) {
+    throw new InvalidOptionError("nodeTypes", `expected an array of lowercase names like ["reports"], got ${describe(extra)}.`);
+  }
+  // DURABLE_NODE_TYPES declares extra node types for the transformer and the runtime alike.
+  const knownNodeTypes = declaredNodeTypes(extra);
+  const rawTypes = input.nodeType ?? "worker";
+  const nodeTypes = Array.isArray(rawTypes) ? rawTypes : [rawTypes];
+  for (const t of nodeTypes) {
+    if (typeof t === "string" && knownNodeTypes.includes(t)) continue;
+    const hint = typeof t === "string" ? didYouMean(t, knownNodeTypes) : "";
+    throw new InvalidOptionError("nodeType", `unknown node type ${describe(t)}.${hint} Declare it with durable.start({ nodeTypes: [${JSON.stringify(String(t))}] }).`);
+  }
+  return { nodeTypes, knownNodeTypes };
+}
+
+/** Concurrency per queue: 10 for each running node type's queue, then the explicit `queues` on top. */
+function resolveQueues(input: StartOptions["queues"], runningTypes: string[]): Record<string, number> {
+  const queues: Record<string, number> = {};
+  for (const t of runningTypes) queues[queueForNodeType(t)] = 10;
+  if (input === undefined) return queues;
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new InvalidOptionError("queues", `expected an object like { ad_hoc_worker: 10 }, got ${describe(input)}.`);
+  }
+  for (const [name, limit] of Object.entries(input)) {
+    validateQueueName(`queues.${name}`, name);
+    if (!Number.isInteger(limit) || limit < 0 || limit > 10_000) {
+      throw new InvalidOptionError(`queues.${name}`, `expected a concurrency from 0 to 10000, got ${describe(limit)}.`);
+    }
+    queues[name] = limit;
+  }
+  return queues;
+}
+
+function resolveLease(input: StartOptions): { heartbeatIntervalMs: number; leaseTtlMs: number } {
+  const heartbeatIntervalMs = duration("heartbeatInterval", input.heartbeatInterval, 2_000, 100);
+  const leaseTtlMs = duration("leaseTtl", input.leaseTtl, 10_000, 500, MAX_DUE_DELAY_MS);
+  if (leaseTtlMs < heartbeatIntervalMs * 2) {
+    throw new InvalidOptionError("leaseTtl", `must be at least twice heartbeatInterval (${formatDuration(heartbeatIntervalMs)}), or healthy nodes would look dead.`);
+  }
+  return { heartbeatIntervalMs, leaseTtlMs };
+}
+
+/** Where to connect: the pool's database, the optional direct one for LISTEN, and what is known of a pooler in between. */
+function resolveConnection(input: StartOptions): Pick<NormalizedStart, "database" | "listenDatabase" | "pooler" | "preparedStatements"> {
+  const listen = input.listenDatabase ?? (process.env.DURABLE_LISTEN_URL || undefined);
+  if (listen !== undefined && typeof listen !== "string" && (typeof listen !== "object" || listen === null || Array.isArray(listen))) {
+    throw new InvalidOptionError("listenDatabase", `expected a connection string or pg client settings for a direct (unpooled) connection, got ${describe(listen)}.`);
+  }
+  return {
+    database: input.database,
+    listenDatabase: listen,
+    pooler: input.pooler === undefined ? undefined : bool("pooler", input.pooler, false),
+    preparedStatements: input.preparedStatements === undefined ? undefined : bool("preparedStatements", input.preparedStatements, false),
+  };
+}
+
+function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw new InvalidOptionError(name, `expected an integer from 1 to ${max}, got ${describe(value)}.`);
+  }
+  return value as number;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new InvalidOptionError(name, `expected true or false, got ${describe(value)}.`);
+  return value;
+}
+
+/** Durations that feed a timer stop at what a timer holds; the others are due times in the database. */
+function duration(name: string, value: unknown, fallback: number, min = 1, max = MAX_TIMER_MS): number {
+  const ms = value === undefined ? fallback : parseDuration(name, value);
+  if (ms < min) throw new InvalidOptionError(name, `must be at least ${min} ms.`);
+  if (ms > max) throw new InvalidOptionError(name, `must be at most ${describeMs(max)}${max === MAX_TIMER_MS ? ", the longest a timer can wait" : ""}; got ${describeMs(ms)}.`);
+  return ms;
 }

@@ -1,7 +1,8 @@
 // SQL of queue and job control. Every write that nodes must see also
-// notifies: queue changes on the control channel (payload: queue name), job
-// cancellations on the done channel (payload: comma-separated ids), which is
-// what awaiters already listen to and what tells the executing node to abort.
+// notifies (payloads: src/db/notifier.ts): queue changes on the control
+// channel, job cancellations on the done channel, which is what awaiters
+// already listen to and what tells the executing node to abort, and retried
+// jobs on the insert channel.
 
 const notifyQueue = `select pg_notify($2, name) from up`;
 
@@ -46,7 +47,8 @@ export const listQueues = (q: string) => `
 with names as (
   select name from ${q}.queues
   union select distinct queue from ${q}.jobs_active
-  union select jsonb_object_keys(queues) from ${q}.nodes where lease_expires_at > now()
+  -- A node row is data like any other: a queues value that is not an object must not fail the list.
+  union select jsonb_object_keys(queues) from ${q}.nodes where lease_expires_at > now() and jsonb_typeof(queues) = 'object'
 ), counts as (
   select queue, state, count(*)::int as n from ${q}.jobs_active group by queue, state
 )
@@ -55,8 +57,8 @@ select n.name,
        case when qu.paused and qu.paused_until > now() then qu.paused_until end as paused_until,
        qu.concurrency, qu.global_concurrency, qu.rate_limit_allowed, qu.rate_limit_period_ms, qu.retention,
        (select coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb) from counts c where c.queue = n.name) as counts,
-       (select coalesce(sum((nd.queues->>n.name)::int), 0)::int from ${q}.nodes nd
-         where nd.lease_expires_at > now() and nd.queues ? n.name) as node_concurrency
+       (select coalesce(sum(least(greatest((nd.queues->>n.name)::numeric, 0), 1000000)), 0)::int from ${q}.nodes nd
+         where nd.lease_expires_at > now() and jsonb_typeof(nd.queues) = 'object' and jsonb_typeof(nd.queues->n.name) = 'number') as node_concurrency
 from names n left join ${q}.queues qu on qu.name = n.name
 order by n.name`;
 
@@ -91,7 +93,7 @@ with picked as (
     completed_at = null, discarded_at = null, cancelled_at = null, finished_at = null, node_id = null, progress = null
   from picked p where j.id = p.id and j.state = p.state
   returning j.queue
-), notified as (select pg_notify(${channel}, d.queue) from (select distinct queue from moved) d)
+), notified as (select pg_notify(${channel}, json_build_object('queue', d.queue, 'due', null)::text) from (select distinct queue from moved) d)
 select count(*)::int as n from moved where (select count(*) from notified) >= 0`;
 
 export const deleteJobs = (q: string, where: string, limit: string, channel: string) => `

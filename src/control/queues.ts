@@ -43,6 +43,14 @@ const SETTINGS = ["rateLimit", "globalConcurrency", "retention"];
 const RETENTION_STATES = ["completed", "discarded", "cancelled"];
 /** rate_limit_period_ms is an integer column. */
 const MAX_PERIOD_MS = 2_147_483_647;
+/** Pauses and retention are stored as timestamps and intervals; past a century they are a typo, not a plan. */
+const MAX_SPAN_MS = 100 * 365 * 86_400_000;
+
+function span(option: string, value: unknown, fix: string): number {
+  const ms = parseDuration(option, value);
+  if (ms > MAX_SPAN_MS) throw new InvalidOptionError(option, `must be at most 100 years, got ${describe(value)}. ${fix}`);
+  return ms;
+}
 
 function positiveInt(option: string, value: unknown, max: number, fix: string): number {
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
@@ -75,7 +83,7 @@ export function normalizeRetention(value: unknown): Record<string, number> | nul
   const out: Record<string, number> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
     if (!RETENTION_STATES.includes(key)) throw new InvalidOptionError(`retention.${key}`, `is not a finished state.${didYouMean(key, RETENTION_STATES)}`);
-    out[key] = parseDuration(`retention.${key}`, v);
+    out[key] = span(`retention.${key}`, v, "Pass null to keep the default retention.");
   }
   return out;
 }
@@ -109,7 +117,7 @@ export class QueueControls {
     validateQueueName("queue", queue);
     if (typeof options !== "object" || options === null) throw new InvalidOptionError("options", `expected { for?: "1h30m" }, got ${describe(options)}.`);
     for (const key of Object.keys(options)) if (key !== "for") throw new InvalidOptionError(key, `is not an option of queues.pause().${didYouMean(key, ["for"])}`);
-    const forMs = options.for === undefined ? null : parseDuration("for", options.for);
+    const forMs = options.for === undefined ? null : span("for", options.for, "Leave `for` out to pause until resume() is called.");
     if (forMs !== null && forMs < 1) throw new InvalidOptionError("for", `must be longer than 0, like "30m"; call resume() to resume now.`);
     const t = await this.target();
     await t.pool.query(sql.pauseQueue(t.q), [queue, t.channels.control, forMs]);

@@ -37,7 +37,16 @@ input, select { font:inherit; padding:3px 6px; border:1px solid #d0d5dd; border-
 .grid { display:grid; grid-template-columns: 180px 1fr; gap:4px 16px; background:#fff; border:1px solid var(--line); padding:12px; }
 .grid dt { color:var(--muted); } .grid dd { margin:0; }
 .pager { margin:10px 0; display:flex; gap:12px; align-items:center; }
-svg.chart rect.c { fill:#22c55e; } svg.chart rect.f { fill:#ef4444; }
+svg.chart rect.c, .swatch.c { fill:#22c55e; background:#22c55e; } svg.chart rect.f, .swatch.f { fill:#ef4444; background:#ef4444; }
+svg.chart text { font-size:11px; fill:var(--muted); } svg.chart text.y { text-anchor:end; } svg.chart text.x { text-anchor:middle; }
+svg.chart text.y-title { text-anchor:middle; }
+svg.chart line.grid { stroke:#eef0f3; } svg.chart line.axis, svg.chart line.tick { stroke:#98a2b3; }
+figure.chart { margin:0; background:#fff; border:1px solid var(--line); padding:8px 10px; display:inline-block; }
+.legend { font-size:12px; margin-top:4px; } .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; vertical-align:middle; margin-left:8px; }
+.bad-value { background:#fef0c7; color:var(--warn); }
+form.inline label { font-size:12px; color:var(--muted); margin-right:4px; }
+td.actions { white-space:nowrap; }
+td.meta { font-family:ui-monospace, monospace; font-size:12px; max-width:280px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 details summary { cursor:pointer; }
 `;
 

@@ -1,4 +1,5 @@
 import type { Admin } from "../admin/index.js";
+import { textOf } from "../reports/index.js";
 import { html, progressFraction, type Html } from "./html.js";
 
 /** What every page renderer gets for one request. */
@@ -41,17 +42,19 @@ export function actionForm(ctx: PageContext, action: string, fields: Record<stri
   return html`<form class="inline" method="post" action="${ctx.base}/actions/${action}" ${options.confirm ? html`data-confirm="${options.confirm}"` : ""}>
 <input type="hidden" name="_csrf" value="${ctx.csrf}"><input type="hidden" name="return" value="${back}">
 ${Object.entries(fields).map(([k, v]) => (v === undefined ? "" : html`<input type="hidden" name="${k}" value="${v}">`))}
-${options.extra ?? ""}<button type="submit" name="do" value="${action}" class="${options.danger ? "danger" : ""}">${label}</button></form>`;
+<button type="submit" name="do" value="${action}" class="${options.danger ? "danger" : ""}">${label}</button>${options.extra ? html` ${options.extra}` : ""}</form>`;
 }
 
 export function stateBadge(state: string): Html {
   return html`<span class="badge s-${state}">${state}</span>`;
 }
 
-export function progressBar(progress: { fraction?: number; done?: number; total?: number; message?: string } | null | undefined): Html {
+export function progressBar(progress: unknown): Html {
   const f = progressFraction(progress);
-  if (f === null) return html``;
+  if (f === null) return progress === null || progress === undefined ? html`` : html`<span class="badge bad-value" title="stored progress">${textOf(progress, 200)}</span>`;
+  const p = progress as { done?: unknown; total?: unknown; message?: unknown };
   const pct = Math.round(f * 100);
-  const detail = progress?.total ? ` (${progress.done}/${progress.total})` : "";
-  return html`<span class="bar" role="progressbar" aria-valuenow="${pct}" aria-valuemin="0" aria-valuemax="100"><span style="width:${pct}%"></span></span><span class="bar-label">${pct}%${detail}${progress?.message ? ` · ${progress.message}` : ""}</span>`;
+  const detail = typeof p.total === "number" && typeof p.done === "number" ? ` (${p.done}/${p.total})` : "";
+  const message = p.message === undefined || p.message === null ? "" : ` · ${textOf(p.message, 200)}`;
+  return html`<span class="bar" role="progressbar" aria-valuenow="${pct}" aria-valuemin="0" aria-valuemax="100"><span style="width:${pct}%"></span></span><span class="bar-label">${pct}%${detail}${message}</span>`;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { ConfigError } from "../errors.js";
-import { createDashboardHandler, type DashboardOptions } from "./handler.js";
+import { buildHandler, type DashboardOptions } from "./handler.js";
 import { isLoopback } from "./security.js";
 
 export interface DashboardServerOptions extends DashboardOptions {
@@ -23,7 +23,7 @@ export async function startDashboard(options: DashboardServerOptions = {}): Prom
       `Refusing to serve the dashboard on ${host} without a token: anyone who can reach it could cancel jobs and read job data. Pass --token <secret> (or DURABLE_DASHBOARD_TOKEN), or bind to 127.0.0.1.`,
     );
   }
-  const handler = createDashboardHandler(options);
+  const handler = buildHandler(options, { quietLoopback: true });
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

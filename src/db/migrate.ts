@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type pg from "pg";
-import { SchemaNewerError } from "../errors.js";
+import { MigrationPermissionError, SchemaBehindError, SchemaNewerError } from "../errors.js";
 import { quoteSchema } from "./schema.js";
 import { withTransaction } from "./tx.js";
 
@@ -48,6 +48,32 @@ export function latestVersion(): number {
  * do. Returns the versions applied.
  */
 export async function migrate(pool: pg.Pool, schema: string): Promise<number[]> {
+  // A role without CREATE (least privilege) can start against a schema that
+  // is already current: read the version first, and take no lock and run no
+  // DDL when there is nothing to do.
+  const current = await schemaVersion(pool, schema);
+  const latest = latestVersion();
+  if (current > latest) throw new SchemaNewerError(schema, current, latest);
+  if (current === latest) return [];
+  try {
+    return await migrateWithRetries(pool, schema);
+  } catch (error) {
+    if ((error as { code?: string }).code === INSUFFICIENT_PRIVILEGE) throw new MigrationPermissionError(schema, current, latest, error);
+    throw error;
+  }
+}
+
+const INSUFFICIENT_PRIVILEGE = "42501";
+
+/** Fails with a clear error when the schema is behind this code; for processes started with `migrate: false`. */
+export async function requireCurrentSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const current = await schemaVersion(pool, schema);
+  const latest = latestVersion();
+  if (current > latest) throw new SchemaNewerError(schema, current, latest);
+  if (current < latest) throw new SchemaBehindError(schema, current, latest);
+}
+
+async function migrateWithRetries(pool: pg.Pool, schema: string): Promise<number[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await migrateOnce(pool, schema);

@@ -61,10 +61,11 @@ with tpl as materialized (
        cross join lateral (select * from tpl where tpl.i = (r.v->>0)::int + 1 offset 0) as t
   returning id, state, queue, run_at
 ), notified as (
-  -- "queue" wakes nodes now; "queue@<epoch ms>" tells them when the earliest
-  -- scheduled job is due, so it starts on time instead of on the next poll.
-  select pg_notify($3, d.queue || coalesce('@' || d.due, '')) from (
-    select queue, case when state = 'scheduled' then (extract(epoch from min(run_at)) * 1000)::bigint::text end as due
+  -- The insert notice (src/db/notifier.ts): due null wakes nodes now; an
+  -- epoch-ms due tells them when the earliest scheduled job is due, so it
+  -- starts on time instead of on the next poll.
+  select pg_notify($3, json_build_object('queue', d.queue, 'due', d.due)::text) from (
+    select queue, case when state = 'scheduled' then (extract(epoch from min(run_at)) * 1000)::bigint end as due
     from ins group by queue, state
   ) d
 )

@@ -1,25 +1,7 @@
 import { EventEmitter } from "node:events";
 
-/** A structured logger; replace it with `durable.start({ logger })` (pino and console both fit). */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
-type Level = (typeof LEVELS)[number];
-
-/** JSON lines on stderr, at or above DURABLE_LOG_LEVEL (default "info"). */
-export function defaultLogger(level: Level = (process.env.DURABLE_LOG_LEVEL as Level) ?? "info"): Logger {
-  const min = Math.max(0, LEVELS.indexOf(level));
-  const write = (at: Level) => (message: string, fields?: Record<string, unknown>) => {
-    if (LEVELS.indexOf(at) < min) return;
-    process.stderr.write(JSON.stringify({ level: at, time: new Date().toISOString(), msg: message, ...fields }) + "\n");
-  };
-  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
-}
+export type { Logger } from "../logger.js";
+export { defaultLogger } from "../logger.js";
 
 export interface JobEventInfo {
   id: string;

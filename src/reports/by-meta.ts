@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
+import { assertStorableText } from "../config/text.js";
 import type { DurableTarget } from "../control/target.js";
 import { normalizeFilter, type JobFilter, type JobState } from "./filter.js";
 import { filterWhere } from "./filter-sql.js";
@@ -39,6 +40,7 @@ export async function reportByMeta(t: DurableTarget, options: MetaReportOptions)
   if (typeof options.by !== "string" || options.by.length === 0) {
     throw new InvalidOptionError("by", `expected the meta key to group by, like "orgId", got ${describe(options.by)}.`);
   }
+  assertStorableText("by", options.by);
   const params: unknown[] = [];
   const where = filterWhere(normalizeFilter(options.filter ?? {}), params);
   params.push(options.by);

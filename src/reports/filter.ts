@@ -1,6 +1,8 @@
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
 import { didYouMean } from "../contract/index.js";
+import { jobIdText } from "../config/job-id.js";
+import { assertStorableDate, assertStorableText, filterJson } from "../config/text.js";
 import { JOB_STATES, STATE_GROUPS, type JobState, type StateGroup } from "../jobs/states.js";
 
 // The one job filter type. Reports, queue/job control, the dashboard and the
@@ -58,7 +60,7 @@ const strings = (option: string, value: unknown, example: string): string[] => {
   if (list.length === 0 || list.some((v) => typeof v !== "string" || v.length === 0)) {
     throw new InvalidOptionError(option, `expected a non-empty string or array of strings like ${example}, got ${describe(value)}.`);
   }
-  return list as string[];
+  return (list as string[]).map((text) => assertStorableText(option, text));
 };
 
 const date = (option: string, value: unknown): Date | null => {
@@ -66,7 +68,7 @@ const date = (option: string, value: unknown): Date | null => {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new InvalidOptionError(option, `expected a valid Date, got ${describe(value)}. Pass e.g. new Date(Date.now() - 86_400_000).`);
   }
-  return value;
+  return assertStorableDate(option, value);
 };
 
 function range(option: string, value: unknown): [Date | null, Date | null] {
@@ -108,8 +110,9 @@ export function normalizeFilter(input: unknown, option = "filter"): NormalizedFi
   if (idValue !== undefined) {
     const list = Array.isArray(idValue) ? idValue : [idValue];
     ids = list.map((v) => {
-      if ((typeof v === "string" && /^\d{1,19}$/.test(v)) || (typeof v === "number" && Number.isSafeInteger(v) && v > 0)) return String(v);
-      throw new InvalidOptionError(`${option}.id`, `expected job ids (digit strings like "42"), got ${describe(v)}.`);
+      const id = jobIdText(v);
+      if (id !== null) return id;
+      throw new InvalidOptionError(`${option}.id`, `expected job ids (digit strings like "42", at most 9223372036854775807), got ${describe(v)}.`);
     });
   }
   let meta: string | null = null;
@@ -117,11 +120,12 @@ export function normalizeFilter(input: unknown, option = "filter"): NormalizedFi
     if (typeof f.meta !== "object" || f.meta === null || Array.isArray(f.meta)) {
       throw new InvalidOptionError(`${option}.meta`, `expected an object to match by containment like { orgId: 42 }, got ${describe(f.meta)}.`);
     }
-    meta = JSON.stringify(f.meta);
+    meta = filterJson(`${option}.meta`, f.meta);
   }
   if (f.tags !== undefined && (!Array.isArray(f.tags) || f.tags.some((t) => typeof t !== "string"))) {
     throw new InvalidOptionError(`${option}.tags`, `expected an array of tags like ["import"], got ${describe(f.tags)}.`);
   }
+  (f.tags as string[] | undefined)?.forEach((tag, i) => assertStorableText(`${option}.tags[${i}]`, tag));
   const [insertedFrom, insertedTo] = range(`${option}.inserted`, f.inserted);
   const [completedFrom, completedTo] = range(`${option}.completed`, f.completed);
   const since = date(`${option}.since`, f.since);

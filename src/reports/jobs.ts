@@ -1,10 +1,12 @@
 import type { RecordedError } from "../errors.js";
 import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
+import { isJobId } from "../config/job-id.js";
 import type { DurableTarget } from "../control/target.js";
 import { normalizeFilter, type JobFilter, type JobState } from "./filter.js";
 import { filterWhere } from "./filter-sql.js";
 import * as sql from "./queries.js";
+import { lastErrorOf } from "./row-values.js";
 
 /** One job as reports show it (captures and results stay out: they can be large, encrypted, or personal). */
 export interface JobRecord {
@@ -46,7 +48,7 @@ export function toRecord(r: any): JobRecord {
   return {
     id: r.id, state: r.state, queue: r.queue, task: r.task_id, attempt: r.attempt, maxAttempts: r.max_attempts, priority: r.priority,
     meta: r.meta, tags: r.tags, insertedAt: r.inserted_at, runAt: r.run_at, attemptedAt: r.attempted_at, completedAt: r.completed_at,
-    discardedAt: r.discarded_at, cancelledAt: r.cancelled_at, finishedAt: r.finished_at, lastError: r.last_error ?? null,
+    discardedAt: r.discarded_at, cancelledAt: r.cancelled_at, finishedAt: r.finished_at, lastError: lastErrorOf(r.last_error),
   };
 }
 
@@ -59,7 +61,7 @@ function pageOptions(page: unknown, maxLimit: number, defaultLimit: number) {
   const order = p.order ?? "desc";
   if (order !== "asc" && order !== "desc") throw new InvalidOptionError("order", `expected "asc" or "desc", got ${describe(order)}.`);
   const after = p.after ?? null;
-  if (after !== null && (typeof after !== "string" || !/^\d{1,19}$/.test(after))) {
+  if (after !== null && !isJobId(after)) {
     throw new InvalidOptionError("after", `expected the \`next\` cursor of a previous page (a job id), got ${describe(after)}.`);
   }
   return { limit, order, after };

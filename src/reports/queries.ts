@@ -3,7 +3,8 @@
 // and a stream never holds more than one page.
 
 const COLUMNS = `j.id::text as id, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.priority, j.meta, j.tags,
-  j.inserted_at, j.run_at, j.attempted_at, j.completed_at, j.discarded_at, j.cancelled_at, j.finished_at, j.errors->-1 as last_error`;
+  j.inserted_at, j.run_at, j.attempted_at, j.completed_at, j.discarded_at, j.cancelled_at, j.finished_at,
+  case when jsonb_typeof(j.errors) = 'array' then j.errors->-1 end as last_error`;
 
 export const listJobs = (q: string, where: string, after: string | null, limit: string, order: "asc" | "desc") => `
 select ${COLUMNS} from ${q}.jobs j
@@ -35,7 +36,7 @@ export const CSV_SQL: Record<string, string> = {
   id: "j.id::text", state: "j.state", queue: "j.queue", task: "j.task_id", attempt: "j.attempt", max_attempts: "j.max_attempts",
   priority: "j.priority", inserted_at: iso("j.inserted_at"), run_at: iso("j.run_at"), attempted_at: iso("j.attempted_at"),
   completed_at: iso("j.completed_at"), discarded_at: iso("j.discarded_at"), cancelled_at: iso("j.cancelled_at"),
-  finished_at: iso("j.finished_at"), meta: "j.meta" /* parsed, then JSON.stringify'd: compact, like the rest of the API */, tags: "array_to_string(j.tags, ' ')", last_error: "j.errors->-1->>'message'",
+  finished_at: iso("j.finished_at"), meta: "j.meta" /* parsed, then JSON.stringify'd: compact, like the rest of the API */, tags: "array_to_string(j.tags, ' ')", last_error: "case when jsonb_typeof(j.errors) = 'array' and jsonb_typeof(j.errors->-1) = 'object' then j.errors->-1->>'message' end",
 };
 
 /** One keyset page of CSV cells; the last cell of each row is the id to continue after. */

@@ -4,7 +4,7 @@ import type pg from "pg";
 import type { NormalizedStart } from "../config/start.js";
 import type { DurableEmitter } from "../events/index.js";
 import { knownTasks, onTasksChanged } from "../tasks/registry.js";
-import type { Notifier } from "../await/notifier.js";
+import type { Notifier } from "../db/notifier.js";
 import { channels } from "../db/schema.js";
 import type { Codec } from "../serialize/codec.js";
 import type { TaskCatalog } from "../enqueue/index.js";
@@ -84,17 +84,12 @@ export class Runner {
   private subscribe(): void {
     const { notifier } = this.deps;
     if (!notifier) return;
-    const ch = channels(this.deps.schema);
     this.unsubscribe.push(
-      notifier.on(ch.insert, (payload) => {
-        const at = payload.lastIndexOf("@");
-        if (at === -1) return this.producers.get(payload)?.wake();
-        this.producers.get(payload.slice(0, at))?.wakeAt(Number(payload.slice(at + 1)));
-      }),
-      notifier.on(ch.control, () => void this.refreshControls()),
+      notifier.on("insert", ({ queue, dueMs }) => (dueMs === null ? this.producers.get(queue)?.wake() : this.producers.get(queue)?.wakeAt(dueMs))),
+      notifier.on("control", () => void this.refreshControls()),
       // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
       // a limited queue may have a free global slot now.
-      notifier.on(ch.done, (payload) => this.onJobsDone(payload)),
+      notifier.on("done", ({ ids }) => this.onJobsDone(ids)),
       notifier.onReconnect(() => {
         void this.refreshControls();
         this.wakeAll();
@@ -188,8 +183,8 @@ export class Runner {
     }
   }
 
-  private onJobsDone(payload: string): void {
-    const running = payload.split(",").filter((id) => this.isRunning(id));
+  private onJobsDone(ids: string[]): void {
+    const running = ids.filter((id) => this.isRunning(id));
     if (running.length > 0) void this.abortCancelled(running);
     for (const p of this.producers.values()) if (p.limited) p.wake();
   }

@@ -3,6 +3,7 @@ import type { ClaimedJob } from "./claimed-job.js";
 import { claimLimited, hasLimits } from "./limits.js";
 import type { JobSource, QueueControl } from "./producer.js";
 import { fetchJobs, releaseJobs } from "./queries.js";
+import { statement } from "../db/statements.js";
 
 /** A producer's jobs from the jobs_active partition: the one-statement claim, or the locked one under cluster-wide limits. */
 export class PgJobSource implements JobSource {
@@ -23,11 +24,7 @@ export class PgJobSource implements JobSource {
 
   async claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null }> {
     if (hasLimits(control)) return claimLimited(this.pool, this.q, this.queue, keys, demand, this.nodeId, control, this.maxClaimBytes);
-    const { rows } = await this.pool.query({
-      name: this.fetchName,
-      text: this.fetchText,
-      values: [this.queue, keys, demand, this.nodeId, this.maxClaimBytes],
-    });
+    const { rows } = await this.pool.query(statement(this.pool, this.fetchName, this.fetchText, [this.queue, keys, demand, this.nodeId, this.maxClaimBytes]));
     return { jobs: rows as ClaimedJob[], waitMs: null };
   }
 

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { OutcomeEntry, OutcomeStore } from "./completer.js";
 import { recordOutcomes } from "./queries.js";
+import { statement } from "../db/statements.js";
 
 /** The completer's writes on Postgres: one statement per batch, whatever the mix of outcomes. */
 export class PgOutcomeStore implements OutcomeStore {
@@ -32,7 +33,7 @@ export class PgOutcomeStore implements OutcomeStore {
       errors[i] = "error" in outcome ? JSON.stringify([outcome.error]) : null;
       delays[i] = "delayMs" in outcome ? outcome.delayMs : null;
     }
-    await this.pool.query({ name: this.name, text: this.text, values: [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel] });
+    await this.pool.query(statement(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel]));
   }
 
   async ping(): Promise<void> {

@@ -79,9 +79,29 @@ describe("durable CLI", () => {
       [["worker", "--node-type", "wroker", "--schema", schema], /unknown node type "wroker"\. Did you mean "worker"\?/, 2],
       [["jobs", "list", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables\. Run `durable migrate/, 1],
       [["dashboard", "--port", "0", "--schema", "never_migrated_here"], /schema "never_migrated_here" has no durable tables/, 1],
+      // Ids, filters and connection strings that used to reach Postgres (or nothing at all) as-is.
+      [["jobs", "cancel", "abc"], /value 'abc' is invalid for argument 'ids'.*not a job id/, 2],
+      [["jobs", "delete", "7", "-3"], /value '-3' is invalid for argument 'ids'/, 2],
+      [["jobs", "retry", "1", "99999999999999999999", "--schema", schema], /'99999999999999999999' is invalid for argument 'ids'.*up to 9223372036854775807/, 2],
+      [["jobs", "show", "9223372036854775808", "--schema", schema], /'9223372036854775808' is invalid for argument 'id'/, 2],
+      [["jobs", "list", "--after", "99999999999999999999"], /--after.*not a job id/, 2],
+      [["jobs", "list", "--meta", 'name="a\\u0000b"', "--schema", schema], /option '--meta' \(at meta\.name\): holds a NUL character/, 2],
+      [["jobs", "cancel", "--meta", 'k={"x":"\\ud800"}', "--schema", schema], /option '--meta' \(at meta\.k\.x\): holds a lone surrogate/, 2],
+      [["jobs", "list", "--limit", "-5"], /--limit.*integer from 1 to 1000/, 2],
+      [["jobs", "list", "--limit", "1e400"], /--limit.*integer from 1 to 1000/, 2],
+      [["jobs", "list", "--since", "99999999999d"], /--since.*is not a date/, 2],
+      [["queues", "list", "--bogus"], /unknown option '--bogus'/, 2],
+      [["jobs", "list", "--database", "notaurl"], /option '--database' is not a PostgreSQL connection URL/, 2],
+      [["jobs", "cancel", "1", "--database", "postgres://u:hunter2@[bad"], /option '--database' cannot be parsed as a URL/, 2],
+      [["queues", "pause", "q", "--database", "mysql://localhost/x"], /option '--database' is not a PostgreSQL connection URL/, 2],
+      [["migrate", "--database", ""], /option '--database' is empty/, 2],
     ];
+    const garbageEnv = await durable(["jobs", "list"], { DATABASE_URL: "not a url" });
+    expect(garbageEnv.stderr).toMatch(/`DATABASE_URL`: is not a PostgreSQL connection URL/);
+    expect(garbageEnv.code).toBe(2);
     for (const [args, message, code] of cases) {
       const r = await durable(args);
+      expect(r.stderr).not.toContain("hunter2");
       expect(r.stderr, args.join(" ")).toMatch(message);
       expect(r.code, args.join(" ")).toBe(code);
       expect(r.stderr).not.toMatch(/^\s+at /m); // no stack traces for user errors
@@ -108,12 +128,18 @@ describe("durable CLI", () => {
     const table = await durable(["jobs", "list", ...s]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^\s*ID\s+STATE\s+QUEUE\s+TASK\s+ATTEMPT\s+PROGRESS\s+INSERTED\s+LAST ERROR$/);
+    expect(lines[0]).toMatch(/^\s*ID\s+STATE\s+QUEUE\s+TASK\s+ATTEMPT\s+PROGRESS\s+INSERTED\s+RUNNING\s+LAST ERROR$/);
+    // The executing import shows for how long it has run.
+    expect(lines.find((l) => l.includes("executing"))).toMatch(/executing.*\d+s\s/);
     expect(lines).toHaveLength(5);
     // Aligned: every row's state column starts where the header's does.
     const stateAt = lines[0]!.indexOf("STATE");
     for (const line of lines.slice(1)) expect(line.slice(stateAt)).toMatch(/^(completed|discarded|available|executing)/);
     expect(table.stdout).toContain("[####------] 40% 4/10");
+
+    const withMeta = await durable(["jobs", "list", "--meta-column", "--tag", "welcome", ...s]);
+    expect(withMeta.stdout.split("\n")[0]).toMatch(/RUNNING\s+META\s+LAST ERROR$/);
+    expect(withMeta.stdout).toContain(`{"orgId":7}`);
 
     const json = JSON.parse((await durable(["jobs", "list", "--json", "--state", "failed", ...s])).stdout);
     expect(json.map((j: { id: string }) => j.id)).toEqual([bad.id]);
@@ -177,10 +203,10 @@ describe("durable CLI", () => {
     const list = await durable(["queues", "list", ...s]);
     expect(list.stdout).toMatch(/^QUEUE\s+PAUSED\s+CONCURRENCY\s+RATE LIMIT\s+AVAILABLE/);
     expect(list.stdout).toMatch(/ad_hoc_worker\s+no\s+0\s+1/);
-    expect((await durable(["queues", "pause", "ad_hoc_worker", "--for", "1h", ...s])).stdout).toMatch(/Paused ad_hoc_worker/);
+    expect((await durable(["queues", "pause", "ad_hoc_worker", "--for", "1h30m", ...s])).stdout).toMatch(/^Paused ad_hoc_worker for 1h30m\.$/m);
     const paused = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);
     expect(paused[0]).toMatchObject({ name: "ad_hoc_worker", paused: true });
-    expect(new Date(paused[0].pausedUntil).getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(new Date(paused[0].pausedUntil).getTime()).toBeGreaterThan(Date.now() + 5_300_000);
     await durable(["queues", "resume", "ad_hoc_worker", ...s]);
     await durable(["queues", "scale", "ad_hoc_worker", "3", ...s]);
     const after = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);
@@ -197,7 +223,7 @@ describe("durable CLI", () => {
     expect(await d.await(job, { timeout: "20s" })).toEqual({ sent: "c@example.com" });
     worker.child.kill("SIGTERM");
     await worker.exited;
-    expect((await db.pool.query(`select count(*)::int n from ${db.q}.nodes`)).rows[0].n).toBe(0);
+    expect((await db.pool.query(`select count(*)::int n from ${db.q}.nodes where queues <> '{}'::jsonb`)).rows[0].n).toBe(0); // the API node stays
   });
 
   it("serves the dashboard", async () => {
@@ -224,6 +250,10 @@ describe("durable CLI", () => {
       expect(start.code).toBe(0);
       const info = JSON.parse(start.stdout);
       expect(info).toMatchObject({ started: true });
+      // The URL carries the generated password; without it the server lets no one in.
+      expect(info.url).toMatch(/^postgres:\/\/postgres:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+\/postgres$/);
+      const again = await durable(["dev", "start", ...d]);
+      expect(again.stdout).toContain(`Already running: ${info.url}`);
       const status = await durable(["dev", "status", ...d]);
       expect(status.stdout).toContain(info.url);
       expect((await durable(["dev", "stop", ...d])).stdout).toMatch(/Stopped/);

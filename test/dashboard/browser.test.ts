@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DurableInstance } from "../../src/instance.js";
-import { startDashboard, type DashboardServer } from "../../src/dashboard/index.js";
+import { createDashboardHandler, startDashboard, type DashboardServer } from "../../src/dashboard/index.js";
+import { insertHostile, insertHostileNeighbours } from "../support/hostile-rows.js";
 import { eventually, quietLogger } from "../support/db.js";
 import * as tasks from "../support/dashboard-tasks.mjs";
 
@@ -19,6 +21,8 @@ if (!haveChromium) console.warn(`dashboard browser tests skipped: ${CHROMIUM} no
 const SCRIPT_PAYLOAD = "<script>window.__xss = 'script'</script>";
 const ATTR_PAYLOAD = `"><img src=x onerror="window.__xss='img'">`;
 const docs = join(process.cwd(), "docs");
+/** This machine's non-loopback address, if any: "another machine" for the loopback-only checks. */
+const lan = Object.values(networkInterfaces()).flat().find((a) => a && !a.internal && a.family === "IPv4")?.address;
 // The committed screenshots under docs/ are refreshed on request, so a test run leaves the tree clean.
 const refreshScreenshots = process.env.DURABLE_UPDATE_SCREENSHOTS === "1";
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -48,7 +52,8 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1360, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+      // rebind.example resolves to 127.0.0.1, as a DNS rebinding attack would make it; lan.example to this machine's LAN address.
+      args: [`--host-resolver-rules=MAP rebind.example 127.0.0.1, MAP lan.example ${lan ?? "127.0.0.1"}`, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
     });
     mkdirSync(docs, { recursive: true });
   });
@@ -81,12 +86,28 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     // No node runs datasync here, so these wait and show as available.
     for (let i = 0; i < 2; i++) await d.async(tasks.sendWelcomeEmail, { user: { id: 100 + i, email: "later@example.com" } }, { nodeType: "datasync" });
     await eventually("welcome emails completed", async () => (await pool.query(`select count(*)::int n from "${schema}".jobs where state = 'completed'`)).rows[0].n >= 3);
+    // An API process (run: false) on the same schema, and a queue whose jobs have all finished.
+    const api = new DurableInstance({ database: inject("databaseUrl"), schema, logger: quietLogger, handleSignals: false, run: false, nodeType: "api" });
+    await api.start();
+    await pool.query(`insert into "${schema}".jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, completed_at, finished_at)
+      values ('completed', 'nightly_reports', 'reports#nightly', 'h', 1, 1000, '{"json": {}}', now(), now())`);
     const page = await open("/");
     await expect.poll(() => page.locator('#queues tr[data-queue="ad_hoc_worker"]').count()).toBe(1);
     expect(await page.locator('#queues tr[data-queue="ad_hoc_datasync"] td').nth(1).innerText()).toBe("2");
-    expect(await page.locator("#nodes tbody tr").first().innerText()).toContain("worker");
+    expect(await page.locator('#queues tr[data-queue="nightly_reports"] td').nth(5).innerText()).toBe("1");
+    expect(await page.locator("#nodes tbody").innerText()).toMatch(/worker\s+ad_hoc_worker×/);
+    expect(await page.locator("#nodes tbody").innerText()).toMatch(/api\s+none: enqueues and awaits only \(run: false\)/);
+    expect(await page.locator("#nodes tbody").innerText()).not.toMatch(/\b1 tasks\b/);
+    // Queue actions are labelled; the chart has axes, time labels and a legend.
+    const actions = page.locator('#queues tr[data-queue="ad_hoc_worker"] td.actions');
+    expect(await actions.innerText()).toMatch(/Pause.*for.*Scale.*to/s);
+    expect(await page.locator('#queues th').last().innerText()).toMatch(/actions/i);
     expect(await page.locator("svg.chart").count()).toBe(1);
+    expect(await page.locator("svg.chart text.x").count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator("svg.chart text.y").first().textContent()).toBe("0");
+    expect(await page.locator("figure.chart .legend").innerText()).toMatch(/completed.*failed/);
     await screenshot(page, "dashboard-overview.png");
+    await api.stop();
     await page.close();
   });
 
@@ -107,7 +128,12 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     await page.click('#filters button[type="submit"]');
     await page.waitForURL(/meta=orgId/);
     expect(await page.locator("#jobs tbody tr[data-job]").count()).toBe(3);
-    await page.goto(dashboard.url + "jobs");
+    await page.check('input[name="meta_column"]');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForURL(/meta_column=1/);
+    expect(await page.locator("#jobs thead").innerText()).toMatch(/Meta/i);
+    expect(await page.locator("#jobs td.meta").first().innerText()).toBe(`{"orgId":7}`);
+    await page.goto(dashboard.url + "jobs?meta_column=1");
     await screenshot(page, "dashboard-jobs.png");
     await page.close();
   });
@@ -189,6 +215,10 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
     const page = await open(`/jobs/${job.id}`);
     expect(await page.locator('#progress [role="progressbar"]').getAttribute("aria-valuenow")).toBe("40");
     expect(await page.locator("#progress").innerText()).toContain("100/250");
+    expect(await page.locator("#running-for").innerText()).toMatch(/^running for \d+s$/);
+    await page.goto(dashboard.url + "jobs?state=executing");
+    expect(await page.locator(`#jobs tr[data-job="${job.id}"] td.running`).innerText()).toMatch(/^\d+s$/);
+    await page.goto(dashboard.url + `jobs/${job.id}`);
     await screenshot(page, "dashboard-job-progress.png");
     await page.goto(dashboard.url + "tasks");
     expect(await page.locator('#tasks tr[data-task="src/orders.ts#OrderService.charge#0"]').innerText()).toContain("src/orders.ts:42:5");
@@ -239,6 +269,92 @@ describe.skipIf(!haveChromium)("dashboard in a real browser", () => {
       await page.close();
     } finally {
       await ro.close();
+    }
+  });
+  it("a page served under another name (DNS rebinding) gets no job data and cannot act", async () => {
+    const port = new URL(dashboard.url).port;
+    const page = await browser.newPage();
+    const res = await page.goto(`http://rebind.example:${port}/jobs`);
+    expect(res?.status()).toBe(403);
+    expect(await page.locator("h1").innerText()).toBe("Unexpected host name");
+    expect(await page.locator("#jobs").count()).toBe(0);
+    // The attacker's script on that origin: same-origin requests, still refused.
+    const attempts = await page.evaluate(async () => {
+      const read = await fetch("/jobs");
+      const act = await fetch("/actions/pause", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "queue=ad_hoc_worker" });
+      return [read.status, act.status, (await read.text()).includes("data-job")];
+    });
+    expect(attempts).toEqual([403, 403, false]);
+    await page.close();
+  });
+
+  it.skipIf(!lan)("a handler mounted without a token shows another machine nothing", async () => {
+    const handler = createDashboardHandler({ instance: d, logger: quietLogger });
+    const server = createServer(handler);
+    await new Promise<void>((r) => server.listen(0, "0.0.0.0", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const page = await browser.newPage();
+      const remote = await page.goto(`http://lan.example:${port}/jobs`);
+      expect(remote?.status()).toBe(403);
+      expect(await page.content()).not.toContain("data-job");
+      const local = await page.goto(`http://127.0.0.1:${port}/jobs`);
+      expect(local?.status()).toBe(200);
+      await page.close();
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("the ?token= exchange sets the cookie only for the right token and stays on the dashboard's origin", async () => {
+    const origin = new URL(secured.url).origin;
+    const context = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] }).then((b) => b.newContext());
+    try {
+      const page = await context.newPage();
+      const wrong = await page.goto(`${origin}/?token=not-the-right-one`);
+      expect(wrong?.status()).toBe(401);
+      expect((await context.cookies()).find((c) => c.name === "durable_dashboard")).toBeUndefined();
+      await page.goto(`${origin}//x//evil.example?token=s3cret-token-for-tests`);
+      expect(new URL(page.url()).origin).toBe(origin);
+      expect(new URL(page.url()).pathname).toBe("/x/evil.example");
+      expect(page.url()).not.toContain("token=");
+      expect((await context.cookies()).find((c) => c.name === "durable_dashboard")?.httpOnly).toBe(true);
+      await page.goto(`${origin}/jobs`);
+      expect(await page.locator("#jobs").count()).toBe(1);
+    } finally {
+      await context.browser()?.close();
+    }
+  });
+
+  it("pages with hostile rows render, marking the bad fields", async () => {
+    const hostileSchema = `${schema}_hostile`;
+    await pool.query(`drop schema if exists "${hostileSchema}" cascade`);
+    const h = new DurableInstance({ database: inject("databaseUrl"), schema: hostileSchema, logger: quietLogger, handleSignals: false, run: false });
+    await h.start();
+    const hdb = { pool, q: `"${hostileSchema}"` } as any;
+    const ids = await insertHostile(hdb);
+    await insertHostileNeighbours(hdb);
+    const hostile = await startDashboard({ instance: h, port: 0 });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      for (const path of ["", "jobs", "jobs?meta_column=1", "tasks", ...ids.map((id) => `jobs/${id}`)]) {
+        const res = await page.goto(hostile.url + path);
+        expect(res?.status(), path).toBe(200);
+        expect(await page.locator("#live").count(), path).toBe(1);
+      }
+      await page.goto(hostile.url + `jobs/${ids[0]}`);
+      expect(await page.locator("#errors").innerText()).toContain("the errors column is not a list");
+      await page.goto(hostile.url + `jobs/${ids[5]}`);
+      expect(await page.locator("#summary").innerText()).toContain("infinity");
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await hostile.close();
+      await h.stop({ grace: 0 });
+      await pool.query(`drop schema if exists "${hostileSchema}" cascade`).catch(() => undefined);
     }
   });
 });

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { networkInterfaces } from "node:os";
+import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createDashboardHandler, startDashboard } from "../../src/dashboard/index.js";
@@ -176,3 +178,129 @@ describe("action redirects", () => {
     }
   });
 });
+
+/** A non-loopback address of this machine, if it has one. */
+function lanAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === "IPv4") return a.address;
+  }
+  return undefined;
+}
+
+function recordingLogger() {
+  const warnings: string[] = [];
+  return { warnings, logger: { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) } };
+}
+
+/** GET with a Host header of our choosing (fetch does not allow setting it). */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { host } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("dashboard access fails closed", () => {
+  it("mounted without a token, it serves loopback clients with a loopback Host only, and says so in a warning", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    await d.async(tasks.sendWelcomeEmail, { user: { id: 1, email: "private@example.com" } });
+    for (const token of [undefined, "", process.env.DURABLE_SURELY_UNSET_TOKEN]) {
+      const { warnings, logger } = recordingLogger();
+      const handler = createDashboardHandler({ instance: d, token, logger });
+      expect(warnings.join("\n")).toMatch(/no token set, so it serves clients on this machine only/);
+      const app = await listenOn(handler, "0.0.0.0");
+      try {
+        const local = await getWithHost(`${app.url("127.0.0.1")}/jobs`, `127.0.0.1:${app.port}`);
+        expect(local.status).toBe(200);
+        expect(local.body).toContain("data-job=");
+        for (const host of [`localhost:${app.port}`, `[::1]:${app.port}`, "127.0.0.1"]) expect((await getWithHost(`${app.url("127.0.0.1")}/`, host)).status, host).toBe(200);
+        // DNS rebinding: a page on another site whose name now resolves to 127.0.0.1.
+        for (const host of [`rebind.example:${app.port}`, "evil.example", `127.0.0.1.evil.example:${app.port}`, "localhost@evil.example"]) {
+          const forged = await getWithHost(`${app.url("127.0.0.1")}/jobs`, host);
+          expect(forged.status, JSON.stringify(host)).toBe(403);
+          expect(forged.body).not.toContain("private@example.com");
+          expect(forged.body).not.toContain("data-job=");
+        }
+        // No Host header at all (HTTP/1.0): refused too.
+        const bare = await rawRequest(app.port, "GET /jobs HTTP/1.0\r\n\r\n");
+        expect(bare).toMatch(/^HTTP\/1\.1 403/);
+        const posted = await fetch(`${app.url("127.0.0.1")}/actions/pause`, { method: "POST", headers: { host: "rebind.example", "content-type": "application/x-www-form-urlencoded" }, body: "queue=q" }).catch(() => null);
+        expect(posted === null || posted.status === 403).toBe(true);
+        const lan = lanAddress();
+        if (lan) {
+          const remote = await getWithHost(`${app.url(lan)}/jobs`, `127.0.0.1:${app.port}`);
+          expect(remote.status).toBe(403);
+          expect(remote.body).toMatch(/serves clients on its own machine only/);
+        }
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
+  it("allowUnauthenticated: true serves any client, with a warning; a short token is refused", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const { warnings, logger } = recordingLogger();
+    const handler = createDashboardHandler({ instance: d, allowUnauthenticated: true, logger });
+    expect(warnings.join("\n")).toMatch(/allowUnauthenticated is on: anyone who reaches this handler/);
+    const app = await listenOn(handler, "127.0.0.1");
+    try {
+      expect((await getWithHost(`${app.url("127.0.0.1")}/`, "jobs.internal.example")).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+    expect(() => createDashboardHandler({ instance: d, token: "short" })).toThrow(/too short: use at least 12/);
+    expect(() => createDashboardHandler({ instance: d, token: 42 as any })).toThrow(/expected a string/);
+  });
+
+  it("the ?token= exchange checks the token before setting the cookie and redirects within the dashboard only", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    for (const basePath of ["", "/ops"]) {
+      const dash = await startDashboard({ instance: d, port: 0, token: "the-right-token-123", basePath });
+      try {
+        const root = dash.url.replace(/\/$/, "").replace(basePath, "");
+        const wrong = await fetch(`${root}${basePath}/jobs?token=not-the-token`, { redirect: "manual" });
+        expect(wrong.status).toBe(401);
+        expect(wrong.headers.get("set-cookie")).toBeNull();
+        expect(wrong.headers.get("location")).toBeNull();
+        for (const path of [`${basePath}//x//evil.example`, `${basePath}/\\evil.example`, `${basePath}//evil.example/`, `${basePath}/jobs//`]) {
+          const res = await fetch(`${root}${path}?token=the-right-token-123&state=failed`, { redirect: "manual" });
+          const location = res.headers.get("location")!;
+          expect(res.status, path).toBe(303);
+          expect(location, path).toMatch(/^\/(?![\/\\])/);
+          expect(new URL(location, root).origin, path).toBe(new URL(root).origin);
+          expect(location).toContain("state=failed");
+          expect(location).not.toContain("token=");
+          expect(res.headers.get("set-cookie")).toMatch(/^durable_dashboard=the-right-token-123; HttpOnly; SameSite=Strict/);
+        }
+      } finally {
+        await dash.close();
+      }
+    }
+  });
+});
+
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.end(text));
+    let out = "";
+    socket.on("data", (d) => (out += d));
+    socket.on("end", () => resolve(out));
+    socket.on("error", reject);
+  });
+}
+
+async function listenOn(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string) {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { port, url: (address: string) => `http://${address}:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}

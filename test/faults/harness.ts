@@ -88,6 +88,8 @@ export interface RunOptions {
   concurrency?: number;
   /** LISTEN on the enqueuer too (soak awaits results). */
   notifications?: boolean;
+  /** Extra environment for worker i (0-based). */
+  workerEnv?: (i: number) => Record<string, string>;
 }
 
 /** One scenario: a schema, side tables that record executions and completions, and the workers. */
@@ -121,13 +123,14 @@ export class FaultRun {
       create trigger fault_completion after insert on ${this.q}.jobs_finished for each row when (new.state = 'completed')
         execute function ${this.q}.fault_record_completion();`);
     const count = this.options.workers ?? 3;
-    this.workers = await Promise.all(Array.from({ length: count }, (_, i) => this.spawn(`w${i + 1}`, this.options.workerUrls?.[i] ?? this.options.url)));
+    this.workers = await Promise.all(Array.from({ length: count }, (_, i) => this.spawn(`w${i + 1}`, this.options.workerUrls?.[i] ?? this.options.url, this.options.workerEnv?.(i))));
   }
 
-  private spawn(name: string, url: string): Promise<WorkerHandle> {
+  private spawn(name: string, url: string, extraEnv: Record<string, string> = {}): Promise<WorkerHandle> {
     const child = fork(WORKER_SCRIPT, [], {
       env: {
         ...process.env,
+        ...extraEnv,
         FAULT_DB_URL: url,
         FAULT_RECORD_URL: this.options.url,
         FAULT_SCHEMA: this.schema,

@@ -104,6 +104,17 @@ describe("DURABLE_NODE_TYPES", () => {
   });
 });
 
+describe("durations in messages", () => {
+  it("are written as a user writes them, and read back as the same duration", async () => {
+    const { formatDuration, parseDuration } = await import("../../src/config/duration.js");
+    const cases: Array<[number, string]> = [[5_400_000, "1h30m"], [90_000, "1m30s"], [1_500, "1s500ms"], [250, "250ms"], [0, "0ms"], [86_400_000, "1d"], [15 * 60_000, "15m"]];
+    for (const [ms, text] of cases) {
+      expect(formatDuration(ms)).toBe(text);
+      expect(parseDuration("x", text)).toBe(ms);
+    }
+  });
+});
+
 describe("limits are explicit", () => {
   it.each([
     ["pollInterval", "25d"],

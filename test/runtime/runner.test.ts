@@ -59,7 +59,7 @@ describe("runner", () => {
     const error = (await d.await(job, { timeout: "10s" }).catch((e: unknown) => e)) as JobFailedError;
     expect(error).toBeInstanceOf(JobFailedError);
     expect(error.lastError?.code).toBe("DURABLE_JOB_TIMEOUT");
-    expect(error.lastError?.message).toMatch(/timeout of 100 ms/);
+    expect(error.lastError?.message).toMatch(/timeout of 100ms/);
   });
 
   it("exposes the job context inside the closure", async () => {

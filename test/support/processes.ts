@@ -15,11 +15,11 @@ export interface WorkerProcess {
 /** Forks a worker node running the test's schema; killed (if still alive) when the test ends. */
 export async function startWorkerProcess(
   schema: string,
-  options: { concurrency?: number; leaseTtlMs?: number; mode?: "worker" | "client"; shutdownGraceMs?: number } = {},
+  options: { concurrency?: number; leaseTtlMs?: number; mode?: "worker" | "client"; shutdownGraceMs?: number; databaseUrl?: string; env?: Record<string, string> } = {},
 ): Promise<WorkerProcess> {
   const grace = options.shutdownGraceMs === undefined ? {} : { DURABLE_TEST_GRACE: String(options.shutdownGraceMs) };
   const child = fork(script, [schema, String(options.concurrency ?? 10), String(options.leaseTtlMs ?? 10_000), options.mode ?? "worker"], {
-    env: { ...process.env, DURABLE_TEST_DATABASE_URL: databaseUrl(), ...grace },
+    env: { ...process.env, DURABLE_TEST_DATABASE_URL: options.databaseUrl ?? databaseUrl(), ...grace, ...options.env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   onTestFinished(() => {

@@ -9,6 +9,7 @@ import { dirname, extname, sep } from "node:path";
 import { isCandidateFile, mentionsDurable } from "../scan.js";
 import { SLICE_QUERY } from "../registry-source.js";
 import { inlineSourceMap } from "./inline-source-map.js";
+import { requireOptional } from "../optional.js";
 
 type Compile = (this: object, content: string, fileName: string) => unknown;
 interface CommonJsModule {
@@ -30,7 +31,7 @@ let esbuild: typeof import("esbuild") | undefined;
 
 /** TypeScript to CommonJS, with esbuild (chaining the inline map the transform put there). */
 function transpile(code: string, fileName: string): string {
-  esbuild ??= createRequire(import.meta.url)("esbuild") as typeof import("esbuild");
+  esbuild ??= requireOptional("esbuild", "running CommonJS TypeScript through the Node hook", () => createRequire(import.meta.url)("esbuild") as typeof import("esbuild"));
   return esbuild.transformSync(code, {
     loader: TS_LOADERS[extname(fileName)], format: "cjs", target: "node20", sourcemap: "inline", sourcefile: fileName,
   }).code;

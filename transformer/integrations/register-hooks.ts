@@ -8,12 +8,20 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transform as esbuildTransform, type Loader } from "esbuild";
+import type { Loader } from "esbuild";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
 import { isSliceId } from "../registry-source.js";
 import { mentionsDurable } from "../scan.js";
 import { TransformSession, type FileResult } from "../session.js";
 import { inlineSourceMap } from "./inline-source-map.js";
+import { loadOptional } from "../optional.js";
+
+let esbuild: Promise<typeof import("esbuild")> | undefined;
+/** esbuild strips the TypeScript; loaded on the first TypeScript file, and named if it is missing. */
+function loadEsbuild(): Promise<typeof import("esbuild")> {
+  esbuild ??= loadOptional("esbuild", "running TypeScript through the Node hook (durable-async/register)", () => import("esbuild"));
+  return esbuild;
+}
 
 interface HookData {
   root: string;
@@ -80,7 +88,7 @@ async function loadTypeScript(url: string, fileName: string, loader: Loader, con
   // A TypeScript file written as CommonJS (`require("durable-async")`, no import or export) runs as CommonJS, as durable check reads it.
   if (mentionsDurable(source) && !isSliceId(url) && (await resultOf(fileName, source)).commonJs) return next(url, { ...context, format: "commonjs" });
   const input = await transformDurable(fileName, source, isSliceId(url));
-  const out = await esbuildTransform(input, { loader, format: "esm", target: "node20", sourcemap: "inline", sourcefile: fileName });
+  const out = await (await loadEsbuild()).transform(input, { loader, format: "esm", target: "node20", sourcemap: "inline", sourcefile: fileName });
   return { format: "module", source: out.code, shortCircuit: true };
 }
 

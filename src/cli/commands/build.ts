@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { loadOptional } from "../../../transformer/optional.js";
 
 // `durable build`: writes the task manifest (every stub in the project, with
 // its metadata) and, given entry points, bundles them with the esbuild plugin
@@ -24,7 +25,7 @@ export function register(program: Command): void {
         return;
       }
       if (entries.length > 0) {
-        const { build } = await import("esbuild");
+        const { build } = await loadOptional("esbuild", "bundling with `durable build <entries>`", () => import("esbuild"));
         const { durableEsbuild } = await import("../../../transformer/integrations/esbuild.js");
         await build({
           entryPoints: entries, bundle: true, platform: "node", format: "esm", target: "node20", sourcemap: true,

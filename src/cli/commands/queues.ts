@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { JOB_STATES } from "../../admin/index.js";
 import { printTable } from "../table.js";
+import { formatDuration } from "../../config/duration.js";
 import { durationArg, intArg, printJson, queueArg, withAdmin, withConnection } from "../shared.js";
 
 export function register(program: Command): void {
@@ -17,7 +18,7 @@ export function register(program: Command): void {
             { header: "queue", value: (q) => q.name },
             { header: "paused", value: (q) => (q.paused ? (q.pausedUntil ? `until ${q.pausedUntil.toISOString()}` : "yes") : "no") },
             { header: "concurrency", value: (q) => (q.concurrency !== null ? `${q.concurrency} (scaled)` : q.nodeConcurrency), align: "right" },
-            { header: "rate limit", value: (q) => (q.rateLimit ? `${q.rateLimit.allowed}/${q.rateLimit.periodMs}ms` : "") },
+            { header: "rate limit", value: (q) => (q.rateLimit ? `${q.rateLimit.allowed}/${formatDuration(q.rateLimit.periodMs)}` : "") },
             ...JOB_STATES.map((s) => ({ header: s, value: (q: (typeof rows)[number]) => q.counts[s] ?? 0, align: "right" as const })),
           ],
           rows,
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .option("--for <duration>", "resume by itself after this long, e.g. 1h30m", durationArg)
     .action(async (queue: string, options) => {
       await withAdmin(options, (admin) => admin.pause(queue, options.for));
-      process.stdout.write(`Paused ${queue}${options.for ? ` for ${options.for} ms` : ""}.\n`);
+      process.stdout.write(`Paused ${queue}${options.for ? ` for ${formatDuration(options.for)}` : ""}.\n`);
     });
 
   withConnection(queues.command("resume").description("let nodes start jobs of a paused queue again"))

@@ -1,6 +1,7 @@
-import { STATE_NAMES, parseMetaPairs, parseStates, type JobFilter } from "../../admin/index.js";
-import { normalizeFilter } from "../../reports/index.js";
-import { ago, html, type Html } from "../html.js";
+import { STATE_NAMES, parseMetaPairs, parseStates, type JobFilter, type JobView } from "../../admin/index.js";
+import { isJobId } from "../../config/job-id.js";
+import { finiteDate, normalizeFilter, textOf } from "../../reports/index.js";
+import { html, span, when, type Html } from "../html.js";
 import { actionForm, layout, progressBar, stateBadge, type PageContext } from "../layout.js";
 
 const PAGE = 50;
@@ -27,7 +28,7 @@ export function filterFromParams(params: URLSearchParams): JobFilter {
   if (tags?.length) filter.tags = tags;
   if (date("since")) filter.since = date("since");
   if (date("until")) filter.until = date("until");
-  const ids = params.getAll("id").filter((id) => /^\d{1,19}$/.test(id));
+  const ids = params.getAll("id").filter(isJobId);
   if (ids.length) filter.ids = ids;
   normalizeFilter(filter); // the reports' own validation, so a bad field is reported here, not as a 500
   return filter;
@@ -39,7 +40,7 @@ export function filterFields(params: URLSearchParams): Record<string, string | u
 
 export async function jobsPage(ctx: PageContext): Promise<Html> {
   const p = ctx.url.searchParams;
-  const after = /^\d{1,19}$/.test(p.get("after") ?? "") ? p.get("after") : null;
+  const after = isJobId(p.get("after")) ? p.get("after") : null;
   let filter: JobFilter;
   let problem: string | null = null;
   try {
@@ -60,11 +61,9 @@ export async function jobsPage(ctx: PageContext): Promise<Html> {
   const hasFilter = FILTER_KEYS.some((k) => p.get(k));
   const bulk = filterFields(p);
 
-  const rows = jobs.map((j) => html`<tr data-job="${j.id}">
-<td><a href="${ctx.base}/jobs/${j.id}">${j.id}</a></td><td>${stateBadge(j.state)}</td><td>${j.queue}</td>
-<td><code>${j.task}</code></td><td class="num">${j.attempt}/${j.maxAttempts}</td><td>${progressBar(j.progress)}</td>
-<td title="${new Date(j.insertedAt).toISOString()}">${ago(j.insertedAt)}</td>
-<td class="error">${j.lastError ? j.lastError.message.slice(0, 140) : ""}</td></tr>`);
+  const showMeta = p.get("meta_column") === "1";
+  const rows = jobs.map((j) => jobRow(ctx, j, showMeta));
+  const columns = ["Id", "State", "Queue", "Task", "Attempt", "Progress", "Inserted", "Running for", ...(showMeta ? ["Meta"] : []), "Last error"];
 
   return layout(ctx, "Jobs", "jobs", html`<h1>Jobs</h1>
 <form class="filters" method="get" action="${ctx.base}/jobs" id="filters">
@@ -76,6 +75,7 @@ ${STATE_NAMES.map((s) => html`<option value="${s}" ${field("state") === s ? html
 <label>Tags<input name="tags" value="${field("tags")}" size="12" placeholder="a,b"></label>
 <label>Inserted since<input name="since" type="datetime-local" value="${field("since")}"></label>
 <label>until<input name="until" type="datetime-local" value="${field("until")}"></label>
+<label class="check"><span>Meta column</span><input type="checkbox" name="meta_column" value="1" ${showMeta ? html`checked` : ""}></label>
 <button type="submit">Filter</button> <a href="${ctx.base}/jobs">clear</a>
 </form>
 ${problem ? html`<p class="error" role="alert">${problem}</p>` : ""}
@@ -88,7 +88,18 @@ ${actionForm(ctx, "retry", bulk, "Retry", { confirm: `Retry every job matching t
 ${actionForm(ctx, "cancel", bulk, "Cancel", { danger: true, confirm: `Cancel every pending or running job matching this filter?` })}
 ${actionForm(ctx, "delete", bulk, "Delete", { danger: true, confirm: `Delete every job matching this filter? This cannot be undone.` })}</span>` : ""}
 </div>
-<table id="jobs"><thead><tr><th>Id</th><th>State</th><th>Queue</th><th>Task</th><th class="num">Attempt</th><th>Progress</th><th>Inserted</th><th>Last error</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No jobs match.</td></tr>`}</tbody></table>
+<table id="jobs"><thead><tr>${columns.map((c) => html`<th class="${c === "Attempt" ? "num" : ""}">${c}</th>`)}</tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="${columns.length}" class="muted">No jobs match.</td></tr>`}</tbody></table>
 </div>`);
+}
+
+function jobRow(ctx: PageContext, j: JobView, showMeta: boolean): Html {
+  const running = j.state === "executing" ? finiteDate(j.attemptedAt) : null;
+  const meta = showMeta ? textOf(j.meta, 2_000) : "";
+  return html`<tr data-job="${j.id}">
+<td><a href="${ctx.base}/jobs/${j.id}">${j.id}</a></td><td>${stateBadge(j.state)}</td><td>${j.queue}</td>
+<td><code>${textOf(j.task, 200)}</code></td><td class="num">${j.attempt}/${j.maxAttempts}</td><td>${progressBar(j.progress)}</td>
+<td>${when(j.insertedAt)}</td><td class="running">${running ? span(Date.now() - running.getTime()) : ""}</td>
+${showMeta ? html`<td class="meta" title="${meta.slice(0, 1_000)}">${meta.slice(0, 160)}</td>` : ""}
+<td class="error">${j.lastError ? j.lastError.message.slice(0, 140) : ""}</td></tr>`;
 }

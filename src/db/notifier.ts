@@ -1,5 +1,54 @@
 import pg from "pg";
-import type { Logger } from "../events/index.js";
+import type { Logger } from "../logger.js";
+import { channels } from "./schema.js";
+
+// What travels on each channel. Producers are SQL statements (pg_notify in
+// the insert, completion, retry and queue-control statements); this module is
+// the one place that reads the payloads back.
+//
+//   insert   {"queue": "ad_hoc_worker", "due": 1767225600000 | null}
+//            jobs became available in that queue; `due` (epoch ms) is the
+//            earliest scheduled job among them, so a node can arm a timer
+//            instead of waiting for the next poll.
+//   done     "101,102,103": ids of jobs that reached a final state
+//            (completed, discarded, cancelled); a list keeps many ids under
+//            Postgres' 8000-byte payload limit.
+//   control  "ad_hoc_worker": a queue whose controls (pause, scale, limits) changed.
+
+export interface InsertNotice {
+  queue: string;
+  /** Epoch ms of the earliest scheduled job among those inserted; null when they are available now. */
+  dueMs: number | null;
+}
+export interface DoneNotice {
+  ids: string[];
+}
+export interface ControlNotice {
+  queue: string;
+}
+export interface Notices {
+  insert: InsertNotice;
+  done: DoneNotice;
+  control: ControlNotice;
+}
+export type NoticeKind = keyof Notices;
+
+/** Reads a payload; null for one this version does not understand (another version's node), which polling covers. */
+export function decodeNotice<K extends NoticeKind>(kind: K, payload: string): Notices[K] | null {
+  if (kind === "done") {
+    const ids = payload.split(",").filter((id) => /^\d{1,19}$/.test(id));
+    return (ids.length > 0 ? { ids } : null) as Notices[K] | null;
+  }
+  if (kind === "control") return (payload ? { queue: payload } : null) as Notices[K] | null;
+  try {
+    const value = JSON.parse(payload) as { queue?: unknown; due?: unknown };
+    if (typeof value?.queue !== "string") return null;
+    const dueMs = typeof value.due === "number" || typeof value.due === "string" ? Number(value.due) : null;
+    return { queue: value.queue, dueMs: Number.isFinite(dueMs) ? dueMs : null } as Notices[K];
+  } catch {
+    return null;
+  }
+}
 
 /**
  * One LISTEN connection per process (per instance), shared by the runner and
@@ -9,7 +58,8 @@ import type { Logger } from "../events/index.js";
  */
 export class Notifier {
   private client: pg.Client | null = null;
-  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private readonly handlers = new Map<NoticeKind, Set<(notice: any) => void>>();
+  private readonly kindOf: Map<string, NoticeKind>;
   private readonly reconnectHandlers = new Set<() => void>();
   private closed = false;
   private connecting: Promise<void> | null = null;
@@ -21,20 +71,24 @@ export class Notifier {
   static pingTimeoutMs = 5_000;
 
   constructor(
+    /** A direct connection: LISTEN needs a session of its own, which a transaction-mode pooler does not give. */
     private readonly connection: pg.ClientConfig,
-    private readonly channels: string[],
+    schema: string,
     private readonly logger: Logger,
     /** Workers stay up on this connection; a client-only process must be free to exit when its work is done. */
     private readonly keepProcessAlive = true,
-  ) {}
+  ) {
+    const ch = channels(schema);
+    this.kindOf = new Map([[ch.insert, "insert"], [ch.done, "done"], [ch.control, "control"]]);
+  }
 
   async start(): Promise<void> {
     await this.connect(false);
   }
 
-  on(channel: string, handler: (payload: string) => void): () => void {
-    let set = this.handlers.get(channel);
-    if (!set) this.handlers.set(channel, (set = new Set()));
+  on<K extends NoticeKind>(kind: K, handler: (notice: Notices[K]) => void): () => void {
+    let set = this.handlers.get(kind);
+    if (!set) this.handlers.set(kind, (set = new Set()));
     set.add(handler);
     return () => set!.delete(handler);
   }
@@ -51,15 +105,12 @@ export class Notifier {
   private connect(isReconnect: boolean): Promise<void> {
     this.connecting ??= (async () => {
       const client = new pg.Client({ ...this.connection, keepAlive: true, connectionTimeoutMillis: 10_000 } as pg.ClientConfig);
-      client.on("notification", (message) => {
-        const set = this.handlers.get(message.channel);
-        if (set) for (const handler of set) handler(message.payload ?? "");
-      });
+      client.on("notification", (message) => this.dispatch(message.channel, message.payload ?? ""));
       client.on("error", (error) => this.lost(client, error));
       client.on("end", () => this.lost(client, new Error("connection ended")));
       try {
         await client.connect();
-        for (const channel of this.channels) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+        for (const channel of this.kindOf.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
         this.client = client;
         this.backoffMs = 100;
         if (!this.keepProcessAlive) (client as unknown as { connection?: { stream?: { unref?(): void } } }).connection?.stream?.unref?.();
@@ -78,6 +129,18 @@ export class Notifier {
       }
     })();
     return this.connecting;
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    const kind = this.kindOf.get(channel);
+    const set = kind && this.handlers.get(kind);
+    if (!set || set.size === 0) return;
+    const notice = decodeNotice(kind, payload);
+    if (notice === null) {
+      this.logger.debug("durable: ignored a notification this version does not read", { channel, payload: payload.slice(0, 200) });
+      return;
+    }
+    for (const handler of set) handler(notice);
   }
 
   private schedulePing(client: pg.Client): void {

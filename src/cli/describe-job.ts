@@ -1,0 +1,56 @@
+import type { JobDetail, JobView } from "../admin/index.js";
+import { progressFraction } from "../dashboard/html.js";
+import { finiteDate, textOf, timeText } from "../reports/index.js";
+import { bar } from "./table.js";
+
+// How `durable jobs list` and `durable jobs show` print a job. Every field
+// goes through the same safe text helpers as the dashboard, so a hostile row
+// prints (marked) instead of crashing the command.
+
+export function ago(date: unknown): string {
+  const d = finiteDate(date);
+  if (!d) return date === null || date === undefined ? "" : timeText(date);
+  const s = Math.round((Date.now() - d.getTime()) / 1000);
+  const abs = Math.abs(s);
+  const text = abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.round(abs / 60)}m` : abs < 86400 ? `${Math.round(abs / 3600)}h` : `${Math.round(abs / 86400)}d`;
+  return s >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+export function progressText(progress: JobView["progress"], width = 10): string {
+  const f = progressFraction(progress);
+  if (f === null) return progress ? `(progress: ${textOf(progress, 60)})` : "";
+  const p = progress as { done?: unknown; total?: unknown; message?: unknown };
+  const counts = typeof p.total === "number" && typeof p.done === "number" ? ` ${p.done}/${p.total}` : "";
+  return `${bar(f, width)}${counts}${p.message ? ` ${textOf(p.message, 200)}` : ""}`;
+}
+
+const shown = (v: JobDetail["captures"] | null) => (v === null ? "none" : v.kind === "encrypted" ? `[encrypted with key ${textOf(v.keyId, 80)}]` : textOf(v.value, undefined, 2));
+const indent = (text: string, n = 2) => text.split("\n").map((l) => " ".repeat(n) + l).join("\n");
+const at = (value: unknown) => `${timeText(value)}${finiteDate(value) ? ` (${ago(value)})` : ""}`;
+
+export function describeJob(job: JobDetail): string {
+  const lines: string[] = [];
+  const put = (label: string, value: unknown) => lines.push(`${(label + ":").padEnd(12)} ${value ?? ""}`);
+  put("job", `${job.id} (${job.state})`);
+  put("task", `${textOf(job.task_id, 500)} [body ${job.body_hash}]`);
+  put("caller", job.caller ? `${job.caller.file}:${job.caller.line}:${job.caller.column}${job.caller.fn ? ` in ${job.caller.fn}` : ""}` : "unknown");
+  put("queue", `${job.queue} (priority ${job.priority})`);
+  put("attempt", `${job.attempt} of ${job.max_attempts}`);
+  if (job.progress !== null && job.progress !== undefined) put("progress", progressText(job.progress, 20));
+  put("inserted", at(job.inserted_at));
+  if (job.state === "scheduled" || job.state === "retryable") put("runs at", at(job.run_at));
+  if (job.attempted_at) put("attempted", at(job.attempted_at));
+  if (job.state === "executing" && finiteDate(job.attempted_at)) put("running", `for ${ago(job.attempted_at).replace(/ ago$/, "")}`);
+  if (job.finished_at) put("finished", at(job.finished_at));
+  if (job.node_id) put("node", job.node_id);
+  put("meta", textOf(job.meta, 10_000));
+  if (job.tags.length) put("tags", job.tags.join(", "));
+  lines.push("", "source:", indent(job.source === null ? "(not recorded)" : textOf(job.source)), "", "captures:", indent(shown(job.captures)));
+  lines.push("", "result:", indent(shown(job.result)));
+  if (job.errorsProblem) lines.push("", `errors: ${job.errorsProblem}`);
+  if (job.errors.length) {
+    lines.push("", "errors:");
+    for (const e of job.errors) lines.push(`  attempt ${e.attempt} at ${e.at}: ${e.name ?? "Error"}: ${e.message}`, indent(e.stack ?? "", 4));
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseDuration } from "../config/duration.js";
+import { validateQueueName } from "../config/options.js";
+import { html } from "./html.js";
+import type { PageContext } from "./layout.js";
+import { filterFromParams } from "./pages/jobs.js";
+import { pathUrl, readForm, redirect, send } from "./respond.js";
+import type { Guard } from "./security.js";
+
+// The dashboard's POST actions: queue pause/resume/scale and job
+// retry/cancel/delete, through the same admin API the CLI uses.
+
+export async function handleAction(req: IncomingMessage, res: ServerResponse, ctx: PageContext, guard: Guard, name: string): Promise<void> {
+  if (ctx.readOnly) return send(res, 403, html`<h1>Read-only</h1><p>This dashboard runs in read-only mode; actions are disabled.</p>`);
+  if (!guard.sameOrigin(req)) return send(res, 403, html`<h1>Refused</h1><p>Cross-origin request.</p>`);
+  const form = await readForm(req);
+  if (!guard.csrfValid(req, form.get("_csrf"))) {
+    return send(res, 403, html`<h1>Refused</h1><p>Missing or invalid CSRF token. Reload the page and try again.</p>`);
+  }
+  let notice: string | null;
+  try {
+    notice = name === "pause" || name === "resume" || name === "scale" ? await queueAction(ctx, name, form) : await jobAction(ctx, name, form);
+  } catch (error) {
+    return send(res, 400, html`<h1>Action failed</h1><p class="error">${(error as Error).message}</p><p><a href="${ctx.base}/">Back</a></p>`);
+  }
+  if (notice === null) return send(res, 404, html`<h1>Unknown action</h1>`);
+  const target = returnTarget(form.get("return"), ctx.base);
+  target.searchParams.set("notice", notice);
+  redirect(res, target.pathname + target.search);
+}
+
+async function queueAction(ctx: PageContext, name: "pause" | "resume" | "scale", form: URLSearchParams): Promise<string> {
+  const queue = validateQueueName("queue", form.get("queue"));
+  if (name === "resume") {
+    await ctx.admin.resume(queue);
+    return `Queue ${queue}: resumed.`;
+  }
+  if (name === "scale") {
+    await ctx.admin.scale(queue, Number(form.get("concurrency")));
+    return `Queue ${queue}: scaled to ${form.get("concurrency")}.`;
+  }
+  const forText = form.get("for")?.trim();
+  await ctx.admin.pause(queue, forText ? parseDuration("for", forText) : undefined);
+  return `Queue ${queue}: paused${forText ? ` for ${forText}` : ""}.`;
+}
+
+async function jobAction(ctx: PageContext, name: string, form: URLSearchParams): Promise<string | null> {
+  if (name !== "retry" && name !== "cancel" && name !== "delete") return null;
+  const filter = filterFromParams(form);
+  const scoped = (filter.ids?.length ?? 0) > 0 || ["state", "queue", "task", "meta", "tags", "since", "until"].some((k) => form.get(k));
+  // An empty filter would mean "every job"; the page never sends one, so refuse rather than guess.
+  if (!scoped) throw new Error("Give a job id or at least one filter field.");
+  const n = await ctx.admin[name](filter);
+  if (name === "delete" && filter.ids?.length === 1) form.set("return", `${ctx.base}/jobs`);
+  return `${name === "retry" ? "Retried" : name === "cancel" ? "Cancelled" : "Deleted"} ${n} job${n === 1 ? "" : "s"}.`;
+}
+
+/** Only a path inside the dashboard: "//evil.example" or "/\\evil.example" would leave the origin. */
+function returnTarget(back: string | null, base: string): URL {
+  const text = back ?? "";
+  const parsed = pathUrl(text);
+  const inside = /^\/(?![\/\\])/.test(text) && parsed.origin === pathUrl("/").origin && (parsed.pathname === `${base}/` || parsed.pathname.startsWith(`${base}/`));
+  return inside ? parsed : pathUrl(`${base}/`);
+}
