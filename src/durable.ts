@@ -100,7 +100,7 @@ export interface Durable {
   context(): JobContext;
   on<E extends EventName>(event: E, listener: (payload: DurableEvents[E]) => void): () => void;
   /** Graceful stop: waits for inserts in flight and running jobs (within the grace period). */
-  stop(options?: { grace?: number }): Promise<void>;
+  stop(options?: { grace?: string | number }): Promise<void>;
   /** Run `fn` on a cron schedule (5 fields, 6 with seconds first, or "@daily"); one job per tick across all nodes. */
   cron(expression: string, fn: () => unknown, options?: CronOptions): { name: string; nextRun(): Date | null };
   /** Pause, resume, scale and configure (rate limit, global concurrency, retention) queues, cluster-wide. */

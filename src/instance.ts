@@ -340,7 +340,7 @@ export class DurableInstance implements BulkOwner {
   private stopDone: Promise<void> = Promise.resolve();
 
   /** Stops fetching, lets running jobs finish within the grace period, releases the rest, waits for inserts in flight. */
-  async stop(options: { grace?: number } = {}): Promise<void> {
+  async stop(options: { grace?: string | number } = {}): Promise<void> {
     if (this.stopPhase !== "running") return this.stopDone;
     const graceMs = options?.grace === undefined ? this.config.shutdownGraceMs : Math.min(parseDuration("grace", options.grace), MAX_TIMER_MS);
     this.stopPhase = "stopping";

@@ -99,3 +99,13 @@ describe("recording outcomes on Postgres", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe("stop({ grace })", () => {
+  it("takes a duration, and refuses what is not one without stopping", async () => {
+    const db = await testDatabase();
+    const d = await db.start();
+    await expect(d.stop({ grace: "soon" })).rejects.toThrow(/`grace`: "soon" is not a duration/);
+    expect(await d.await(await d.async(tasks.add, { a: 2, b: 2 }), { timeout: "10s" })).toBe(4); // still running
+    await d.stop({ grace: "1s" });
+  });
+});
