@@ -31,7 +31,7 @@ import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "
 export class DurableInstance implements BulkOwner {
   readonly events = new DurableEmitter();
   readonly config: NormalizedStart;
-  readonly q: string;
+  readonly quotedSchema: string;
   private db: ResolvedDatabase | null = null;
   private starting: Promise<void> | null = null;
   private notifier: Notifier | null = null;
@@ -53,9 +53,9 @@ export class DurableInstance implements BulkOwner {
 
   constructor(options: StartOptions = {}) {
     this.config = normalizeStartOptions(options);
-    this.q = quoteSchema(this.config.schema);
+    this.quotedSchema = quoteSchema(this.config.schema);
     this.codec = createCodec(this.config.encryption);
-    this.catalog = new TaskCatalog(this.q);
+    this.catalog = new TaskCatalog(this.quotedSchema);
   }
 
   get pool(): pg.Pool {
@@ -108,19 +108,19 @@ export class DurableInstance implements BulkOwner {
       this.notifier = new Notifier(plan.listen, config.schema, config.logger, config.run);
       await this.notifier.start();
     }
-    this.awaiter = new Awaiter(db.pool, this.q, this.codec, this.notifier);
+    this.awaiter = new Awaiter(db.pool, this.quotedSchema, this.codec, this.notifier);
     if (config.run && Object.keys(config.queues).length > 0) {
-      this.runner = new Runner({ pool: db.pool, q: this.q, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
+      this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
-      this.crons.start({ pool: db.pool, q: this.q, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
+      this.crons.start({ pool: db.pool, quotedSchema: this.quotedSchema, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
     } else {
-      this.presence = new NodePresence(db.pool, this.q, config);
+      this.presence = new NodePresence(db.pool, this.quotedSchema, config);
       await this.presence.start();
     }
     if (config.handleSignals) this.installSignalHandlers();
     // Optional OpenTelemetry metrics; a no-op without @opentelemetry/api.
     if (otel) {
-      this.detachMetrics = instrumentMetrics({ events: this.events, depth: async () => (await db.pool.query(queueDepth(this.q))).rows });
+      this.detachMetrics = instrumentMetrics({ events: this.events, depth: async () => (await db.pool.query(queueDepth(this.quotedSchema))).rows });
     }
   }
 
@@ -250,7 +250,7 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
     await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
-    const handles = await insertPrepared(client ?? this.pool, this.q, this.channels.insert, prepared);
+    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared);
     // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
     if (this.events.listenerCount("job:insert") > 0) {
       this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
@@ -309,7 +309,7 @@ export class DurableInstance implements BulkOwner {
       stub: item.stub,
       insert: async (client) => {
         await this.catalog.ensure(this.pool, [item.stub]);
-        const [handle] = await insertPrepared(client, this.q, this.channels.insert, [prepared]);
+        const [handle] = await insertPrepared(client, this.quotedSchema, this.channels.insert, [prepared]);
         this.events.emit("job:insert", { jobs: [{ id: handle!.id, queue: handle!.queue, task: handle!.task, conflict: handle!.conflict }] });
         return handle!;
       },
@@ -324,7 +324,7 @@ export class DurableInstance implements BulkOwner {
 
   private async target(): Promise<DurableTarget> {
     await this.start();
-    return { pool: this.pool, q: this.q, channels: this.channels };
+    return { pool: this.pool, quotedSchema: this.quotedSchema, channels: this.channels };
   }
 
   private reportError(during: string, error: unknown): void {

@@ -18,14 +18,14 @@ export class NodePresence {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly q: string,
+    private readonly quotedSchema: string,
     private readonly config: NormalizedStart,
   ) {}
 
   async start(): Promise<void> {
     await this.register();
-    const { pool, q, config } = this;
-    const beat = heartbeatService({ pool, q, nodeId: this.nodeId, intervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs, register: () => this.register() });
+    const { pool, quotedSchema, config } = this;
+    const beat = heartbeatService({ pool, quotedSchema, nodeId: this.nodeId, intervalMs: config.heartbeatIntervalMs, leaseTtlMs: config.leaseTtlMs, register: () => this.register() });
     this.timer = setInterval(() => {
       beat.run().catch((error) => config.logger.debug("durable: node heartbeat failed", { error: (error as Error).message }));
     }, config.heartbeatIntervalMs);
@@ -34,12 +34,12 @@ export class NodePresence {
 
   private async register(): Promise<void> {
     const { config } = this;
-    await this.pool.query(registerNode(this.q), [this.nodeId, config.nodeTypes, "{}", [], hostname(), process.pid, config.leaseTtlMs]);
+    await this.pool.query(registerNode(this.quotedSchema), [this.nodeId, config.nodeTypes, "{}", [], hostname(), process.pid, config.leaseTtlMs]);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.pool.query(unregisterNode(this.q), [this.nodeId]).catch(() => undefined);
+    await this.pool.query(unregisterNode(this.quotedSchema), [this.nodeId]).catch(() => undefined);
   }
 }

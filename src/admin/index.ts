@@ -98,18 +98,18 @@ export class Admin {
   private readonly controls: QueueControls;
 
   constructor(readonly pool: pg.Pool, readonly schema: string) {
-    this.target = { pool, q: quoteSchema(schema), channels: channels(schema) };
+    this.target = { pool, quotedSchema: quoteSchema(schema), channels: channels(schema) };
     this.controls = new QueueControls(async () => this.target);
   }
 
-  private get q(): string {
-    return this.target.q;
+  private get quotedSchema(): string {
+    return this.target.quotedSchema;
   }
 
   /** Queues with settings and unfinished counts (control), plus finished counts of the last 24 hours. */
   async queues(): Promise<QueueSummary[]> {
-    const [queues, finished] = await Promise.all([this.controls.list(), this.pool.query(sql.finishedCounts(this.q))]);
-    const byName = new Map(queues.map((q) => [q.name, { ...q, counts: { ...q.counts } }]));
+    const [queues, finished] = await Promise.all([this.controls.list(), this.pool.query(sql.finishedCounts(this.quotedSchema))]);
+    const byName = new Map(queues.map((quotedSchema) => [quotedSchema.name, { ...quotedSchema, counts: { ...quotedSchema.counts } }]));
     for (const row of finished.rows) {
       // A queue whose jobs all finished is idle, not gone: it keeps its row while the 24 hours last.
       if (!byName.has(row.queue)) byName.set(row.queue, idleQueue(row.queue));
@@ -119,7 +119,7 @@ export class Admin {
   }
 
   async nodes(): Promise<NodeSummary[]> {
-    const { rows } = await this.pool.query(sql.nodes(this.q));
+    const { rows } = await this.pool.query(sql.nodes(this.quotedSchema));
     return rows.map((r) => ({
       nodeId: r.node_id, nodeTypes: r.node_types, queues: plainObject(r.queues), taskIds: r.task_ids, hostname: r.hostname, pid: r.pid,
       startedAt: r.started_at, heartbeatAgeS: r.heartbeat_age_s === null ? null : Number(r.heartbeat_age_s), alive: r.alive,
@@ -128,7 +128,7 @@ export class Admin {
 
   /** Finished jobs per minute over the last hour: 60 buckets, oldest first. */
   async throughput(): Promise<Array<{ minute: number; completed: number; failed: number }>> {
-    const { rows } = await this.pool.query(sql.throughput(this.q));
+    const { rows } = await this.pool.query(sql.throughput(this.quotedSchema));
     const now = Math.floor(Date.now() / 60_000) * 60_000;
     const buckets = Array.from({ length: 60 }, (_, i) => ({ minute: now - (59 - i) * 60_000, completed: 0, failed: 0 }));
     const index = new Map(buckets.map((b, i) => [b.minute, i]));
@@ -142,7 +142,7 @@ export class Admin {
   }
 
   async tasks(): Promise<TaskSummary[]> {
-    const { rows } = await this.pool.query(sql.tasks(this.q));
+    const { rows } = await this.pool.query(sql.tasks(this.quotedSchema));
     return rows.map((r) => ({
       taskId: r.task_id, bodyHash: r.body_hash, caller: { file: r.file, fn: r.fn, line: r.line, column: r.col }, source: r.source,
       captureNames: r.capture_names, kind: r.kind, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at, nodeIds: r.node_ids,
@@ -151,7 +151,7 @@ export class Admin {
 
   async job(id: string): Promise<JobDetail | null> {
     if (!isJobId(id)) return null;
-    const { rows } = await this.pool.query(sql.jobDetail(this.q), [id]);
+    const { rows } = await this.pool.query(sql.jobDetail(this.quotedSchema), [id]);
     const r = rows[0];
     if (!r) return null;
     const { file, fn, line, col, source, capture_names, captures, result, errors, unique_key: _unique, timeout_ms: _timeout, ...rest } = r;
@@ -174,7 +174,7 @@ export class Admin {
     const result = await listJobs(this.target, filter, { limit: page.limit ?? 50, after: page.after ?? null, order: "desc" });
     const ids = result.jobs.map((j) => j.id);
     const progress = new Map<string, Progress>();
-    if (ids.length) for (const r of (await this.pool.query(sql.progressOf(this.q), [ids])).rows) progress.set(r.id, r.progress);
+    if (ids.length) for (const r of (await this.pool.query(sql.progressOf(this.quotedSchema), [ids])).rows) progress.set(r.id, r.progress);
     return { jobs: result.jobs.map((j) => ({ ...j, progress: progress.get(j.id) ?? null })), next: result.next };
   }
 

@@ -13,7 +13,7 @@ export interface AwaitOptions {
   timeout?: string | number;
 }
 
-const readJob = (q: string) => `select state, result, errors->-1 as last_error from ${q}.jobs where id = $1`;
+const readJob = (quotedSchema: string) => `select state, result, errors->-1 as last_error from ${quotedSchema}.jobs where id = $1`;
 
 export function jobIdOf(handleOrId: unknown): string {
   const id = jobIdText(handleOrId);
@@ -33,7 +33,7 @@ export class Awaiter {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly q: string,
+    private readonly quotedSchema: string,
     private readonly codec: Codec,
     notifier: Notifier | null,
   ) {
@@ -65,7 +65,7 @@ export class Awaiter {
     try {
       for (let pollMs = 25; ; pollMs = Math.min(pollMs * 2, 1_000)) {
         woken = false;
-        const { rows } = await this.pool.query(statement(this.pool, `durable-await-${this.q}`, readJob(this.q), [id]));
+        const { rows } = await this.pool.query(statement(this.pool, `durable-await-${this.quotedSchema}`, readJob(this.quotedSchema), [id]));
         const row = rows[0];
         if (!row) throw new JobNotFoundError(id);
         if (row.state === "completed") return row.result === null ? (undefined as T) : deserialize<T>(this.codec.decode(row.result));

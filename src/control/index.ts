@@ -1,4 +1,4 @@
-// Queue and job control (issue 4): pause/resume/scale/configure queues, and
+// Queue and job control: pause/resume/scale/configure queues, and
 // cancel/retry/delete jobs by filter, from any process.
 export { QueueControls, normalizeRateLimit, normalizeRetention, type QueueSettings, type QueueInfo, type RateLimit, type Retention } from "./queues.js";
 export { cancelJobs, retryJobs, deleteJobs } from "./jobs.js";

@@ -44,7 +44,7 @@ export function createJobsApi(target: TargetSource): JobsApi {
     delete: async (filter) => deleteJobs(await target(), filter),
     prune: async (options) => {
       const t = await target();
-      return pruneFinishedJobs(t.pool, t.q, options);
+      return pruneFinishedJobs(t.pool, t.quotedSchema, options);
     },
   };
 }

@@ -11,7 +11,7 @@ import * as sql from "./queries.js";
 const BATCH = 1_000;
 const DEADLOCK = "40P01";
 
-type Statement = (q: string, where: string, limit: string, channel: string) => string;
+type Statement = (quotedSchema: string, where: string, limit: string, channel: string) => string;
 
 async function inBatches(t: DurableTarget, filter: JobFilter, allowed: readonly JobState[], statement: Statement, channel: string): Promise<number> {
   const f = normalizeFilter(filter);
@@ -27,7 +27,7 @@ async function inBatches(t: DurableTarget, filter: JobFilter, allowed: readonly 
     const where = filterWhere(f, params, states);
     params.push(BATCH, channel);
     try {
-      const { rows } = await t.pool.query(statement(t.q, where, `$${params.length - 1}`, `$${params.length}::text`), params);
+      const { rows } = await t.pool.query(statement(t.quotedSchema, where, `$${params.length - 1}`, `$${params.length}::text`), params);
       const n = rows[0]?.n ?? 0;
       total += n;
       if (n < BATCH) return total;
@@ -45,7 +45,7 @@ async function inBatches(t: DurableTarget, filter: JobFilter, allowed: readonly 
  * node abort the closure's signal and wakes anyone awaiting the job.
  */
 export function cancelJobs(t: DurableTarget, filter: JobFilter): Promise<number> {
-  const statement: Statement = (q, where, limit, channel) => sql.cancelJobs(q, where, limit, channel);
+  const statement: Statement = (quotedSchema, where, limit, channel) => sql.cancelJobs(quotedSchema, where, limit, channel);
   return inBatches(t, filter, OPERATION_STATES.cancel, statement, t.channels.done);
 }
 

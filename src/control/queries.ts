@@ -6,32 +6,32 @@
 
 const notifyQueue = `select pg_notify($2, name) from up`;
 
-export const pauseQueue = (q: string) => `
+export const pauseQueue = (quotedSchema: string) => `
 with up as (
-  insert into ${q}.queues as qu (name, paused, paused_until)
+  insert into ${quotedSchema}.queues as qu (name, paused, paused_until)
   values ($1, true, case when $3::bigint is null then null else now() + $3::bigint * interval '1 millisecond' end)
   on conflict (name) do update set paused = true, paused_until = excluded.paused_until, updated_at = now()
   returning qu.name
 ) ${notifyQueue}`;
 
-export const resumeQueue = (q: string) => `
+export const resumeQueue = (quotedSchema: string) => `
 with up as (
-  insert into ${q}.queues as qu (name, paused) values ($1, false)
+  insert into ${quotedSchema}.queues as qu (name, paused) values ($1, false)
   on conflict (name) do update set paused = false, paused_until = null, updated_at = now()
   returning qu.name
 ) ${notifyQueue}`;
 
-export const scaleQueue = (q: string) => `
+export const scaleQueue = (quotedSchema: string) => `
 with up as (
-  insert into ${q}.queues as qu (name, concurrency) values ($1, $3)
+  insert into ${quotedSchema}.queues as qu (name, concurrency) values ($1, $3)
   on conflict (name) do update set concurrency = excluded.concurrency, updated_at = now()
   returning qu.name
 ) ${notifyQueue}`;
 
 /** Partial update: $3/$5/$8 say which settings this call changes; the others keep their value. */
-export const configureQueue = (q: string) => `
+export const configureQueue = (quotedSchema: string) => `
 with up as (
-  insert into ${q}.queues as qu (name, global_concurrency, rate_limit_allowed, rate_limit_period_ms, retention)
+  insert into ${quotedSchema}.queues as qu (name, global_concurrency, rate_limit_allowed, rate_limit_period_ms, retention)
   values ($1, $4, $6, $7, $9::jsonb)
   on conflict (name) do update set
     global_concurrency = case when $3 then excluded.global_concurrency else qu.global_concurrency end,
@@ -43,23 +43,23 @@ with up as (
 ) ${notifyQueue}`;
 
 /** Every queue anyone knows of (configured, holding jobs, or served by a live node), with its settings and active counts. */
-export const listQueues = (q: string) => `
+export const listQueues = (quotedSchema: string) => `
 with names as (
-  select name from ${q}.queues
-  union select distinct queue from ${q}.jobs_active
+  select name from ${quotedSchema}.queues
+  union select distinct queue from ${quotedSchema}.jobs_active
   -- A node row is data like any other: a queues value that is not an object must not fail the list.
-  union select jsonb_object_keys(queues) from ${q}.nodes where lease_expires_at > now() and jsonb_typeof(queues) = 'object'
+  union select jsonb_object_keys(queues) from ${quotedSchema}.nodes where lease_expires_at > now() and jsonb_typeof(queues) = 'object'
 ), counts as (
-  select queue, state, count(*)::int as n from ${q}.jobs_active group by queue, state
+  select queue, state, count(*)::int as n from ${quotedSchema}.jobs_active group by queue, state
 )
 select n.name,
        coalesce(qu.paused and (qu.paused_until is null or qu.paused_until > now()), false) as paused,
        case when qu.paused and qu.paused_until > now() then qu.paused_until end as paused_until,
        qu.concurrency, qu.global_concurrency, qu.rate_limit_allowed, qu.rate_limit_period_ms, qu.retention,
        (select coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb) from counts c where c.queue = n.name) as counts,
-       (select coalesce(sum(least(greatest((nd.queues->>n.name)::numeric, 0), 1000000)), 0)::int from ${q}.nodes nd
+       (select coalesce(sum(least(greatest((nd.queues->>n.name)::numeric, 0), 1000000)), 0)::int from ${quotedSchema}.nodes nd
          where nd.lease_expires_at > now() and jsonb_typeof(nd.queues) = 'object' and jsonb_typeof(nd.queues->n.name) = 'number') as node_concurrency
-from names n left join ${q}.queues qu on qu.name = n.name
+from names n left join ${quotedSchema}.queues qu on qu.name = n.name
 order by n.name`;
 
 /** Ids are notified in chunks of 200 so no payload nears Postgres' 8000-byte limit. */
@@ -72,11 +72,11 @@ from (select id, (row_number() over () - 1) / 200 as chunk from moved) m group b
  * (not SKIP LOCKED): a job being claimed right now is waited for and then
  * cancelled, instead of slipping through and starting.
  */
-export const cancelJobs = (q: string, where: string, limit: string, channel: string) => `
+export const cancelJobs = (quotedSchema: string, where: string, limit: string, channel: string) => `
 with picked as (
-  select j.id, j.state from ${q}.jobs_active j where ${where} order by j.id limit ${limit} for update
+  select j.id, j.state from ${quotedSchema}.jobs_active j where ${where} order by j.id limit ${limit} for update
 ), moved as (
-  update ${q}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), node_id = null,
+  update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), node_id = null,
     errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'name', 'Cancel',
       'code', 'DURABLE_CANCELLED', 'message', 'cancelled with durable.jobs.cancel()'))
   from picked p where j.id = p.id and j.state = p.state
@@ -85,22 +85,22 @@ with picked as (
 select count(*)::int as n from moved where (select count(*) from notified) >= 0`;
 
 /** Back to available now; a job whose attempts are used up gets one more. */
-export const retryJobs = (q: string, where: string, limit: string, channel: string) => `
+export const retryJobs = (quotedSchema: string, where: string, limit: string, channel: string) => `
 with picked as (
-  select j.id, j.state from ${q}.jobs j where ${where} order by j.id limit ${limit} for update skip locked
+  select j.id, j.state from ${quotedSchema}.jobs j where ${where} order by j.id limit ${limit} for update skip locked
 ), moved as (
-  update ${q}.jobs j set state = 'available', run_at = now(), max_attempts = greatest(j.max_attempts, j.attempt + 1),
+  update ${quotedSchema}.jobs j set state = 'available', run_at = now(), max_attempts = greatest(j.max_attempts, j.attempt + 1),
     completed_at = null, discarded_at = null, cancelled_at = null, finished_at = null, node_id = null, progress = null
   from picked p where j.id = p.id and j.state = p.state
   returning j.queue
 ), notified as (select pg_notify(${channel}, json_build_object('queue', d.queue, 'due', null)::text) from (select distinct queue from moved) d)
 select count(*)::int as n from moved where (select count(*) from notified) >= 0`;
 
-export const deleteJobs = (q: string, where: string, limit: string, channel: string) => `
+export const deleteJobs = (quotedSchema: string, where: string, limit: string, channel: string) => `
 with picked as (
-  select j.id, j.state from ${q}.jobs j where ${where} order by j.id limit ${limit} for update skip locked
+  select j.id, j.state from ${quotedSchema}.jobs j where ${where} order by j.id limit ${limit} for update skip locked
 ), gone as (
-  delete from ${q}.jobs j using picked p where j.id = p.id and j.state = p.state returning j.id
+  delete from ${quotedSchema}.jobs j using picked p where j.id = p.id and j.state = p.state returning j.id
 )
 -- deletes notify nobody; the channel parameter is referenced only so every batch statement takes the same parameters
 select count(*)::int as n from gone where ${channel} = ${channel}`;

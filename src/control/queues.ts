@@ -120,13 +120,13 @@ export class QueueControls {
     const forMs = options.for === undefined ? null : span("for", options.for, "Leave `for` out to pause until resume() is called.");
     if (forMs !== null && forMs < 1) throw new InvalidOptionError("for", `must be longer than 0, like "30m"; call resume() to resume now.`);
     const t = await this.target();
-    await t.pool.query(sql.pauseQueue(t.q), [queue, t.channels.control, forMs]);
+    await t.pool.query(sql.pauseQueue(t.quotedSchema), [queue, t.channels.control, forMs]);
   }
 
   async resume(queue: string): Promise<void> {
     validateQueueName("queue", queue);
     const t = await this.target();
-    await t.pool.query(sql.resumeQueue(t.q), [queue, t.channels.control]);
+    await t.pool.query(sql.resumeQueue(t.quotedSchema), [queue, t.channels.control]);
   }
 
   /** Sets the per-node concurrency of `queue` on every node; null goes back to each node's own setting. */
@@ -136,7 +136,7 @@ export class QueueControls {
       throw new InvalidOptionError("concurrency", `expected an integer from 0 to 10000 (0 stops the queue on every node), or null for each node's own, got ${describe(concurrency)}.`);
     }
     const t = await this.target();
-    await t.pool.query(sql.scaleQueue(t.q), [queue, t.channels.control, concurrency]);
+    await t.pool.query(sql.scaleQueue(t.quotedSchema), [queue, t.channels.control, concurrency]);
   }
 
   /** Cluster-wide limits and retention. Only the settings passed change; null removes one. */
@@ -144,7 +144,7 @@ export class QueueControls {
     validateQueueName("queue", queue);
     const s = normalizeSettings(settings);
     const t = await this.target();
-    await t.pool.query(sql.configureQueue(t.q), [
+    await t.pool.query(sql.configureQueue(t.quotedSchema), [
       queue, t.channels.control,
       s.global !== undefined, s.global ?? null,
       s.rate !== undefined, s.rate?.allowed ?? null, s.rate?.periodMs ?? null,
@@ -154,7 +154,7 @@ export class QueueControls {
 
   async list(): Promise<QueueInfo[]> {
     const t = await this.target();
-    const { rows } = await t.pool.query(sql.listQueues(t.q));
+    const { rows } = await t.pool.query(sql.listQueues(t.quotedSchema));
     return rows.map((r) => ({
       name: r.name,
       paused: r.paused,

@@ -4,7 +4,7 @@ import type pg from "pg";
 export interface DurableTarget {
   pool: pg.Pool;
   /** The quoted schema name. */
-  q: string;
+  quotedSchema: string;
   /** Notification channels of that schema. */
   channels: { insert: string; done: string; control: string };
 }

@@ -1,3 +1,3 @@
-// Cron (issue 4): at most one job per (entry, tick) across all nodes, no leader.
+// Cron: at most one job per (entry, tick) across all nodes, no leader.
 export { cronSpec, type CronOptions, type CronSpec } from "./entry.js";
 export { CronScheduler, type CronEntry, type SchedulerDeps } from "./scheduler.js";

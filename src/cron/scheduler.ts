@@ -14,7 +14,7 @@ export interface CronEntry extends CronSpec {
 
 export interface SchedulerDeps {
   pool: pg.Pool;
-  q: string;
+  quotedSchema: string;
   logger: Logger;
   onError: (during: string, error: unknown) => void;
   onTick?: (name: string, tick: Date, jobId: string) => void;
@@ -98,11 +98,11 @@ export class CronScheduler {
     if (!deps) return false;
     try {
       const jobId = await withTransaction(deps.pool, async (client) => {
-        const claimed = await client.query(missed ? sql.claimMissedTick(deps.q) : sql.claimTick(deps.q), [entry.name, tick]);
+        const claimed = await client.query(missed ? sql.claimMissedTick(deps.quotedSchema) : sql.claimTick(deps.quotedSchema), [entry.name, tick]);
         // Another node won this tick: nothing was written, the commit is empty.
         if (claimed.rowCount !== 1) return null;
         const job = await entry.insert(client);
-        await client.query(sql.recordTickJob(deps.q), [entry.name, tick, job.id]);
+        await client.query(sql.recordTickJob(deps.quotedSchema), [entry.name, tick, job.id]);
         return job.id;
       });
       if (jobId === null) return false;
@@ -118,7 +118,7 @@ export class CronScheduler {
   private async catchUp(entry: CronEntry): Promise<void> {
     const deps = this.deps;
     if (!deps) return;
-    const { rows } = await deps.pool.query(sql.lastTick(deps.q), [entry.name]);
+    const { rows } = await deps.pool.query(sql.lastTick(deps.quotedSchema), [entry.name]);
     const last: Date | null = rows[0]?.tick ?? null;
     if (!last) return;
     const now = Date.now();

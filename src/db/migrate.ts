@@ -88,24 +88,24 @@ async function migrateWithRetries(pool: pg.Pool, schema: string): Promise<number
 }
 
 async function migrateOnce(pool: pg.Pool, schema: string): Promise<number[]> {
-  const q = quoteSchema(schema);
+  const quotedSchema = quoteSchema(schema);
   return withTransaction(pool, async (client) => {
     // Waits as long as another process's migration runs: exempt from the pool's query_timeout, like the migrations.
     await client.query({ text: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [`durable-async:migrate:${schema}`], query_timeout: 24 * 3_600_000 } as any);
-    await client.query(`create schema if not exists ${q}`);
+    await client.query(`create schema if not exists ${quotedSchema}`);
     await client.query(
-      `create table if not exists ${q}.migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`,
+      `create table if not exists ${quotedSchema}.migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`,
     );
-    const { rows } = await client.query<{ version: number }>(`select coalesce(max(version), 0)::int as version from ${q}.migrations`);
+    const { rows } = await client.query<{ version: number }>(`select coalesce(max(version), 0)::int as version from ${quotedSchema}.migrations`);
     const current = rows[0]!.version;
     const latest = latestVersion();
     if (current > latest) throw new SchemaNewerError(schema, current, latest);
     const applied: number[] = [];
     for (const migration of loadMigrations()) {
       if (migration.version <= current) continue;
-      await client.query(`insert into ${q}.migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
+      await client.query(`insert into ${quotedSchema}.migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
       // A migration may build an index over millions of rows: exempt it from the pool's query_timeout.
-      await client.query({ text: migration.sql.replaceAll(":SCHEMA", q), query_timeout: 24 * 3_600_000 } as any);
+      await client.query({ text: migration.sql.replaceAll(":SCHEMA", quotedSchema), query_timeout: 24 * 3_600_000 } as any);
       applied.push(migration.version);
     }
     return applied;
@@ -114,9 +114,9 @@ async function migrateOnce(pool: pg.Pool, schema: string): Promise<number[]> {
 
 /** Reads the schema's migration version without changing anything (0 when absent). */
 export async function schemaVersion(pool: pg.Pool, schema: string): Promise<number> {
-  const q = quoteSchema(schema);
-  const exists = await pool.query(`select to_regclass($1) as t`, [`${q}.migrations`]);
+  const quotedSchema = quoteSchema(schema);
+  const exists = await pool.query(`select to_regclass($1) as t`, [`${quotedSchema}.migrations`]);
   if (!exists.rows[0].t) return 0;
-  const { rows } = await pool.query(`select coalesce(max(version), 0)::int as version from ${q}.migrations`);
+  const { rows } = await pool.query(`select coalesce(max(version), 0)::int as version from ${quotedSchema}.migrations`);
   return rows[0].version;
 }

@@ -112,10 +112,10 @@ const ownsTransactions = (client: QueryableClient): boolean => typeof (client as
 /** Chunks keep one statement's arrays (and the server's memory for them) bounded. */
 const CHUNK = 5_000;
 
-export async function insertPrepared(client: QueryableClient, q: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
+export async function insertPrepared(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
   // Unique rows need a lock-then-check transaction (src/unique); plain batches keep the one-statement path.
   if (prepared.some((p) => p.row.uniqueKey !== null)) {
-    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, q, channel, items);
+    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, quotedSchema, channel, items);
     // One advisory lock per key lives until commit, and Postgres's shared lock
     // table holds only max_locks_per_transaction × max_connections (6,400 by
     // default): "out of shared memory" at ~50k keys. In transactions of our own,
@@ -128,24 +128,24 @@ export async function insertPrepared(client: QueryableClient, q: string, channel
           `${prepared.length} unique jobs in the caller's transaction would take ${prepared.length} advisory locks until it commits, past what Postgres's lock table holds by default. Insert at most ${UNIQUE_BATCH * 4} unique jobs per transaction, or enqueue them without \`client\`.`,
         );
       }
-      return insertUnique(client, q, prepared, insertRows);
+      return insertUnique(client, quotedSchema, prepared, insertRows);
     }
     const handles: JobHandle[] = [];
-    for (let i = 0; i < prepared.length; i += UNIQUE_BATCH) handles.push(...(await insertUnique(client, q, prepared.slice(i, i + UNIQUE_BATCH), insertRows)));
+    for (let i = 0; i < prepared.length; i += UNIQUE_BATCH) handles.push(...(await insertUnique(client, quotedSchema, prepared.slice(i, i + UNIQUE_BATCH), insertRows)));
     return handles;
   }
   const handles: JobHandle[] = [];
   for (let i = 0; i < prepared.length; i += CHUNK) {
     const chunk = prepared.slice(i, i + CHUNK);
-    const rows = await insertJobs(client, q, chunk.map((p) => p.row), channel);
+    const rows = await insertJobs(client, quotedSchema, chunk.map((p) => p.row), channel);
     rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: chunk[j]!.row.queue, state: row.state, conflict: false }));
   }
   return handles;
 }
 
-async function insertChunked(client: QueryableClient, q: string, channel: string, prepared: PreparedItem[]) {
+async function insertChunked(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[]) {
   const rows = [];
-  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, q, prepared.slice(i, i + CHUNK).map((p) => p.row), channel)));
+  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, quotedSchema, prepared.slice(i, i + CHUNK).map((p) => p.row), channel)));
   return rows;
 }
 
@@ -155,7 +155,7 @@ async function insertChunked(client: QueryableClient, q: string, channel: string
  */
 export class TaskCatalog {
   private readonly written = new Set<string>();
-  constructor(private readonly q: string) {}
+  constructor(private readonly quotedSchema: string) {}
 
   /** Stub objects already written: a bulk insert of one task checks 1000 times, so no string keys per check. */
   private readonly seen = new WeakSet<TaskMetadata>();
@@ -170,7 +170,7 @@ export class TaskCatalog {
     }
     const unique = [...new Map(missing.map((t) => [`${t.id}\0${t.hash}`, t])).values()];
     const col = <T>(f: (t: TaskMetadata) => T) => unique.map(f);
-    await client.query(upsertTasksSql(this.q), [
+    await client.query(upsertTasksSql(this.quotedSchema), [
       col((t) => t.id), col((t) => t.hash), col((t) => t.caller.file), col((t) => t.caller.fn), col((t) => t.caller.line),
       col((t) => t.caller.column), col((t) => t.source), col((t) => JSON.stringify(t.captures)), col((t) => t.kind),
     ]);

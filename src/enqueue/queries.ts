@@ -39,7 +39,7 @@ export interface InsertedRow {
   state: string;
 }
 
-export function insertJobsSql(q: string): string {
+export function insertJobsSql(quotedSchema: string): string {
   // The templates are typed once; each row looks its template up in a
   // lateral subquery, so rows stay in input order (the outer side of a
   // nested loop) and so do the ids nextval() gives them.
@@ -50,7 +50,7 @@ with tpl as materialized (
         meta jsonb, tags jsonb, run_at timestamptz, trace jsonb)) with ordinality as t(queue, task_id, body_hash, priority,
         max_attempts, timeout_ms, backoff, meta, tags, run_at, trace, i)
 ), ins as (
-  insert into ${q}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace)
+  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace)
   select case when t.run_at > now() then 'scheduled' else 'available' end,
          t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, (r.v->>1)::json, t.meta,
          case when t.tags = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t.tags)) end,
@@ -119,16 +119,16 @@ export function insertParams(rows: JobRow[], channel: string): unknown[] {
 }
 
 /** Ids come from one sequence in row order, so ascending ids are the input order. */
-export async function insertJobs(client: QueryableClient, q: string, rows: JobRow[], channel: string): Promise<InsertedRow[]> {
-  const result = await client.query({ text: insertJobsSql(q), values: insertParams(rows, channel) });
+export async function insertJobs(client: QueryableClient, quotedSchema: string, rows: JobRow[], channel: string): Promise<InsertedRow[]> {
+  const result = await client.query({ text: insertJobsSql(quotedSchema), values: insertParams(rows, channel) });
   const { ids, states } = result.rows[0] as { ids: string | null; states: string | null };
   if (ids === null || states === null) return [];
   return ids.slice(1, -1).split(",").map((id, i) => ({ id, state: states[i] === "s" ? "scheduled" : "available" }));
 }
 
-export function upsertTasksSql(q: string): string {
+export function upsertTasksSql(quotedSchema: string): string {
   return `
-insert into ${q}.tasks (task_id, body_hash, file, fn, line, col, source, capture_names, kind)
+insert into ${quotedSchema}.tasks (task_id, body_hash, file, fn, line, col, source, capture_names, kind)
 select t.task_id, t.body_hash, t.file, t.fn, t.line, t.col, t.source,
        array(select jsonb_array_elements_text(t.captures::jsonb)), t.kind
 from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[])

@@ -6,7 +6,7 @@ import { FINISHED_STATES, type FinishedState } from "../jobs/states.js";
 
 // Pruning: finished jobs are deleted after a retention per state,
 // long enough for reports. Per-queue overrides live in queues.retention
-// (durable.queues.configure(q, { retention })). Nodes run a pass about once
+// (durable.queues.configure(queue, { retention })). Nodes run a pass about once
 // a minute (runner/maintenance/pruner.ts); durable.jobs.prune() runs one now.
 
 export { FINISHED_STATES, type FinishedState };
@@ -39,10 +39,10 @@ function positive(option: string, value: unknown, fallback: number): number {
 }
 
 /** One pass over every state and queue override, in bounded batches. */
-export async function pruneFinishedJobs(pool: pg.Pool, q: string, options: PruneOptions = {}): Promise<PruneResult> {
+export async function pruneFinishedJobs(pool: pg.Pool, quotedSchema: string, options: PruneOptions = {}): Promise<PruneResult> {
   const batch = positive("batchSize", options.batchSize, 1_000);
   const maxBatches = positive("maxBatches", options.maxBatches, 10);
-  const { rows } = await pool.query(sql.queueRetentions(q));
+  const { rows } = await pool.query(sql.queueRetentions(quotedSchema));
   const overrides = rows as Array<{ name: string; retention: Partial<Record<FinishedState, number>> }>;
   const deleted: Record<FinishedState, number> = { completed: 0, discarded: 0, cancelled: 0 };
   let more = false;
@@ -56,9 +56,9 @@ export async function pruneFinishedJobs(pool: pg.Pool, q: string, options: Prune
   };
   for (const state of FINISHED_STATES) {
     const own = overrides.filter((o) => typeof o.retention[state] === "number");
-    await drain(sql.pruneDefault(q), [state, DEFAULT_RETENTION_MS[state], own.map((o) => o.name)]);
-    for (const o of own) await drain(sql.pruneQueue(q), [state, o.retention[state], o.name]);
+    await drain(sql.pruneDefault(quotedSchema), [state, DEFAULT_RETENTION_MS[state], own.map((o) => o.name)]);
+    for (const o of own) await drain(sql.pruneQueue(quotedSchema), [state, o.retention[state], o.name]);
   }
-  await pool.query(sql.pruneCronTicks(q));
+  await pool.query(sql.pruneCronTicks(quotedSchema));
   return { deleted, more };
 }

@@ -2,33 +2,33 @@
 // through the (state, finished_at) or (queue, finished_at) index, and skips
 // rows another node is deleting, so every node can prune at once.
 
-export const queueRetentions = (q: string) => `
-select name, retention from ${q}.queues where retention is not null and retention <> '{}'::jsonb`;
+export const queueRetentions = (quotedSchema: string) => `
+select name, retention from ${quotedSchema}.queues where retention is not null and retention <> '{}'::jsonb`;
 
 /** Default retention for state $1: every queue except those with their own ($3). */
-export const pruneDefault = (q: string) => `
+export const pruneDefault = (quotedSchema: string) => `
 with doomed as (
-  select id, state from ${q}.jobs_finished
+  select id, state from ${quotedSchema}.jobs_finished
   where state = $1 and finished_at < now() - $2::bigint * interval '1 millisecond' and not (queue = any($3::text[]))
   order by finished_at
   limit $4
   for update skip locked
 )
-delete from ${q}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state`;
+delete from ${quotedSchema}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state`;
 
 /** A queue's own retention for state $1. */
-export const pruneQueue = (q: string) => `
+export const pruneQueue = (quotedSchema: string) => `
 with doomed as (
-  select id, state from ${q}.jobs_finished
+  select id, state from ${quotedSchema}.jobs_finished
   where queue = $3 and finished_at < now() - $2::bigint * interval '1 millisecond' and state = $1
   order by finished_at
   limit $4
   for update skip locked
 )
-delete from ${q}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state`;
+delete from ${quotedSchema}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state`;
 
 /** Cron ticks are only needed to dedupe recent ticks and to know an entry ran before; keep each entry's latest. */
-export const pruneCronTicks = (q: string) => `
-delete from ${q}.cron_ticks t
+export const pruneCronTicks = (quotedSchema: string) => `
+delete from ${quotedSchema}.cron_ticks t
 where t.inserted_at < now() - interval '7 days'
-  and t.tick < (select max(l.tick) from ${q}.cron_ticks l where l.name = t.name)`;
+  and t.tick < (select max(l.tick) from ${quotedSchema}.cron_ticks l where l.name = t.name)`;

@@ -44,7 +44,7 @@ export async function reportByMeta(t: DurableTarget, options: MetaReportOptions)
   const params: unknown[] = [];
   const where = filterWhere(normalizeFilter(options.filter ?? {}), params);
   params.push(options.by);
-  const { rows } = await t.pool.query(sql.countByMetaAndState(t.q, where, `$${params.length}::text`), params);
+  const { rows } = await t.pool.query(sql.countByMetaAndState(t.quotedSchema, where, `$${params.length}::text`), params);
   const byKey = new Map<string | null, MetaReportRow>();
   for (const r of rows) {
     let row = byKey.get(r.key);

@@ -47,7 +47,7 @@ async function* csvLines(source: DurableTarget | (() => Promise<DurableTarget>),
     if (after !== null) params.push(after);
     params.push(batchSize);
     const { rows } = await t.pool.query({
-      text: csvPage(t.q, columns, where, after === null ? null : `$${params.length - 1}`, `$${params.length}`),
+      text: csvPage(t.quotedSchema, columns, where, after === null ? null : `$${params.length - 1}`, `$${params.length}`),
       values: params,
       rowMode: "array",
     });

@@ -1,4 +1,4 @@
-// Reports (issue 4): list, stream, count and export jobs by one filter type.
+// Reports: list, stream, count and export jobs by one filter type.
 // The dashboard and CLI call these same functions.
 export { JOB_STATES, STATE_GROUPS, normalizeFilter, expandStates, type JobFilter, type JobState, type StateGroup, type TimeRange, type NormalizedFilter } from "./filter.js";
 export { filterWhere } from "./filter-sql.js";

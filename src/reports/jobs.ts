@@ -76,7 +76,7 @@ async function page(t: DurableTarget, filter: ReturnType<typeof normalizeFilter>
     afterParam = `$${params.length}`;
   }
   params.push(limit);
-  const { rows } = await t.pool.query(sql.listJobs(t.q, where, afterParam, `$${params.length}`, order), params);
+  const { rows } = await t.pool.query(sql.listJobs(t.quotedSchema, where, afterParam, `$${params.length}`, order), params);
   const jobs = rows.map(toRecord);
   return { jobs, next: jobs.length === limit ? jobs[jobs.length - 1]!.id : null };
 }
@@ -108,7 +108,7 @@ export async function* streamJobs(t: DurableTarget, filter: JobFilter = {}, opti
 export async function countJobs(t: DurableTarget, filter: JobFilter = {}): Promise<number> {
   const params: unknown[] = [];
   const where = filterWhere(normalizeFilter(filter), params);
-  const { rows } = await t.pool.query(sql.countJobs(t.q, where), params);
+  const { rows } = await t.pool.query(sql.countJobs(t.quotedSchema, where), params);
   return Number(rows[0].n);
 }
 
@@ -116,7 +116,7 @@ export async function countJobs(t: DurableTarget, filter: JobFilter = {}): Promi
 export async function countJobsByState(t: DurableTarget, filter: JobFilter = {}): Promise<Record<JobState, number>> {
   const params: unknown[] = [];
   const where = filterWhere(normalizeFilter(filter), params);
-  const { rows } = await t.pool.query(sql.countByState(t.q, where), params);
+  const { rows } = await t.pool.query(sql.countByState(t.quotedSchema, where), params);
   const counts = { available: 0, scheduled: 0, executing: 0, retryable: 0, completed: 0, discarded: 0, cancelled: 0 };
   for (const r of rows) counts[r.state as JobState] = Number(r.n);
   return counts;

@@ -6,21 +6,21 @@ const COLUMNS = `j.id::text as id, j.state, j.queue, j.task_id, j.attempt, j.max
   j.inserted_at, j.run_at, j.attempted_at, j.completed_at, j.discarded_at, j.cancelled_at, j.finished_at,
   case when jsonb_typeof(j.errors) = 'array' then j.errors->-1 end as last_error`;
 
-export const listJobs = (q: string, where: string, after: string | null, limit: string, order: "asc" | "desc") => `
-select ${COLUMNS} from ${q}.jobs j
+export const listJobs = (quotedSchema: string, where: string, after: string | null, limit: string, order: "asc" | "desc") => `
+select ${COLUMNS} from ${quotedSchema}.jobs j
 where ${where}${after ? ` and j.id ${order === "asc" ? ">" : "<"} ${after}::bigint` : ""}
 order by j.id ${order}
 limit ${limit}`;
 
-export const countJobs = (q: string, where: string) => `
-select count(*)::bigint::text as n from ${q}.jobs j where ${where}`;
+export const countJobs = (quotedSchema: string, where: string) => `
+select count(*)::bigint::text as n from ${quotedSchema}.jobs j where ${where}`;
 
-export const countByState = (q: string, where: string) => `
-select j.state, count(*)::bigint::text as n from ${q}.jobs j where ${where} group by j.state`;
+export const countByState = (quotedSchema: string, where: string) => `
+select j.state, count(*)::bigint::text as n from ${quotedSchema}.jobs j where ${where} group by j.state`;
 
 /** Counts per (meta value of key $k, state). */
-export const countByMetaAndState = (q: string, where: string, key: string) => `
-select j.meta->>${key} as key, j.state, count(*)::bigint::text as n from ${q}.jobs j
+export const countByMetaAndState = (quotedSchema: string, where: string, key: string) => `
+select j.meta->>${key} as key, j.state, count(*)::bigint::text as n from ${quotedSchema}.jobs j
 where ${where}
 group by 1, 2
 order by 1 nulls last`;
@@ -40,8 +40,8 @@ export const CSV_SQL: Record<string, string> = {
 };
 
 /** One keyset page of CSV cells; the last cell of each row is the id to continue after. */
-export const csvPage = (q: string, columns: string[], where: string, after: string | null, limit: string) => `
-select ${columns.map((c) => CSV_SQL[c]).join(", ")}, j.id::text from ${q}.jobs j
+export const csvPage = (quotedSchema: string, columns: string[], where: string, after: string | null, limit: string) => `
+select ${columns.map((c) => CSV_SQL[c]).join(", ")}, j.id::text from ${quotedSchema}.jobs j
 where ${where}${after ? ` and j.id > ${after}::bigint` : ""}
 order by j.id
 limit ${limit}`;

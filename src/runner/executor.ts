@@ -13,7 +13,7 @@ import { progressWriter } from "./progress.js";
 
 export interface ExecutorDeps {
   pool: pg.Pool;
-  q: string;
+  quotedSchema: string;
   events: DurableEmitter;
   completer: Completer;
   policy: OutcomePolicy;
@@ -53,7 +53,7 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
   } catch (error) {
     return { kind: "unrunnable", error };
   }
-  const writer = progressWriter(deps.pool, deps.q, job.id);
+  const writer = progressWriter(deps.pool, deps.quotedSchema, job.id);
   const context: JobContext = {
     jobId: job.id,
     attempt: job.attempt,

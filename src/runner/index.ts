@@ -21,7 +21,7 @@ import * as sql from "./queries.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
-  q: string;
+  quotedSchema: string;
   schema: string;
   config: NormalizedStart;
   events: DurableEmitter;
@@ -47,8 +47,8 @@ export class Runner {
   private controlsAgain = false;
 
   constructor(private readonly deps: RunnerDeps) {
-    const { config, pool, q, events } = deps;
-    const store = new PgOutcomeStore(pool, q, this.nodeId, channels(deps.schema).done);
+    const { config, pool, quotedSchema, events } = deps;
+    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done);
     this.completer = new Completer(store, {
       logger: config.logger,
       onSettled: (entry, recorded) => {
@@ -58,14 +58,14 @@ export class Runner {
     });
     const executorDeps: ExecutorDeps = {
       pool,
-      q,
+      quotedSchema,
       events,
       completer: this.completer,
       decode: deps.codec.decode,
       policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
     };
     for (const [queue, limit] of Object.entries(config.queues)) {
-      const source = new PgJobSource(pool, q, queue, this.nodeId, config.maxClaimBytes);
+      const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);
       this.producers.set(queue, new Producer(queue, limit, () => this.taskKeys, source, (job, controller) => executeJob(job, controller, executorDeps), config.logger));
     }
   }
@@ -113,9 +113,9 @@ export class Runner {
   }
 
   async register(): Promise<void> {
-    const { pool, q, config } = this.deps;
+    const { pool, quotedSchema, config } = this.deps;
     const queues = Object.fromEntries([...this.producers].map(([name, p]) => [name, p.limit]));
-    await pool.query(sql.registerNode(q), [
+    await pool.query(sql.registerNode(quotedSchema), [
       this.nodeId, config.nodeTypes, JSON.stringify(queues), knownTasks().map((t) => t.id), hostname(), process.pid, config.leaseTtlMs,
     ]);
   }
@@ -125,13 +125,13 @@ export class Runner {
    * other recorded versions the body-hash policy accepts.
    */
   async refreshTasks(): Promise<void> {
-    const { pool, q, config, catalog } = this.deps;
+    const { pool, quotedSchema, config, catalog } = this.deps;
     const tasks = knownTasks();
     await catalog.ensure(pool, tasks);
     const keys = new Set(tasks.map((t) => `${t.id}:${t.hash}`));
     if (config.bodyHashPolicy !== "hold" && tasks.length > 0) {
       const local = new Map(tasks.map((t) => [t.id, [...t.captures].sort().join(",")]));
-      const { rows } = await pool.query(sql.taskVersions(q), [[...local.keys()]]);
+      const { rows } = await pool.query(sql.taskVersions(quotedSchema), [[...local.keys()]]);
       for (const row of rows) {
         const names = Array.isArray(row.capture_names) ? [...row.capture_names].sort().join(",") : null;
         if (config.bodyHashPolicy === "always" || names === local.get(row.task_id)) keys.add(`${row.task_id}:${row.body_hash}`);
@@ -165,9 +165,9 @@ export class Runner {
   }
 
   private async readControls(): Promise<void> {
-    const { pool, q } = this.deps;
+    const { pool, quotedSchema } = this.deps;
     try {
-      const { rows } = await pool.query(sql.queueControls(q), [[...this.producers.keys()]]);
+      const { rows } = await pool.query(sql.queueControls(quotedSchema), [[...this.producers.keys()]]);
       const byName = new Map(rows.map((r) => [r.name, r]));
       for (const [name, producer] of this.producers) {
         const row = byName.get(name);
@@ -198,7 +198,7 @@ export class Runner {
   async abortCancelled(ids: string[] = [...this.producers.values()].flatMap((p) => [...p.running.keys()])): Promise<void> {
     if (ids.length === 0) return;
     try {
-      const { rows } = await this.deps.pool.query(sql.cancelledAmong(this.deps.q), [ids]);
+      const { rows } = await this.deps.pool.query(sql.cancelledAmong(this.deps.quotedSchema), [ids]);
       for (const { id } of rows) this.cancelRunning(id, "cancelled with durable.jobs.cancel()");
     } catch (error) {
       this.report("checking for cancelled jobs", error);
@@ -231,14 +231,14 @@ export class Runner {
     if (left.length > 0) await settleBy(last, this.release(left));
     await this.completer.drain(last);
     await settleBy(last, services);
-    const { pool, q } = this.deps;
-    await settleBy(last, pool.query(sql.unregisterNode(q), [this.nodeId]).catch((error) => this.report("unregistering the node", error)));
+    const { pool, quotedSchema } = this.deps;
+    await settleBy(last, pool.query(sql.unregisterNode(quotedSchema), [this.nodeId]).catch((error) => this.report("unregistering the node", error)));
   }
 
   private async release(ids: string[]): Promise<void> {
-    const { pool, q, config } = this.deps;
+    const { pool, quotedSchema, config } = this.deps;
     try {
-      await pool.query(sql.releaseJobs(q), [ids, this.nodeId]);
+      await pool.query(sql.releaseJobs(quotedSchema), [ids, this.nodeId]);
       config.logger.info("durable: released unfinished jobs to other nodes", { count: ids.length });
     } catch (error) {
       this.report("releasing jobs on shutdown", error);

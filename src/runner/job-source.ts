@@ -12,23 +12,23 @@ export class PgJobSource implements JobSource {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly q: string,
+    private readonly quotedSchema: string,
     private readonly queue: string,
     private readonly nodeId: string,
     /** The most bytes of captures and meta one claim brings in (the first job always comes). */
     private readonly maxClaimBytes: number,
   ) {
-    this.fetchText = fetchJobs(q);
-    this.fetchName = `durable-fetch-${q}`;
+    this.fetchText = fetchJobs(quotedSchema);
+    this.fetchName = `durable-fetch-${quotedSchema}`;
   }
 
   async claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null }> {
-    if (hasLimits(control)) return claimLimited(this.pool, this.q, this.queue, keys, demand, this.nodeId, control, this.maxClaimBytes);
+    if (hasLimits(control)) return claimLimited(this.pool, this.quotedSchema, this.queue, keys, demand, this.nodeId, control, this.maxClaimBytes);
     const { rows } = await this.pool.query(statement(this.pool, this.fetchName, this.fetchText, [this.queue, keys, demand, this.nodeId, this.maxClaimBytes]));
     return { jobs: rows as ClaimedJob[], waitMs: null };
   }
 
   async release(ids: string[]): Promise<void> {
-    await this.pool.query(releaseJobs(this.q), [ids, this.nodeId]);
+    await this.pool.query(releaseJobs(this.quotedSchema), [ids, this.nodeId]);
   }
 }

@@ -20,18 +20,18 @@ export const lockQueue = `select set_config('lock_timeout', '10s', true), pg_adv
  * the start stamp the claim must record; `wait_ms` says when the rate window
  * frees a slot. Starts that left the window are trimmed here, under the lock.
  */
-export const allowance = (q: string) => `
+export const allowance = (quotedSchema: string) => `
 with clock as (select clock_timestamp() as at),
 running as (
   -- executing rows are few (bounded by the cluster's concurrency); the partial node index holds exactly them
-  select count(*)::int as n from ${q}.jobs_active where $3::int is not null and queue = $1 and state = 'executing'
+  select count(*)::int as n from ${quotedSchema}.jobs_active where $3::int is not null and queue = $1 and state = 'executing'
 ),
 recent as (
-  select count(*)::int as n, min(started_at) as oldest from ${q}.rate_limit_starts
+  select count(*)::int as n, min(started_at) as oldest from ${quotedSchema}.rate_limit_starts
   where $4::int is not null and queue = $1 and started_at > (select at from clock) - $5::bigint * interval '1 millisecond'
 ),
 trimmed as (
-  delete from ${q}.rate_limit_starts
+  delete from ${quotedSchema}.rate_limit_starts
   where queue = $1 and started_at <= (select at from clock) - coalesce($5::bigint, 0) * interval '1 millisecond'
   returning 1
 )
@@ -45,14 +45,14 @@ select (select at from clock)::text as at,
        (select count(*) from trimmed)::int as trimmed`;
 
 /** fetchJobs with the start stamp taken under the lock ($5); under a rate limit ($6) each start is recorded; $7 bytes. */
-export const fetchLimitedJobs = (q: string) => `
-with picked as (${pickDueJobs(q, "$7")}), claimed as (
-  update ${q}.jobs_active j
+export const fetchLimitedJobs = (quotedSchema: string) => `
+with picked as (${pickDueJobs(quotedSchema, "$7")}), claimed as (
+  update ${quotedSchema}.jobs_active j
   set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = $5::timestamptz, node_id = $4
   from picked where j.id = picked.id
   returning j.id, ${claimedColumns("j")}, picked.full as budget_full
 ), recorded as (
-  insert into ${q}.rate_limit_starts (queue, started_at, job_id)
+  insert into ${quotedSchema}.rate_limit_starts (queue, started_at, job_id)
   select $1, $5::timestamptz, c.id from claimed c where $6::boolean
   returning 1
 )

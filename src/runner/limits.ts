@@ -22,13 +22,13 @@ export interface LimitedClaim {
  * Costs five round trips, paid only by limited queues.
  */
 export async function claimLimited(
-  pool: pg.Pool, q: string, queue: string, keys: string[], demand: number, nodeId: string, limits: QueueLimits, maxClaimBytes: number,
+  pool: pg.Pool, quotedSchema: string, queue: string, keys: string[], demand: number, nodeId: string, limits: QueueLimits, maxClaimBytes: number,
 ): Promise<LimitedClaim> {
   return withTransaction(pool, async (client) => {
-    await client.query(lockQueue, [`durable:limit:${q}:${queue}`]);
-    const { rows } = await client.query(allowance(q), [queue, demand, limits.globalConcurrency, limits.rateLimit?.allowed ?? null, limits.rateLimit?.periodMs ?? null]);
+    await client.query(lockQueue, [`durable:limit:${quotedSchema}:${queue}`]);
+    const { rows } = await client.query(allowance(quotedSchema), [queue, demand, limits.globalConcurrency, limits.rateLimit?.allowed ?? null, limits.rateLimit?.periodMs ?? null]);
     const { at, n, wait_ms } = rows[0];
-    const jobs = n > 0 ? ((await client.query(fetchLimitedJobs(q), [queue, keys, n, nodeId, at, limits.rateLimit !== null, maxClaimBytes])).rows as ClaimedJob[]) : [];
+    const jobs = n > 0 ? ((await client.query(fetchLimitedJobs(quotedSchema), [queue, keys, n, nodeId, at, limits.rateLimit !== null, maxClaimBytes])).rows as ClaimedJob[]) : [];
     return { jobs, waitMs: wait_ms ?? null };
   });
 }

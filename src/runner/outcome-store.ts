@@ -10,12 +10,12 @@ export class PgOutcomeStore implements OutcomeStore {
 
   constructor(
     private readonly pool: pg.Pool,
-    q: string,
+    quotedSchema: string,
     private readonly nodeId: string,
     private readonly doneChannel: string,
   ) {
-    this.text = recordOutcomes(q);
-    this.name = `durable-outcomes-${q}`;
+    this.text = recordOutcomes(quotedSchema);
+    this.name = `durable-outcomes-${quotedSchema}`;
   }
 
   async write(entries: readonly OutcomeEntry[]): Promise<void> {

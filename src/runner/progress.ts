@@ -23,7 +23,7 @@ function checkUpdate(update: unknown): asserts update is ProgressUpdate {
 }
 
 /** Writes progress at most every 500 ms per job, and always the last value once the window closes. */
-export function progressWriter(pool: pg.Pool, q: string, jobId: string) {
+export function progressWriter(pool: pg.Pool, quotedSchema: string, jobId: string) {
   let lastWrite = 0;
   let pending: Record<string, unknown> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -32,7 +32,7 @@ export function progressWriter(pool: pg.Pool, q: string, jobId: string) {
     lastWrite = Date.now();
     const text = JSON.stringify(record);
     // A failed progress write is not worth failing the job over: the next one replaces it.
-    const done = inFlight.then(() => pool.query(saveProgress(q), [jobId, text])).then(() => undefined, () => undefined);
+    const done = inFlight.then(() => pool.query(saveProgress(quotedSchema), [jobId, text])).then(() => undefined, () => undefined);
     inFlight = done;
     return done;
   };

@@ -1,7 +1,7 @@
 import { CLAIMABLE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
 
 // Every statement the runner sends, one function each, so the SQL that
-// decides throughput sits in one reviewable place. `q` is the quoted schema.
+// decides throughput sits in one reviewable place.
 
 const CLAIMABLE = sqlStates(CLAIMABLE_STATES);
 const FINISHED = sqlStates(FINISHED_STATES);
@@ -16,11 +16,11 @@ const FINISHED = sqlStates(FINISHED_STATES);
  * a claim the budget cut short: more jobs may be due though it took fewer
  * than it asked for.
  */
-export const pickDueJobs = (q: string, budget: string) => `
+export const pickDueJobs = (quotedSchema: string, budget: string) => `
   select id, upto >= ${budget} as full from (
     select id, bytes, sum(bytes) over (order by priority, run_at, id) as upto
     from (
-      select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${q}.jobs_active
+      select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${quotedSchema}.jobs_active
       where queue = $1 and state in ${CLAIMABLE} and run_at <= now()
         and (task_id || ':' || body_hash) = any($2::text[])
       order by priority, run_at, id
@@ -44,9 +44,9 @@ export const claimedColumns = (t: string) =>
  * jobs. The attempt count saturates instead of overflowing its integer on a
  * row written with a huge one.
  */
-export const fetchJobs = (q: string) => `
-with picked as (${pickDueJobs(q, "$5")})
-update ${q}.jobs_active j
+export const fetchJobs = (quotedSchema: string) => `
+with picked as (${pickDueJobs(quotedSchema, "$5")})
+update ${quotedSchema}.jobs_active j
 set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = now(), node_id = $4
 from picked where j.id = picked.id
   -- A claim need not survive a server crash (the job would just be available
@@ -72,11 +72,11 @@ const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1:
  * a batch of 300 took seconds once outcomes queued up. Looking each row's
  * values up by its id's position scans only the rows being updated.
  */
-export const recordOutcomes = (q: string) => {
+export const recordOutcomes = (quotedSchema: string) => {
   const kind = item(2, "text");
   return `
 with moved as (
-  update ${q}.jobs j
+  update ${quotedSchema}.jobs j
   set state = case ${kind} when 'snoozed' then 'scheduled' else ${kind} end,
       attempt = case ${kind} when 'snoozed' then greatest(j.attempt - 1, 0) else j.attempt end,
       result = case ${kind} when 'completed' then ${item(3, "text")}::json else j.result end,
@@ -94,8 +94,8 @@ select pg_notify($7, string_agg(id::text, ',')) from moved where state in ${FINI
 };
 
 /** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
-export const releaseJobs = (q: string) => `
-update ${q}.jobs_active j
+export const releaseJobs = (quotedSchema: string) => `
+update ${quotedSchema}.jobs_active j
 set state = 'available', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now()
 where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
 returning j.queue`;
@@ -106,38 +106,38 @@ returning j.queue`;
  * alive, so rescue never takes them; they go back once older than any claim
  * that could still be in flight ($3 ms), without spending the attempt.
  */
-export const releaseForgottenJobs = (q: string) => `
-update ${q}.jobs_active j
+export const releaseForgottenJobs = (quotedSchema: string) => `
+update ${quotedSchema}.jobs_active j
 set state = 'available', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now()
 where j.node_id = $1 and j.state = 'executing' and not (j.id = any($2::bigint[]))
   and j.attempted_at < now() - ($3::bigint * interval '1 millisecond')
 returning j.id::text, j.queue`;
 
-export const registerNode = (q: string) => `
-insert into ${q}.nodes (node_id, node_types, queues, task_ids, hostname, pid, lease_expires_at)
+export const registerNode = (quotedSchema: string) => `
+insert into ${quotedSchema}.nodes (node_id, node_types, queues, task_ids, hostname, pid, lease_expires_at)
 values ($1, $2, $3, $4, $5, $6, now() + ($7::bigint * interval '1 millisecond'))
 on conflict (node_id) do update set node_types = excluded.node_types, queues = excluded.queues, task_ids = excluded.task_ids,
   heartbeat_at = now(), lease_expires_at = excluded.lease_expires_at`;
 
-export const heartbeat = (q: string) => `
-update ${q}.nodes set heartbeat_at = now(), lease_expires_at = now() + ($2::bigint * interval '1 millisecond')
+export const heartbeat = (quotedSchema: string) => `
+update ${quotedSchema}.nodes set heartbeat_at = now(), lease_expires_at = now() + ($2::bigint * interval '1 millisecond')
 where node_id = $1 returning node_id`;
 
-export const unregisterNode = (q: string) => `delete from ${q}.nodes where node_id = $1`;
+export const unregisterNode = (quotedSchema: string) => `delete from ${quotedSchema}.nodes where node_id = $1`;
 
 /**
  * Rescue jobs held by nodes without a live lease. The attempt that was running
  * counts (a job that crashes its node must not loop forever); if it was the
  * last one the job is discarded.
  */
-export const rescueOrphanedJobs = (q: string) => `
+export const rescueOrphanedJobs = (quotedSchema: string) => `
 with orphaned as (
-  select id from ${q}.jobs_active j
+  select id from ${quotedSchema}.jobs_active j
   where j.state = 'executing'
-    and not exists (select 1 from ${q}.nodes n where n.node_id = j.node_id and n.lease_expires_at > now())
+    and not exists (select 1 from ${quotedSchema}.nodes n where n.node_id = j.node_id and n.lease_expires_at > now())
   for update skip locked
 ), rescued as (
-  update ${q}.jobs j
+  update ${quotedSchema}.jobs j
   set state = case when j.attempt >= j.max_attempts then 'discarded' else 'available' end,
       discarded_at = case when j.attempt >= j.max_attempts then now() end,
       finished_at = case when j.attempt >= j.max_attempts then now() end,
@@ -150,48 +150,48 @@ with orphaned as (
 )
 select * from rescued`;
 
-export const deleteDeadNodes = (q: string) => `delete from ${q}.nodes where lease_expires_at < now() - interval '1 minute'`;
+export const deleteDeadNodes = (quotedSchema: string) => `delete from ${quotedSchema}.nodes where lease_expires_at < now() - interval '1 minute'`;
 
 /**
  * Version skew: a due job whose task no live node advertises, in a queue that
  * live nodes serve, is discarded once it has waited longer than the grace
  * period. Bounded per pass.
  */
-export const discardUnknownTasks = (q: string) => `
+export const discardUnknownTasks = (quotedSchema: string) => `
 with live as (
-  select node_id, task_ids, queues from ${q}.nodes where lease_expires_at > now()
+  select node_id, task_ids, queues from ${quotedSchema}.nodes where lease_expires_at > now()
 ), stuck as (
-  select j.id from ${q}.jobs_active j
+  select j.id from ${quotedSchema}.jobs_active j
   where j.state in ${CLAIMABLE} and j.run_at < now() - ($1::bigint * interval '1 millisecond')
     and exists (select 1 from live where live.queues ? j.queue)
     and not exists (select 1 from live where j.task_id = any(live.task_ids))
   limit 500
   for update skip locked
 )
-update ${q}.jobs j
+update ${quotedSchema}.jobs j
 set state = 'discarded', discarded_at = now(), finished_at = now(),
     errors = j.errors || jsonb_build_array(jsonb_build_object(
       'attempt', j.attempt, 'at', now(), 'name', 'UnknownTaskError', 'code', 'DURABLE_UNKNOWN_TASK',
       'message', format('No running node has task "%s"%s after %s ms. Deploy the code that contains it, or delete the job.',
                         j.task_id,
-                        coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${q}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
+                        coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${quotedSchema}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
                         $1::bigint)))
 from stuck where j.id = stuck.id and j.state in ${CLAIMABLE}
 returning j.id::text, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
 
 /** Body hashes recorded for our task ids, to decide which other versions we may run. */
-export const taskVersions = (q: string) => `
-select task_id, body_hash, capture_names from ${q}.tasks where task_id = any($1::text[])`;
+export const taskVersions = (quotedSchema: string) => `
+select task_id, body_hash, capture_names from ${quotedSchema}.tasks where task_id = any($1::text[])`;
 
 /** Pause is judged by the database clock, so `pause({ for })` resumes on every node at the same moment. */
-export const queueControls = (q: string) => `
+export const queueControls = (quotedSchema: string) => `
 select name, coalesce(paused and (paused_until is null or paused_until > now()), false) as paused, concurrency,
        global_concurrency, rate_limit_allowed, rate_limit_period_ms
-from ${q}.queues where name = any($1::text[])`;
+from ${quotedSchema}.queues where name = any($1::text[])`;
 
 /** Which of the jobs running here were cancelled meanwhile (the fallback when a done notification was lost). */
-export const cancelledAmong = (q: string) => `
-select id::text from ${q}.jobs_finished where id = any($1::bigint[]) and state = 'cancelled'`;
+export const cancelledAmong = (quotedSchema: string) => `
+select id::text from ${quotedSchema}.jobs_finished where id = any($1::bigint[]) and state = 'cancelled'`;
 
-export const saveProgress = (q: string) => `
-update ${q}.jobs_active set progress = $2::jsonb where id = $1 and state = 'executing'`;
+export const saveProgress = (quotedSchema: string) => `
+update ${quotedSchema}.jobs_active set progress = $2::jsonb where id = $1 and state = 'executing'`;

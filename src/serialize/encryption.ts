@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes }
 import { DurableError, InvalidOptionError } from "../errors.js";
 import type { Codec } from "./codec.js";
 
-// Encryption at rest for captures and results (DESIGN §4, issue 7 item 4).
+// Encryption at rest for captures and results.
 // The superjson payload is sealed with AES-256-GCM into an envelope stored in
 // the same jsonb column:
 //

@@ -56,15 +56,15 @@ async function inCallersOrOwnTransaction<T>(client: QueryableClient, work: (c: Q
  */
 export async function insertUnique<P extends UniqueCandidate>(
   client: QueryableClient,
-  q: string,
+  quotedSchema: string,
   prepared: P[],
   insertRows: InsertRows<P>,
 ): Promise<InsertResult[]> {
   return inCallersOrOwnTransaction(client, async (c) => {
     const keyed = prepared.map((p, i) => ({ p, i })).filter(({ p }) => p.row.uniqueKey !== null);
     const keys = [...new Set(keyed.map(({ p }) => p.row.uniqueKey!))].sort();
-    await c.query(sql.lockUniqueKeys, [keys, `durable:unique:${q}:`]);
-    const found = await c.query(sql.findConflicts(q), [
+    await c.query(sql.lockUniqueKeys, [keys, `durable:unique:${quotedSchema}:`]);
+    const found = await c.query(sql.findConflicts(quotedSchema), [
       keyed.map(({ p }) => p.row.uniqueKey),
       keyed.map(({ p }) => p.item.options.unique!.periodMs),
       keyed.map(({ p }) => p.item.options.unique!.states.join(",")),
@@ -92,15 +92,15 @@ export async function insertUnique<P extends UniqueCandidate>(
     for (const { p, i } of keyed) {
       const result = results[i]!;
       const replace = p.item.options.unique!.replace;
-      if (result.conflict && replace.length > 0) results[i] = await replaceConflicting(c, q, result, p, replace);
+      if (result.conflict && replace.length > 0) results[i] = await replaceConflicting(c, quotedSchema, result, p, replace);
     }
     return results as InsertResult[];
   });
 }
 
-async function replaceConflicting(c: QueryableClient, q: string, existing: InsertResult, p: UniqueCandidate, replace: string[]): Promise<InsertResult> {
+async function replaceConflicting(c: QueryableClient, quotedSchema: string, existing: InsertResult, p: UniqueCandidate, replace: string[]): Promise<InsertResult> {
   const has = (f: string) => replace.includes(f);
-  const { rows } = await c.query(sql.replaceFields(q), [
+  const { rows } = await c.query(sql.replaceFields(quotedSchema), [
     existing.id, has("scheduled_at"), has("meta"), has("priority"), has("tags"), has("max_attempts"),
     p.row.runAt, p.row.meta, p.row.priority, p.row.tags, p.row.maxAttempts,
   ]);

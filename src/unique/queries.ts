@@ -9,11 +9,11 @@ select count(pg_advisory_xact_lock(hashtextextended($2::text || k, 0)))::int as 
 from unnest($1::text[]) as k`;
 
 /** For each candidate (key, window, states), the newest job that conflicts with it. */
-export const findConflicts = (q: string) => `
+export const findConflicts = (quotedSchema: string) => `
 select r.n::int as n, e.id::text as id, e.state, e.queue, e.task_id
 from unnest($1::text[], $2::bigint[], $3::text[]) with ordinality as r(key, period_ms, states, n)
 cross join lateral (
-  select j.id, j.state, j.queue, j.task_id from ${q}.jobs j
+  select j.id, j.state, j.queue, j.task_id from ${quotedSchema}.jobs j
   where j.unique_key = r.key
     and (r.period_ms is null or j.inserted_at > clock_timestamp() - r.period_ms * interval '1 millisecond')
     and j.state = any(string_to_array(r.states, ','))
@@ -25,8 +25,8 @@ cross join lateral (
  * unique.replace: overwrite the chosen fields of a conflicting job that has
  * not started yet. $2..$6 say which fields to replace.
  */
-export const replaceFields = (q: string) => `
-update ${q}.jobs_active j set
+export const replaceFields = (quotedSchema: string) => `
+update ${quotedSchema}.jobs_active j set
   run_at = case when $2 then coalesce($7::timestamptz, now()) else j.run_at end,
   state = case when $2 then (case when coalesce($7::timestamptz, now()) > now() then 'scheduled' else 'available' end) else j.state end,
   meta = case when $3 then $8::jsonb else j.meta end,

@@ -88,7 +88,7 @@ describe("queue names, node types and options", () => {
 
 describe("operator filters (reports, dashboard and CLI share them)", () => {
   const hostile = INJECTIONS.filter((x) => x && !x.includes("\u0000"));
-  const target = (db: { pool: any; q: string }) => ({ pool: db.pool, q: db.q, channels: { insert: "", done: "", control: "" } });
+  const target = (db: { pool: any; q: string }) => ({ pool: db.pool, quotedSchema: db.q, channels: { insert: "", done: "", control: "" } });
 
   it("filterWhere puts every value in params, never in the text", () => {
     for (const s of hostile) {

@@ -58,7 +58,7 @@ export function register(program: Command): void {
         });
       }
       const instance = durable.instance;
-      const queues = Object.entries(instance.config.queues).map(([q, n]) => `${q}×${n}`).join(", ");
+      const queues = Object.entries(instance.config.queues).map(([quotedSchema, n]) => `${quotedSchema}×${n}`).join(", ");
       process.stderr.write(
         `durable worker ${instance.runner?.nodeId ?? "(not running jobs)"}: ${queues || "no queues"}; ${knownTasks().length} task${knownTasks().length === 1 ? "" : "s"} known; schema "${instance.config.schema}"\n`,
       );

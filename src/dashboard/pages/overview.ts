@@ -7,30 +7,30 @@ import { actionForm, layout, type PageContext } from "../layout.js";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function queueActions(ctx: PageContext, q: QueueSummary): Html {
-  const pause = q.paused
-    ? actionForm(ctx, "resume", { queue: q.name }, "Resume")
-    : actionForm(ctx, "pause", { queue: q.name }, "Pause", {
-        extra: html`<label>for <input name="for" size="5" placeholder="1h" aria-label="pause ${q.name} for (optional; empty: until resumed)"></label> `,
+function queueActions(ctx: PageContext, quotedSchema: QueueSummary): Html {
+  const pause = quotedSchema.paused
+    ? actionForm(ctx, "resume", { queue: quotedSchema.name }, "Resume")
+    : actionForm(ctx, "pause", { queue: quotedSchema.name }, "Pause", {
+        extra: html`<label>for <input name="for" size="5" placeholder="1h" aria-label="pause ${quotedSchema.name} for (optional; empty: until resumed)"></label> `,
       });
-  const scale = actionForm(ctx, "scale", { queue: q.name }, "Scale", {
-    extra: html`<label>to <input type="number" name="concurrency" min="0" max="10000" required aria-label="concurrency per node for ${q.name}" style="width:70px" value="${q.concurrency ?? q.nodeConcurrency}"></label> `,
+  const scale = actionForm(ctx, "scale", { queue: quotedSchema.name }, "Scale", {
+    extra: html`<label>to <input type="number" name="concurrency" min="0" max="10000" required aria-label="concurrency per node for ${quotedSchema.name}" style="width:70px" value="${quotedSchema.concurrency ?? quotedSchema.nodeConcurrency}"></label> `,
   });
   return html`<td class="actions">${pause} ${scale}</td>`;
 }
 
-function queueRow(ctx: PageContext, q: QueueSummary, jobsLink: (p: Record<string, string>) => string): Html {
-  return html`<tr data-queue="${q.name}">
-<td><a href="${jobsLink({ queue: q.name })}">${q.name}</a> ${q.paused ? html`<span class="badge s-paused">paused${q.pausedUntil ? html` until ${when(q.pausedUntil)}` : ""}</span>` : ""}</td>
-${JOB_STATES.map((s) => html`<td class="num">${q.counts[s] ? html`<a href="${jobsLink({ queue: q.name, state: s })}">${q.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
-<td class="num">${q.concurrency ?? q.nodeConcurrency}${q.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${q.globalConcurrency ? html`<br><span class="muted">global ${q.globalConcurrency}</span>` : ""}</td>
-<td>${q.rateLimit ? `${q.rateLimit.allowed} / ${formatDuration(q.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
-${queueActions(ctx, q)}
+function queueRow(ctx: PageContext, quotedSchema: QueueSummary, jobsLink: (p: Record<string, string>) => string): Html {
+  return html`<tr data-queue="${quotedSchema.name}">
+<td><a href="${jobsLink({ queue: quotedSchema.name })}">${quotedSchema.name}</a> ${quotedSchema.paused ? html`<span class="badge s-paused">paused${quotedSchema.pausedUntil ? html` until ${when(quotedSchema.pausedUntil)}` : ""}</span>` : ""}</td>
+${JOB_STATES.map((s) => html`<td class="num">${quotedSchema.counts[s] ? html`<a href="${jobsLink({ queue: quotedSchema.name, state: s })}">${quotedSchema.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
+<td class="num">${quotedSchema.concurrency ?? quotedSchema.nodeConcurrency}${quotedSchema.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${quotedSchema.globalConcurrency ? html`<br><span class="muted">global ${quotedSchema.globalConcurrency}</span>` : ""}</td>
+<td>${quotedSchema.rateLimit ? `${quotedSchema.rateLimit.allowed} / ${formatDuration(quotedSchema.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
+${queueActions(ctx, quotedSchema)}
 </tr>`;
 }
 
 function nodeRow(ctx: PageContext, n: NodeSummary): Html {
-  const queues = Object.entries(n.queues).map(([q, limit]) => `${q}×${textOf(limit, 20)}`).join(", ");
+  const queues = Object.entries(n.queues).map(([quotedSchema, limit]) => `${quotedSchema}×${textOf(limit, 20)}`).join(", ");
   const taskIds = Array.isArray(n.taskIds) ? n.taskIds : [];
   return html`<tr data-node="${n.nodeId}">
 <td><code>${n.nodeId}</code>${n.alive ? "" : html` <span class="badge s-discarded">lease expired</span>`}</td>
@@ -51,7 +51,7 @@ export async function overviewPage(ctx: PageContext): Promise<Html> {
 <div id="live" data-live="on">
 <h2>Queues</h2>
 <table id="queues"><thead><tr><th>Queue</th>${JOB_STATES.map((s) => html`<th class="num">${s}</th>`)}<th class="num">Concurrency</th><th>Rate limit</th><th>Actions</th></tr></thead>
-<tbody>${queues.length ? queues.map((q) => queueRow(ctx, q, jobsLink)) : html`<tr><td colspan="11" class="muted">No queues yet: enqueue a job or start a worker.</td></tr>`}</tbody></table>
+<tbody>${queues.length ? queues.map((quotedSchema) => queueRow(ctx, quotedSchema, jobsLink)) : html`<tr><td colspan="11" class="muted">No queues yet: enqueue a job or start a worker.</td></tr>`}</tbody></table>
 <p class="muted">Finished counts cover the last 24 hours; a queue whose jobs all finished stays listed meanwhile.</p>
 <h2>Throughput, last hour</h2>
 <p>${plural(completed, "job")} completed, ${failed} failed</p>

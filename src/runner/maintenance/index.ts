@@ -32,23 +32,23 @@ export interface MaintainedNode {
  * sweep every fifth beat; version-skew cleanup, dead-node cleanup and the
  * task refresh every tenth; pruning about once a minute.
  */
-export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool; q: string; config: NormalizedStart; events: DurableEmitter }): ServiceSpec[] {
-  const { pool, q, config, events } = deps;
+export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool; quotedSchema: string; config: NormalizedStart; events: DurableEmitter }): ServiceSpec[] {
+  const { pool, quotedSchema, config, events } = deps;
   const beat = config.heartbeatIntervalMs;
   const logger = config.logger;
   const wake = (queue: string) => node.producers.get(queue)?.wake();
   return [
     pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.wakeAll(); await node.refreshControls(); } }),
-    heartbeatService({ pool, q, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register() }),
-    rescuerService({ pool, q, intervalMs: beat, events, logger, wake }),
+    heartbeatService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register() }),
+    rescuerService({ pool, quotedSchema, intervalMs: beat, events, logger, wake }),
     cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
     ...[
-      forgottenClaimsService({ pool, q, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
-      unknownTasksService({ pool, q, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),
-      deadNodesService({ pool, q, intervalMs: beat * 10 }),
+      forgottenClaimsService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
+      unknownTasksService({ pool, quotedSchema, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),
+      deadNodesService({ pool, quotedSchema, intervalMs: beat * 10 }),
       taskRefreshService({ intervalMs: beat * 10, refresh: () => node.refreshTasks() }),
       // The slower services still run once soon after start, then at their own pace.
     ].map((spec) => ({ ...spec, firstDelayMs: beat })),
-    prunerService({ pool, q, logger }),
+    prunerService({ pool, quotedSchema, logger }),
   ];
 }

@@ -9,12 +9,12 @@ import type { ServiceSpec } from "./service.js";
  * back to available, or discarded when that was their last attempt. Every
  * node runs it; SKIP LOCKED keeps two rescuers off the same row.
  */
-export function rescuerService(deps: { pool: pg.Pool; q: string; intervalMs: number; events: DurableEmitter; logger: Logger; wake: (queue: string) => void }): ServiceSpec {
+export function rescuerService(deps: { pool: pg.Pool; quotedSchema: string; intervalMs: number; events: DurableEmitter; logger: Logger; wake: (queue: string) => void }): ServiceSpec {
   return {
     during: "rescuing jobs of dead nodes",
     intervalMs: deps.intervalMs,
     async run() {
-      const { rows } = await deps.pool.query(rescueOrphanedJobs(deps.q));
+      const { rows } = await deps.pool.query(rescueOrphanedJobs(deps.quotedSchema));
       if (rows.length === 0) return;
       deps.events.emit("job:rescue", { jobs: rows.map((r) => ({ id: r.id, state: r.state })) });
       deps.logger.info("durable: rescued jobs from dead nodes", { count: rows.length });

@@ -9,12 +9,12 @@ import type { ServiceSpec } from "./service.js";
  * nodes serve, is discarded once it has waited longer than the grace
  * period, with an error naming the task and where it was enqueued.
  */
-export function unknownTasksService(deps: { pool: pg.Pool; q: string; intervalMs: number; graceMs: number; events: DurableEmitter; logger: Logger }): ServiceSpec {
+export function unknownTasksService(deps: { pool: pg.Pool; quotedSchema: string; intervalMs: number; graceMs: number; events: DurableEmitter; logger: Logger }): ServiceSpec {
   return {
     during: "discarding jobs of unknown tasks",
     intervalMs: deps.intervalMs,
     async run() {
-      const { rows } = await deps.pool.query(discardUnknownTasks(deps.q), [deps.graceMs]);
+      const { rows } = await deps.pool.query(discardUnknownTasks(deps.quotedSchema), [deps.graceMs]);
       if (rows.length === 0) return;
       deps.events.emit("job:discard-unknown", { jobs: rows.map((r) => ({ id: r.id, task: r.task_id })) });
       for (const row of rows) logDiscarded(deps.logger, row);

@@ -23,7 +23,7 @@ describe("node maintenance", () => {
     await db.start({ run: false });
     await db.pool.query(node(db.q, "n1", "now() + interval '1 second'"));
     let registered = 0;
-    const spec = heartbeatService({ pool: db.pool, q: db.q, nodeId: "n1", intervalMs: 100, leaseTtlMs: 600_000, register: async () => void registered++ });
+    const spec = heartbeatService({ pool: db.pool, quotedSchema: db.q, nodeId: "n1", intervalMs: 100, leaseTtlMs: 600_000, register: async () => void registered++ });
     await spec.run();
     const { rows } = await db.pool.query(`select lease_expires_at > now() + interval '5 minutes' as extended from ${db.q}.nodes where node_id = 'n1'`);
     expect(rows[0].extended).toBe(true);
@@ -47,7 +47,7 @@ describe("node maintenance", () => {
     const woken: string[] = [];
     const warnings: string[] = [];
     const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
-    await rescuerService({ pool: db.pool, q: db.q, intervalMs: 100, events, logger, wake: (q) => woken.push(q) }).run();
+    await rescuerService({ pool: db.pool, quotedSchema: db.q, intervalMs: 100, events, logger, wake: (q) => woken.push(q) }).run();
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^durable: job ${last} discarded after attempt 3: node dead stopped heartbeating`))]);
     const state = async (id: string) => (await db.pool.query(`select state, errors->-1->>'code' as code from ${db.q}.jobs where id = $1`, [id])).rows[0];
     expect(await state(again)).toEqual({ state: "available", code: "DURABLE_NODE_LOST" });
@@ -63,7 +63,7 @@ describe("node maintenance", () => {
     await db.pool.query(node(db.q, "long-dead", "now() - interval '2 minutes'"));
     await db.pool.query(node(db.q, "just-dead", "now() - interval '5 seconds'"));
     await db.pool.query(node(db.q, "alive", "now() + interval '1 hour'"));
-    await deadNodesService({ pool: db.pool, q: db.q, intervalMs: 100 }).run();
+    await deadNodesService({ pool: db.pool, quotedSchema: db.q, intervalMs: 100 }).run();
     // (The run: false instance lists itself as a node too; only the rows above are looked at.)
     const { rows } = await db.pool.query(`select node_id from ${db.q}.nodes where node_id in ('long-dead', 'just-dead', 'alive') order by node_id`);
     expect(rows.map((r) => r.node_id)).toEqual(["alive", "just-dead"]);

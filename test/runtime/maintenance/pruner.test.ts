@@ -12,10 +12,10 @@ describe("the pruner service", () => {
     const db = await testDatabase();
     await db.start({ run: false });
     await db.pool.query(finishedRows(db.q, 50));
-    await prunerService({ pool: db.pool, q: db.q, logger: quietLogger }).run();
+    await prunerService({ pool: db.pool, quotedSchema: db.q, logger: quietLogger }).run();
     expect((await db.pool.query(`select count(*)::int as n from ${db.q}.jobs`)).rows[0].n).toBe(0);
     const errors: unknown[] = [];
-    const broken = new MaintenanceService(prunerService({ pool: db.pool, q: `"no_such_schema"`, logger: quietLogger }), (_, e) => errors.push(e));
+    const broken = new MaintenanceService(prunerService({ pool: db.pool, quotedSchema: `"no_such_schema"`, logger: quietLogger }), (_, e) => errors.push(e));
     await broken.runNow();
     expect(errors).toHaveLength(1);
   });
@@ -25,7 +25,7 @@ describe("the pruner service", () => {
     await db.start({ run: false });
     await db.pool.query(finishedRows(db.q, 25_000));
     // An hour between scheduled passes: only chained passes can finish the backlog in time.
-    const service = new MaintenanceService(prunerService({ pool: db.pool, q: db.q, logger: quietLogger, intervalMs: 3_600_000, firstDelayMs: 0 }), (_, e) => {
+    const service = new MaintenanceService(prunerService({ pool: db.pool, quotedSchema: db.q, logger: quietLogger, intervalMs: 3_600_000, firstDelayMs: 0 }), (_, e) => {
       throw e;
     });
     service.start(); // the 10-batch cap per pass leaves 15,000 for the passes it chains itself

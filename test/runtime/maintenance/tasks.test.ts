@@ -23,7 +23,7 @@ describe("task maintenance", () => {
     events.on("job:discard-unknown", (e) => discarded.push(...e.jobs));
     const warnings: string[] = [];
     const logger = { ...quietLogger, warn: (m: string) => void warnings.push(m) };
-    await unknownTasksService({ pool: db.pool, q: db.q, intervalMs: 100, graceMs: 1_000, events, logger }).run();
+    await unknownTasksService({ pool: db.pool, quotedSchema: db.q, intervalMs: 100, graceMs: 1_000, events, logger }).run();
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^durable: job ${gone} discarded after attempt 0: No running node has task "gone#0"`))]);
     expect(discarded).toEqual([{ id: gone, task: "gone#0" }]);
     const { rows } = await db.pool.query(`select id::text, state from ${db.q}.jobs order by id`);
@@ -42,7 +42,7 @@ describe("task maintenance", () => {
     const db = await testDatabase();
     const d = await db.start({ run: false, heartbeatInterval: 1_000, pollInterval: 250 });
     const node = { nodeId: "n", register: async () => {}, refreshTasks: async () => {}, refreshControls: async () => {}, abortCancelled: async () => {}, heldJobs: () => [], wakeAll: () => {}, producers: new Map() };
-    const intervals = Object.fromEntries(maintenanceServices(node, { pool: db.pool, q: db.q, config: d.config, events: d.events }).map((s) => [s.during, s.intervalMs]));
+    const intervals = Object.fromEntries(maintenanceServices(node, { pool: db.pool, quotedSchema: db.q, config: d.config, events: d.events }).map((s) => [s.during, s.intervalMs]));
     expect(intervals).toEqual({
       "polling for jobs": 250,
       heartbeat: 1_000,
