@@ -1,7 +1,7 @@
 import { serializeChecked } from "../serialize/values.js";
 import { bytesOver } from "../serialize/text.js";
 import { ResultTooLargeError } from "../errors.js";
-import type { JournalEntry, StepSlot } from "./journal.js";
+import { stepValuePlace, type JournalEntry, type StepSlot } from "./journal.js";
 import { recordTimer as recordTimerSql, recordValue } from "./queries.js";
 import type { StepRuntime } from "./runtime.js";
 
@@ -13,7 +13,7 @@ import type { StepRuntime } from "./runtime.js";
 export async function recordInlineValue(runtime: StepRuntime, jobId: string, slot: StepSlot, value: unknown): Promise<JournalEntry> {
   const { codec, config, quotedSchema } = runtime.deps;
   const serialized = serializeChecked(value, "result", `durable.step()${slot.caller ? ` at ${slot.caller}` : ""}`);
-  const text = JSON.stringify(codec.encode(serialized));
+  const text = JSON.stringify(codec.encode(serialized, stepValuePlace(jobId, slot.key)));
   const over = bytesOver(text, config.maxResultBytes);
   if (over !== null) throw new ResultTooLargeError(over, config.maxResultBytes);
   const { rows } = await runtime.query(recordValue(quotedSchema), [jobId, slot.key, slot.position, slot.taskId, slot.caller, text]);

@@ -1,5 +1,9 @@
 import { JobCancelledError, JobFailedError, NondeterminismError, type RecordedError } from "../errors.js";
 import { deserialize } from "../serialize/values.js";
+import { sealPlaces, type Codec, type SealPlace } from "../serialize/codec.js";
+
+/** Where an inline step's value is sealed (encryption at rest): the journal's column, the job and the step key. */
+export const stepValuePlace = (jobId: string, stepKey: string): SealPlace => ({ column: "steps.value", row: [jobId, stepKey] });
 
 /** One recorded step, as loadJournal returns it. */
 export interface JournalEntry {
@@ -37,10 +41,10 @@ export interface JobOutcomeRow {
 export type Settlement = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /** The settlement of a finished job, or null while it is unfinished. */
-export function settlementOf(row: JobOutcomeRow, decode: (stored: unknown) => unknown): Settlement | null {
+export function settlementOf(row: JobOutcomeRow, codec: Codec): Settlement | null {
   switch (row.state) {
     case "completed":
-      return { ok: true, value: row.result === null || row.result === undefined ? undefined : deserialize(decode(row.result)) };
+      return { ok: true, value: row.result === null || row.result === undefined ? undefined : deserialize(codec.decode(row.result, sealPlaces.result(row.id))) };
     case "discarded":
       return { ok: false, error: new JobFailedError(row.id, row.last_error) };
     case "cancelled":

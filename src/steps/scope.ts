@@ -6,7 +6,7 @@ import { callSiteFromStack } from "../tasks/call-site.js";
 import type { TaskStub } from "../tasks/registry.js";
 import type { StepCalls } from "./current.js";
 import { deserialize } from "../serialize/values.js";
-import { Journal, settlementOf, type JournalEntry, type StepSlot } from "./journal.js";
+import { Journal, settlementOf, stepValuePlace, type JournalEntry, type StepSlot } from "./journal.js";
 import { recordInlineValue, recordTimer } from "./inline.js";
 import { loadJournal } from "./queries.js";
 import type { ChildInsert, StepRuntime } from "./runtime.js";
@@ -130,7 +130,7 @@ export class StepScope implements StepCalls {
 
   /** A recorded inline step: its value, as every replay returns it. */
   private recorded(entry: JournalEntry): unknown {
-    return entry.value === null || entry.value === undefined ? undefined : deserialize(this.runtime.deps.codec.decode(entry.value));
+    return entry.value === null || entry.value === undefined ? undefined : deserialize(this.runtime.deps.codec.decode(entry.value, stepValuePlace(this.jobId, entry.step_key)));
   }
 
   /** A child step: the recorded child on a replay, else a new one (inserted with the others of this turn). */
@@ -168,7 +168,7 @@ export class StepScope implements StepCalls {
   /** Awaits a job: its recorded outcome if it ended, else a wait that may suspend this execution. */
   private async waitFor(id: string): Promise<unknown> {
     const known = (await this.journal()).childRow(id);
-    const settlement = known ? settlementOf(known, this.runtime.deps.codec.decode) : null;
+    const settlement = known ? settlementOf(known, this.runtime.deps.codec) : null;
     if (settlement) {
       if (settlement.ok) return settlement.value;
       throw settlement.error;

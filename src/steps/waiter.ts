@@ -74,7 +74,7 @@ export class StepWaiter {
     const seen = new Set<string>();
     for (const row of rows as JobOutcomeRow[]) {
       seen.add(row.id);
-      const settlement = settlementOf(row, this.runtime.deps.codec.decode);
+      const settlement = settlementOf(row, this.runtime.deps.codec);
       const list = this.pending.get(row.id);
       if (settlement && list) this.settle(row.id, list, settlement);
     }
