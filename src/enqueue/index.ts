@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { CaptureTooLargeError, InvalidOptionError } from "../errors.js";
-import type { Codec } from "../serialize/codec.js";
+import { sealPlaces, type Codec } from "../serialize/codec.js";
 import type { NormalizedJobOptions, QueryableClient } from "../config/options.js";
 import { bytesOver } from "../serialize/text.js";
 import { serializeChecked, type SerializedValue } from "../serialize/values.js";
@@ -80,7 +81,10 @@ export function serializeCaptures(captures: Record<string, unknown>, where: stri
 /** Validates and serializes synchronously, so a bad capture throws at the call site. */
 export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, maxCaptureBytes: number): PreparedItem {
   const where = whereOf(item.stub);
-  const { serialized, text } = serializeCaptures(item.captures, where, codec.encode, maxCaptureBytes);
+  // Sealed captures are bound to a row key made here, since the job id does not exist until the insert.
+  const rowKey = codec.sealed ? randomUUID() : null;
+  const place = sealPlaces.captures(item.stub.id, rowKey);
+  const { serialized, text } = serializeCaptures(item.captures, where, (payload) => codec.encode(payload, place), maxCaptureBytes);
   const o = item.options;
   const encoded = encodedOptions(o);
   return {
@@ -94,6 +98,7 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, m
       timeoutMs: o.timeoutMs,
       backoff: encoded.backoff,
       captures: text,
+      rowKey,
       meta: encoded.meta,
       tags: encoded.tags,
       runAt: o.runAt,
