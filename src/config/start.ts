@@ -55,8 +55,8 @@ export interface StartOptions {
   heartbeatInterval?: string | number;
   leaseTtl?: string | number;
   unknownTaskGrace?: string | number;
-  /** How long due jobs wait with no live node able to run them before a worker logs a warning (once per task) and emits `job:waiting` (default 1 minute). */
-  waitingWarnAfter?: string | number;
+  /** How long due jobs wait with no live node able to run them before a worker logs a warning (once per task) and emits `job:unrunnable` (default 1 minute). */
+  unrunnableWarnAfter?: string | number;
   /** This build's name in the nodes table (e.g. a release tag or commit). Default: DURABLE_VERSION, else a hash of the task manifest. */
   version?: string;
   bodyHashPolicy?: BodyHashPolicy;
@@ -92,7 +92,7 @@ export interface NormalizedStart {
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
   unknownTaskGraceMs: number;
-  waitingWarnAfterMs: number;
+  unrunnableWarnAfterMs: number;
   version: string | null;
   bodyHashPolicy: BodyHashPolicy;
   poolSize: number;
@@ -103,7 +103,7 @@ export interface NormalizedStart {
 const START_KEYS = [
   "database", "listenDatabase", "pooler", "preparedStatements", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate",
   "logger", "notifications", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
-  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "waitingWarnAfter", "version", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
+  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "unrunnableWarnAfter", "version", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
 const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
@@ -139,7 +139,7 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     maxClaimBytes: positiveInt("maxClaimBytes", input.maxClaimBytes, DEFAULT_MAX_CLAIM_BYTES),
     ...resolveLease(input),
     unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000, 1, MAX_DUE_DELAY_MS),
-    waitingWarnAfterMs: duration("waitingWarnAfter", input.waitingWarnAfter, 60_000, 0, MAX_DUE_DELAY_MS),
+    unrunnableWarnAfterMs: duration("unrunnableWarnAfter", input.unrunnableWarnAfter, 60_000, 0, MAX_DUE_DELAY_MS),
     version: resolveVersion(input.version),
     bodyHashPolicy: policy,
     poolSize: positiveInt("poolSize", input.poolSize, 10, 1000),

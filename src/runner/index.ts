@@ -21,6 +21,7 @@ import { PgOutcomeStore } from "./outcome-store.js";
 import { Producer } from "./producer.js";
 import * as sql from "./queries.js";
 import { buildDrained } from "../nodes/queries.js";
+import { StepRuntime } from "../steps/index.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
@@ -54,7 +55,7 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     const { config, pool, quotedSchema, events } = deps;
-    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done);
+    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done, channels(deps.schema).insert);
     this.completer = new Completer(store, {
       logger: config.logger,
       onSettled: (entry, recorded) => {
@@ -69,6 +70,7 @@ export class Runner {
       completer: this.completer,
       decode: deps.codec.decode,
       policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
+      steps: new StepRuntime({ pool, quotedSchema, config, codec: deps.codec, catalog: deps.catalog, events, notifier: deps.notifier, insertChannel: channels(deps.schema).insert }),
     };
     this.drain = new DrainState(pool, quotedSchema, config.logger);
     for (const [queue, limit] of Object.entries(config.queues)) {

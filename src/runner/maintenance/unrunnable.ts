@@ -17,13 +17,13 @@ export interface WaitingTask {
 
 /**
  * Says what waits: due jobs that no live node can run, once they have waited
- * longer than `waitingWarnAfter`, are logged at warn and emitted as
- * `job:waiting`, once per queue, task and body hash (again only after they
+ * longer than `unrunnableWarnAfter`, are logged at warn and emitted as
+ * `job:unrunnable`, once per queue, task and body hash (again only after they
  * stopped waiting and started again). When this node lacks such a task but
  * has one whose id differs only by a path prefix, that is almost always two
  * processes that computed task ids from different project roots: it says so.
  */
-export function waitingService(deps: {
+export function unrunnableService(deps: {
   pool: pg.Pool; quotedSchema: string; intervalMs: number; thresholdMs: number; events: DurableEmitter; logger: Logger; ownTaskIds: () => string[];
 }): ServiceSpec {
   const warned = new Set<string>();
@@ -49,7 +49,7 @@ export function waitingService(deps: {
           queue: t.queue, task: t.task, hash: t.hash, count: t.count, waitedMs: t.waitedMs,
         });
       }
-      if (fresh.length > 0) deps.events.emit("job:waiting", { tasks: fresh });
+      if (fresh.length > 0) deps.events.emit("job:unrunnable", { tasks: fresh });
       warnPathPrefixes(rows.map((r) => r.task_id as string), deps.ownTaskIds(), prefixWarned, deps.logger);
     },
   };
