@@ -8,6 +8,7 @@ import { isEncrypted } from "../serialize/encryption.js";
 import { isJobId } from "../config/job-id.js";
 import * as sql from "./queries.js";
 import { OPERATION_STATES } from "../jobs/states.js";
+import { NodesApi } from "../nodes/index.js";
 import { waitingAmong, waitingReason, type WaitingReason } from "../nodes/live.js";
 
 export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
@@ -102,10 +103,13 @@ const TOUCHES: Record<"retry" | "cancel" | "delete", readonly JobState[]> = OPER
 export class Admin {
   readonly target: DurableTarget;
   private readonly controls: QueueControls;
+  /** Nodes by build; drain and undrain a build. */
+  readonly builds: NodesApi;
 
   constructor(readonly pool: pg.Pool, readonly schema: string) {
     this.target = { pool, quotedSchema: quoteSchema(schema), channels: channels(schema) };
     this.controls = new QueueControls(async () => this.target);
+    this.builds = new NodesApi(async () => this.target);
   }
 
   private get quotedSchema(): string {
