@@ -116,7 +116,7 @@ const suspendedState = (quotedSchema: string, waitingFor: string) => `
        else 'available' end`;
 
 /**
- * Waiting jobs whose wait the jobs that just ended (\`ended\`) are over:
+ * Waiting jobs whose wait the jobs that just ended (`ended`) are over:
  * all they wait for ended, or one failed. Two ends committed side by side
  * each see the other unfinished; the sweep (src/steps, wakeWaitingJobs)
  * wakes what this misses.

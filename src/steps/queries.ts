@@ -1,9 +1,10 @@
-import { FINISHED_STATES, sqlStates } from "../jobs/states.js";
+import { ACTIVE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
 
 // The statements of durable steps: the journal (steps table), a job's wait
 // for others (jobs.waiting_for), and the wake-ups when they end.
 
 const FINISHED = sqlStates(FINISHED_STATES);
+const ACTIVE = sqlStates(ACTIVE_STATES);
 
 /**
  * A job's whole journal in one query, each child with its current outcome,
@@ -51,6 +52,25 @@ with ins as (
 select wake_at, now() as now from ins
 union all
 select wake_at, now() from ${quotedSchema}.steps where parent_id = $1 and step_key = $2 and not exists (select 1 from ins)`;
+
+/**
+ * CTEs (for a WITH RECURSIVE list) that cancel the unfinished descendants
+ * of the jobs in `cancelled`: their children, the children's children, …
+ * (through the journal), so cancelling a parent stops the work it started.
+ * Defines `cascaded` (the ids it cancelled).
+ */
+export const cancelDescendants = (quotedSchema: string) => `
+descendants(id) as (
+  select s.child_id from ${quotedSchema}.steps s where s.parent_id in (select id from cancelled) and s.child_id is not null
+  union
+  select s.child_id from ${quotedSchema}.steps s join descendants d on s.parent_id = d.id where s.child_id is not null
+), cascaded as (
+  update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), node_id = null,
+    errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'name', 'Cancel',
+      'code', 'DURABLE_CANCELLED', 'message', 'cancelled with its parent job'))
+  where j.id in (select id from descendants) and j.id not in (select id from cancelled) and j.state in ${ACTIVE}
+  returning j.id
+)`;
 
 /** The state of awaited jobs, with the outcome of those that ended, in one query for all an execution waits on. */
 export const readOutcomes = (quotedSchema: string) => `

@@ -104,3 +104,23 @@ export const crashBetweenSteps = def("steps#crashBetweenSteps", [], async () => 
   const c = await durable.run(child, { n: 3 });
   return { sum: a + b + c, marked, finishedBy: process.pid };
 });
+
+/** Runs until its signal aborts (a cancel). */
+export const blockingChild = def("steps#blockingChild", [], () => {
+  const { signal } = durable.context();
+  effects.push("blocking started");
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+});
+
+/** Awaits a blocking child; reports how the await ended. */
+export const awaitsBlocking = def("steps#awaitsBlocking", [], async () => {
+  const handle = await durable.async(blockingChild, {});
+  try {
+    return await durable.await(handle);
+  } catch (error) {
+    return { name: error.name, code: error.code, jobId: error.jobId };
+  }
+});
+
+/** A parent whose child itself awaits a blocking grandchild. */
+export const grandparent = def("steps#grandparent", [], async () => durable.run(awaitsBlocking, {}));
