@@ -3,11 +3,12 @@
 // TypeScript compiler for them. Capture *types* are checked by a separate pass
 // (capture-types.ts) when the caller asks for it. Pure: reads the text, never
 // mutates it.
-import { findLaterWrites, scanClosure } from "./captures.js";
+import { scanClosure } from "./captures.js";
 import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { bodyHash, normalizedCode } from "./hash.js";
 import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
+import { LaterWrites, type LaterWrite } from "./later-writes.js";
 import { projectRelative } from "./module-path.js";
 import type { ScopeAnalysis } from "./scope-model.js";
 import { analyzeScopes } from "./scopes.js";
@@ -143,6 +144,13 @@ function parameterName(param: Node, text: string): string {
   return text.slice(p.start, p.typeAnnotation?.start ?? p.end).trimEnd();
 }
 
+const WHEN: Record<LaterWrite["why"], (call: string) => string> = {
+  after: (call) => `after the ${call} call`,
+  loop: (call) => `in a loop around the ${call} call`,
+  again: (call) => `in the function around the ${call} call, which can run again`,
+  called: (call) => `in a function that runs after the ${call} call`,
+};
+
 class FileAnalyzer {
   readonly diagnostics: Diagnostic[] = [];
   readonly callSites: CallSite[] = [];
@@ -150,6 +158,7 @@ class FileAnalyzer {
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
   readonly closureNodes: Node[] = [];
   readonly lines: LineIndex;
+  private readonly laterWrites: LaterWrites;
   /** Read on the first `nodeType` option only: a process.env lookup is slow, and most files have none. */
   private nodeTypes: readonly string[] | undefined;
 
@@ -161,6 +170,7 @@ class FileAnalyzer {
     private readonly options: AnalyzeOptions,
   ) {
     this.lines = new LineIndex(text);
+    this.laterWrites = new LaterWrites(scopes);
   }
 
   private get knownNodeTypes(): readonly string[] {
@@ -250,9 +260,8 @@ class FileAnalyzer {
       for (const write of capture.writesInside) {
         this.report("DA1008", write, `Captured variable \`${capture.name}\` is reassigned inside the closure.`, capture.name);
       }
-      for (const write of findLaterWrites(capture, call.node, fn)) {
-        const when = write.start >= call.node.end ? "after the" : "in a loop around the";
-        this.report("DA1007", write, `Captured variable \`${capture.name}\` is reassigned ${when} durable.${call.kind} call; the job sees the value at enqueue time.`, capture.name);
+      for (const write of this.laterWrites.find(capture, call.node, fn)) {
+        this.report("DA1007", write.node, `Captured variable \`${capture.name}\` is reassigned ${WHEN[write.why](`durable.${call.kind}`)}; the job sees the value at enqueue time.`, capture.name);
       }
       references.push({ name: capture.name, offset: ref.start });
     }

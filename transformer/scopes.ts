@@ -245,10 +245,15 @@ class ScopeBuilder {
       case "VariableDeclaration": {
         const kind: BindingKind = node.kind === "var" ? "var" : node.kind === "const" ? "const" : node.kind === "let" ? "let" : "using";
         const target = kind === "var" ? hoistTarget(scope) : scope;
+        // A `var` with a value (or a `for (var … in/of …)` head) assigns each time it runs, redeclared or not.
+        const assigns = kind === "var" && parent !== undefined && (parent.type === "ForInStatement" || parent.type === "ForOfStatement") && parent.left === node;
         for (const d of node.declarations) {
           d.parent = node;
           // The names land in `target`; defaults and computed keys are read in `scope`.
-          this.declarePattern(d.id, d, scope, kind, d, target);
+          this.walkPattern(d.id, d, scope, (id) => {
+            this.declare(target, id, kind, d);
+            if (kind === "var" && (assigns || d.init)) this.reference(id, scope, true);
+          });
           if (d.init) this.visit(d.init, d, scope);
         }
         return;
