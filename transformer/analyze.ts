@@ -3,11 +3,11 @@
 // TypeScript compiler for them. Capture *types* are checked by a separate pass
 // (capture-types.ts) when the caller asks for it. Pure: reads the text, never
 // mutates it.
-import { scanClosure } from "./captures.js";
+import { scanClosure, type ForbiddenUse } from "./captures.js";
 import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { bodyHash, normalizedCode } from "./hash.js";
-import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
+import { findDurableUses, type DurableAlias, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
 import { LaterWrites, type LaterWrite } from "./later-writes.js";
 import { projectRelative } from "./module-path.js";
 import type { ScopeAnalysis } from "./scope-model.js";
@@ -144,6 +144,15 @@ function parameterName(param: Node, text: string): string {
   return text.slice(p.start, p.typeAnnotation?.start ?? p.end).trimEnd();
 }
 
+const FORBIDDEN: Record<ForbiddenUse["what"], [DiagnosticCode, string]> = {
+  this: ["DA1001", "`this` is used inside a durable closure; the worker runs it without the caller's this."],
+  super: ["DA1002", "`super` is used inside a durable closure; the worker runs it without the caller's super."],
+  arguments: ["DA1003", "`arguments` is used inside a durable closure; the worker runs it without the caller's arguments."],
+  "new.target": ["DA1014", "`new.target` is used inside a durable closure; the worker runs it outside the constructor call."],
+  "#private": ["DA1015", "The private name `NAME` is used inside a durable closure; the worker runs the closure outside the class that declares it."],
+  eval: ["DA1016", "`eval` is called inside a durable closure; it would read the caller's variables, which the worker does not have."],
+};
+
 const WHEN: Record<LaterWrite["why"], (call: string) => string> = {
   after: (call) => `after the ${call} call`,
   loop: (call) => `in a loop around the ${call} call`,
@@ -243,8 +252,9 @@ class FileAnalyzer {
     }
     const scan = scanClosure(fn, this.scopes);
     for (const use of scan.forbidden) {
-      const code = use.what === "this" ? "DA1001" : use.what === "super" ? "DA1002" : "DA1003";
-      this.report(code, use.node, `\`${use.what}\` is used inside a durable closure; the worker runs it without the caller's ${use.what}.`, use.what);
+      const [code, message] = FORBIDDEN[use.what];
+      const name = use.what === "#private" ? `#${use.node.name}` : use.what;
+      this.report(code, use.node, message.replace("NAME", name), name);
     }
     const references: CallSite["captureReferences"] = [];
     for (const capture of scan.captures) {
@@ -268,6 +278,14 @@ class FileAnalyzer {
     return { names: scan.captures.map((c) => c.name), references };
   }
 
+  alias(use: DurableAlias): void {
+    if (use.how === "variable") {
+      this.report("DA1017", use.node, "`durable` is assigned to a variable that can change; calls through it are not compiled and throw at run time.", "durable");
+    } else {
+      this.report("DA3003", use.node, "`durable` is handed to other code; durable calls made through it there are not compiled and throw at run time.", "durable");
+    }
+  }
+
   misuse(node: Node, text: string): void {
     this.report("DA1009", node, `\`${text}\` is used as a value; only direct calls with an inline closure can be made durable.`, text);
   }
@@ -283,14 +301,23 @@ export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
 }
 
+/** A file that does not parse: its syntax errors at their own lines, and nothing to rewrite (so no tool reports them in rewritten code). */
+function syntaxErrors(fileName: string, file: string, source: string, errors: ReadonlyArray<{ message: string; offset: number }>): Analysis {
+  const lines = new LineIndex(source);
+  const diagnostics = errors.map((e) => makeDiagnostic("DA1018", { file, ...lines.position(e.offset) }, `Syntax error: ${e.message}.`));
+  return { fileName, file, source, callSites: [], diagnostics, stubInsert: 0, importsRuntime: false, commonJs: false, slice: null };
+}
+
 /** Analyzes one file's text. `fileName` is absolute; ids use its path relative to `options.root`. */
 export function analyze(fileName: string, source: string, options: AnalyzeOptions): Analysis {
   const file = projectRelative(options.root, fileName);
   const parsed = parse(fileName, source);
+  if (parsed.errors.length > 0) return syntaxErrors(fileName, file, source, parsed.errors);
   const scopes = analyzeScopes(parsed.program);
   const analyzer = new FileAnalyzer(source, scopes, parsed.comments, file, options);
   for (const use of findDurableUses(scopes, source)) {
-    if (use.type === "misuse") analyzer.misuse(use.node, use.text);
+    if (use.type === "alias") analyzer.alias(use);
+    else if (use.type === "misuse") analyzer.misuse(use.node, use.text);
     else if (use.type === "non-literal") analyzer.nonLiteral(use);
     else analyzer.analyzeCall(use);
   }

@@ -19,17 +19,45 @@ export interface Capture {
 }
 
 export interface ForbiddenUse {
-  what: "this" | "super" | "arguments";
+  what: "this" | "super" | "arguments" | "new.target" | "#private" | "eval";
   node: Node;
 }
 
-/** `this`/`super`/`arguments` belong to the closure unless a non-arrow function or a class intervenes. */
+const isClass = (node: Node): boolean => node.type === "ClassBody" || node.type === "ClassDeclaration" || node.type === "ClassExpression";
+
+/** `this`/`super`/`arguments`/`new.target` belong to the closure unless a non-arrow function or a class intervenes. */
 function ownedByClosure(node: Node, closure: Node): boolean {
   for (let p = node.parent; p && p !== closure; p = p.parent) {
-    if (p.type === "ClassBody" || p.type === "ClassDeclaration" || p.type === "ClassExpression") return false;
+    if (isClass(p)) return false;
     if (isFunctionNode(p) && p.type !== "ArrowFunctionExpression") return false;
   }
   return true;
+}
+
+/** A `#name` is declared by the class body that holds it; one declared outside the closure does not exist where the worker runs it. */
+function privateNameFromOutside(node: Node, closure: Node): boolean {
+  for (let p = node.parent; p && p !== closure; p = p.parent) {
+    if (p.type === "ClassBody" && p.body.some((m: Node) => m.key?.type === "PrivateIdentifier" && m.key.name === node.name)) return false;
+  }
+  return true;
+}
+
+function forbiddenSelf(node: Node, closure: Node): ForbiddenUse | undefined {
+  switch (node.type) {
+    case "PrivateIdentifier":
+      return privateNameFromOutside(node, closure) ? { what: "#private", node } : undefined;
+    case "MetaProperty":
+      return ownedByClosure(node, closure) ? { what: "new.target", node } : undefined;
+    default:
+      return ownedByClosure(node, closure) ? { what: node.type === "Super" ? "super" : "this", node } : undefined;
+  }
+}
+
+/** `eval(…)` called directly: it reads the variables of the scope it is called in, which the worker does not have. */
+function isDirectEval(id: Node): boolean {
+  let node = id;
+  while (node.parent?.type === "ParenthesizedExpression") node = node.parent;
+  return node.parent?.type === "CallExpression" && node.parent.callee === node;
 }
 
 function captureKind(binding: Binding): CaptureKind {
@@ -67,13 +95,15 @@ export function scanClosure(closure: Node, scopes: ScopeAnalysis): ClosureScan {
   const byBinding = new Map<Binding, Capture>();
   const forbidden: ForbiddenUse[] = [];
   for (const node of startingIn(scopes.selfReferences, closure.body, (n) => n.start)) {
-    if (ownedByClosure(node, closure)) forbidden.push({ what: node.type === "Super" ? "super" : "this", node });
+    const use = forbiddenSelf(node, closure);
+    if (use) forbidden.push(use);
   }
   for (const ref of startingIn(scopes.references, closure.body, (r) => r.id.start)) {
     const binding = ref.binding;
     if (!binding) {
       // Unbound `arguments` is the implicit object of the nearest function.
       if (ref.name === "arguments" && ownedByClosure(ref.id, closure)) forbidden.push({ what: "arguments", node: ref.id });
+      else if (ref.name === "eval" && isDirectEval(ref.id)) forbidden.push({ what: "eval", node: ref.id });
       continue;
     }
     if (binding.kind === "import" || binding.scope.kind === "module") continue;
