@@ -3,12 +3,14 @@ import { jobContextStorage, type JobContext } from "../context.js";
 import { BadJobRowError, JobTimeoutError } from "../errors.js";
 import type { DurableEmitter, JobEventInfo } from "../events/index.js";
 import { deserialize } from "../serialize/values.js";
+import { sealPlaces, type SealPlace } from "../serialize/codec.js";
 import { resolveStub, taskMetadata } from "../tasks/registry.js";
 import { startAttemptSpan, type AttemptSpan } from "../telemetry/index.js";
 import { attemptFacts, type ClaimedJob } from "./claimed-job.js";
 import type { Completer } from "./completer.js";
 import { decideOutcome, type OutcomePolicy, type Settled } from "./outcome.js";
 import { progressWriter } from "./progress.js";
+import { interruptedSettled, STEP_SCOPE, StepScope, type StepRuntime } from "../steps/index.js";
 
 
 export interface ExecutorDeps {
@@ -17,7 +19,9 @@ export interface ExecutorDeps {
   events: DurableEmitter;
   completer: Completer;
   policy: OutcomePolicy;
-  decode: (stored: unknown) => unknown;
+  decode: (stored: unknown, place: SealPlace) => unknown;
+  /** Journals durable.* calls made inside the closure (src/steps); absent, they enqueue as anywhere else. */
+  steps?: StepRuntime;
 }
 
 export function jobEventInfo(job: ClaimedJob): JobEventInfo {
@@ -32,7 +36,7 @@ async function prepareRun(job: ClaimedJob, deps: ExecutorDeps): Promise<{ run: R
   const stub = await resolveStub(job.task_id);
   if (!stub) throw new BadJobRowError(job.id, `task "${job.task_id}" is not registered in this process`);
   try {
-    const decoded = deserialize(deps.decode(job.captures));
+    const decoded = deserialize(deps.decode(job.captures, sealPlaces.captures(job.task_id, job.row_key ?? null)));
     if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
       throw new TypeError(`captures decode to ${Array.isArray(decoded) ? "an array" : typeof decoded}, expected an object`);
     }
@@ -54,7 +58,8 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
     return { kind: "unrunnable", error };
   }
   const writer = progressWriter(deps.pool, deps.quotedSchema, job.id);
-  const context: JobContext = {
+  const scope = deps.steps ? new StepScope(job.id, deps.steps) : null;
+  const context: JobContext & { [STEP_SCOPE]?: StepScope } = {
     jobId: job.id,
     attempt: job.attempt,
     maxAttempts: job.max_attempts,
@@ -63,6 +68,7 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
     meta: job.meta,
     signal: controller.signal,
     progress: writer.progress,
+    ...(scope ? { [STEP_SCOPE]: scope } : {}),
   };
   const timer = setTimeout(() => controller.abort(new JobTimeoutError(job.timeout_ms)), job.timeout_ms);
   let onAbort: (() => void) | undefined;
@@ -71,12 +77,13 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
     controller.signal.addEventListener("abort", onAbort, { once: true });
   });
   aborted.catch(() => undefined);
+  const running = span.run(() => jobContextStorage.run(context, async () => prepared.run(prepared.captures))).then((value): Settled => ({ kind: "returned", value }));
   try {
-    const value = await Promise.race([span.run(() => jobContextStorage.run(context, async () => prepared.run(prepared.captures))), aborted]);
-    return { kind: "returned", value };
+    return await Promise.race(scope ? [running, aborted, scope.interruption.then(interruptedSettled)] : [running, aborted]);
   } catch (error) {
     return { kind: "threw", error };
   } finally {
+    scope?.finish();
     clearTimeout(timer);
     controller.signal.removeEventListener("abort", onAbort!);
     await writer.flush();
@@ -95,7 +102,7 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
   const span = startAttemptSpan(event, job.trace);
   const settled = await runClosure(job, controller, deps, span);
   const outcome = decideOutcome(settled, attemptFacts(job), deps.policy);
-  span.end("thrown" in outcome ? outcome.thrown : settled.kind === "returned" ? undefined : settled.error);
+  span.end("thrown" in outcome ? outcome.thrown : "error" in settled ? settled.error : undefined);
   if (outcome.kind === "released") return;
   deps.completer.record({ job, outcome, startedAt });
 }

@@ -18,6 +18,7 @@ import { reportOutcome } from "./outcome-report.js";
 import { PgOutcomeStore } from "./outcome-store.js";
 import { Producer } from "./producer.js";
 import * as sql from "./queries.js";
+import { StepRuntime } from "../steps/index.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
@@ -48,7 +49,7 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     const { config, pool, quotedSchema, events } = deps;
-    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done);
+    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done, channels(deps.schema).insert);
     this.completer = new Completer(store, {
       logger: config.logger,
       onSettled: (entry, recorded) => {
@@ -63,6 +64,7 @@ export class Runner {
       completer: this.completer,
       decode: deps.codec.decode,
       policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
+      steps: new StepRuntime({ pool, quotedSchema, config, codec: deps.codec, catalog: deps.catalog, events, notifier: deps.notifier, insertChannel: channels(deps.schema).insert }),
     };
     for (const [queue, limit] of Object.entries(config.queues)) {
       const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);

@@ -35,7 +35,7 @@ export const nextAttempt = (t: string) => `least(${t}.attempt, 2147483646) + 1`;
 
 /** What the executor needs of a claimed job (ClaimedJob), besides its id. */
 export const claimedColumns = (t: string) =>
-  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
+  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "row_key", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
 
 /**
  * Claim up to $3 due jobs ($5 bytes) of queue $1 whose task this node can
@@ -61,10 +61,15 @@ const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1:
  * Records a batch of outcomes (completer.ts) in one statement. Element i of
  * the arrays is one job: $1 its id, $2 its outcome kind, $3 its result (JSON
  * text, for completed), $4 a JSON array holding its recorded error
- * (failures), $5 a delay in ms (retryable, snoozed). Only rows still
- * executing on this node ($6) change, so a late or duplicate outcome is a
- * no-op. A snooze gives its attempt back. One NOTIFY for the jobs that
- * reached a final state.
+ * (failures), $5 a delay in ms (retryable, snoozed, suspended), $8 the ids
+ * a suspended job waits for (an array literal, '{}' for a timer alone).
+ * Only rows still executing on this node ($6) change, so a late or
+ * duplicate outcome is a no-op. A snooze and a suspension give their
+ * attempt back. A suspended job waits ('waiting') while one of its jobs is
+ * unfinished, is available at once when none is, and is scheduled at its
+ * timer when it waits for none. One NOTIFY for the jobs that reached a final
+ * state; waiting jobs whose wait they end are woken (src/steps), with an
+ * insert notice ($7 done, $9 insert channel).
  *
  * No join with unnest(): under a cached generic plan the planner guesses
  * ten rows for the unnested arrays and one for this node's executing jobs,
@@ -74,14 +79,18 @@ const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1:
  */
 export const recordOutcomes = (quotedSchema: string) => {
   const kind = item(2, "text");
+  const waitingFor = `${item(8, "text")}::bigint[]`;
   return `
 with moved as (
   update ${quotedSchema}.jobs j
-  set state = case ${kind} when 'snoozed' then 'scheduled' else ${kind} end,
-      attempt = case ${kind} when 'snoozed' then greatest(j.attempt - 1, 0) else j.attempt end,
+  set state = case ${kind} when 'snoozed' then 'scheduled'
+                when 'suspended' then ${suspendedState(quotedSchema, waitingFor)}
+                else ${kind} end,
+      attempt = case when ${kind} in ('snoozed', 'suspended') then greatest(j.attempt - 1, 0) else j.attempt end,
       result = case ${kind} when 'completed' then ${item(3, "text")}::json else j.result end,
       errors = case when ${item(4, "text")} is null then j.errors else j.errors || ${item(4, "text")}::jsonb end,
-      run_at = case when ${kind} in ('retryable', 'snoozed') then now() + ${item(5, "bigint")} * interval '1 millisecond' else j.run_at end,
+      run_at = case when ${kind} in ('retryable', 'snoozed', 'suspended') then now() + ${item(5, "bigint")} * interval '1 millisecond' else j.run_at end,
+      waiting_for = case ${kind} when 'suspended' then nullif(${waitingFor}, '{}') end,
       completed_at = case ${kind} when 'completed' then now() else j.completed_at end,
       discarded_at = case ${kind} when 'discarded' then now() else j.discarded_at end,
       cancelled_at = case ${kind} when 'cancelled' then now() else j.cancelled_at end,
@@ -89,9 +98,35 @@ with moved as (
       node_id = null
   where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $6
   returning j.id, j.state
+), ended as (
+  select id, state from moved where state in ${FINISHED}
+), woken as (${wakeWaiters(quotedSchema)}
+), woke as (
+  select count(pg_notify($9, json_build_object('queue', queue, 'due', null)::text)) as n from (select distinct queue from woken) q
 )
-select pg_notify($7, string_agg(id::text, ',')) from moved where state in ${FINISHED} having count(*) > 0`;
+select pg_notify($7, string_agg(id::text, ',')) from ended
+where (select n from woke) >= 0
+having count(*) > 0`;
 };
+
+/** A suspended job's state: waiting while a job it waits for is unfinished; with none unfinished, available; with none at all, scheduled (a timer). */
+const suspendedState = (quotedSchema: string, waitingFor: string) => `
+  case when cardinality(${waitingFor}) = 0 then 'scheduled'
+       when exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(${waitingFor})) then 'waiting'
+       else 'available' end`;
+
+/**
+ * Waiting jobs whose wait the jobs that just ended (\`ended\`) are over:
+ * all they wait for ended, or one failed. Two ends committed side by side
+ * each see the other unfinished; the sweep (src/steps, wakeWaitingJobs)
+ * wakes what this misses.
+ */
+const wakeWaiters = (quotedSchema: string) => `
+  update ${quotedSchema}.jobs_active p set state = 'available', run_at = now(), waiting_for = null
+  where p.state = 'waiting' and p.waiting_for && (select array_agg(id) from ended)
+    and (exists (select 1 from ended e where e.id = any(p.waiting_for) and e.state in ('discarded', 'cancelled'))
+         or not exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(p.waiting_for) and c.id not in (select id from ended)))
+  returning p.queue`;
 
 /** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
 export const releaseJobs = (quotedSchema: string) => `

@@ -64,6 +64,8 @@ function apply(job: EnqueuedJob, outcome: Outcome): AttemptOutcome {
       job.state = "scheduled";
       job.runAt = new Date(Date.now() + outcome.delayMs);
       return { state: job.state, error: asError(outcome.thrown, "snoozed") };
+    // The testing modes run steps inline (no journal, so no suspension); a released job goes back.
+    case "suspended":
     case "released":
       job.state = "available";
       return { state: job.state };
@@ -79,7 +81,7 @@ export async function runAttempt(job: EnqueuedJob, limits: { maxResultBytes: num
   job.state = "executing";
   job.attempt += 1;
   const settled = await settle(job);
-  const outcome = decideOutcome(settled, { task: job.task, attempt: job.attempt, maxAttempts: job.maxAttempts, backoff: job.options.backoff }, {
+  const outcome = decideOutcome(settled, { id: job.id, task: job.task, attempt: job.attempt, maxAttempts: job.maxAttempts, backoff: job.options.backoff }, {
     maxResultBytes: limits.maxResultBytes,
     encode: (payload) => payload,
   });

@@ -11,6 +11,7 @@ import { rescuerService } from "./rescuer.js";
 import type { ServiceSpec } from "./service.js";
 import { taskRefreshService } from "./task-refresh.js";
 import { unknownTasksService } from "./unknown-tasks.js";
+import { waitingJobsService } from "./waiting-jobs.js";
 
 export { MaintenanceService, type ServiceSpec } from "./service.js";
 
@@ -28,7 +29,7 @@ export interface MaintainedNode {
 
 /**
  * Every periodic service of a node, with its interval. The heartbeat sets
- * the pace: rescue and the cancel check run as often; the forgotten-claim
+ * the pace: rescue, the cancel check and the waiting-job sweep run as often; the forgotten-claim
  * sweep every fifth beat; version-skew cleanup, dead-node cleanup and the
  * task refresh every tenth; pruning about once a minute.
  */
@@ -42,6 +43,7 @@ export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool;
     heartbeatService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register() }),
     rescuerService({ pool, quotedSchema, intervalMs: beat, events, logger, wake }),
     cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
+    waitingJobsService({ pool, quotedSchema, intervalMs: beat, wake }),
     ...[
       forgottenClaimsService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
       unknownTasksService({ pool, quotedSchema, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),

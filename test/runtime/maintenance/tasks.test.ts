@@ -48,6 +48,7 @@ describe("task maintenance", () => {
       heartbeat: 1_000,
       "rescuing jobs of dead nodes": 1_000,
       "checking for cancelled jobs": 1_000,
+      "waking waiting jobs": 1_000,
       "releasing claims this node never received": 5_000,
       "discarding jobs of unknown tasks": 10_000,
       "deleting dead nodes": 10_000,
