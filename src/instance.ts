@@ -2,12 +2,13 @@ import type pg from "pg";
 import type { AsyncOptions } from "./config/options.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
-import { channels, logDatabase, migrate, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { channels, logDatabase, migrate, namedStatementsEnabled, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
 import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
 import { CallItems } from "./enqueue/call-item.js";
+import { GroupCommit } from "./enqueue/group-commit.js";
 import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
@@ -42,6 +43,8 @@ export class DurableInstance implements BulkOwner {
   private readonly catalog: TaskCatalog;
   private readonly callItems: CallItems;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Single calls on the pool: concurrent ones share one insert (enqueue/group-commit.ts). */
+  private readonly group = new GroupCommit((prepared) => this.insertStarted(prepared));
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   codec: Codec = plainCodec;
   /** "stopping": running jobs finish and may still enqueue; "stopped": everything fails with DurableStoppedError. */
@@ -165,7 +168,9 @@ export class DurableInstance implements BulkOwner {
     // Inside durable.bulk(): collected now, inserted with the others.
     const inBulk = joinBulk(this, prepared);
     if (inBulk) return inBulk as Promise<JobHandle<Awaited<T>>>;
-    return this.reported(this.insert([prepared]).then((handles) => handles[0]!), [prepared]) as Promise<JobHandle<Awaited<T>>>;
+    // In the caller's transaction (`client`) the insert is theirs alone; on the pool it may share a group.
+    const insert = prepared.item.options.client ? this.insert([prepared]).then((handles) => handles[0]!) : this.insertGrouped(prepared);
+    return this.reported(insert, [prepared]) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
@@ -206,12 +211,17 @@ export class DurableInstance implements BulkOwner {
   private async insert(prepared: PreparedItem[]): Promise<JobHandle[]> {
     if (prepared.length === 0) return [];
     await this.start();
-    try {
-      return await this.insertStarted(prepared);
-    } catch (error) {
-      // An insert that raced the end of stop() lost its pool: say why.
-      throw this.stopPhase === "stopped" && !(error instanceof DurableError) ? new DurableStoppedError() : error;
-    }
+    return this.insertStarted(prepared).catch((error) => this.explainStopped(error));
+  }
+
+  /** An insert that raced the end of stop() lost its pool: say why. */
+  private explainStopped(error: unknown): never {
+    throw this.stopPhase === "stopped" && !(error instanceof DurableError) ? new DurableStoppedError() : error;
+  }
+
+  private async insertGrouped(prepared: PreparedItem): Promise<JobHandle> {
+    await this.start();
+    return this.group.submit(prepared).catch((error) => this.explainStopped(error));
   }
 
   private async insertStarted(prepared: PreparedItem[]): Promise<JobHandle[]> {
@@ -220,7 +230,7 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
     await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
-    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared);
+    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared, !client && namedStatementsEnabled(this.pool));
     // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
     if (this.events.listenerCount("job:insert") > 0) {
       this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
@@ -350,4 +360,3 @@ export class DurableInstance implements BulkOwner {
 }
 
 markCallBoundary(DurableInstance.prototype.async, DurableInstance.prototype.asyncMany, DurableInstance.prototype.run, DurableInstance.prototype.cron);
-

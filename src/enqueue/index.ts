@@ -117,10 +117,11 @@ const ownsTransactions = (client: QueryableClient): boolean => typeof (client as
 /** Chunks keep one statement's arrays (and the server's memory for them) bounded. */
 const CHUNK = 5_000;
 
-export async function insertPrepared(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
+/** `named`: prepared statements may be used on `client` (the instance's own pool, not behind a transaction pooler). */
+export async function insertPrepared(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[], named = false): Promise<JobHandle[]> {
   // Unique rows need a lock-then-check transaction (src/unique); plain batches keep the one-statement path.
   if (prepared.some((p) => p.row.uniqueKey !== null)) {
-    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, quotedSchema, channel, items);
+    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, quotedSchema, channel, items, named);
     // One advisory lock per key lives until commit, and Postgres's shared lock
     // table holds only max_locks_per_transaction × max_connections (6,400 by
     // default): "out of shared memory" at ~50k keys. In transactions of our own,
@@ -142,15 +143,15 @@ export async function insertPrepared(client: QueryableClient, quotedSchema: stri
   const handles: JobHandle[] = [];
   for (let i = 0; i < prepared.length; i += CHUNK) {
     const chunk = prepared.slice(i, i + CHUNK);
-    const rows = await insertJobs(client, quotedSchema, chunk.map((p) => p.row), channel);
+    const rows = await insertJobs(client, quotedSchema, chunk.map((p) => p.row), channel, named);
     rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: chunk[j]!.row.queue, state: row.state, conflict: false }));
   }
   return handles;
 }
 
-async function insertChunked(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[]) {
+async function insertChunked(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[], named: boolean) {
   const rows = [];
-  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, quotedSchema, prepared.slice(i, i + CHUNK).map((p) => p.row), channel)));
+  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, quotedSchema, prepared.slice(i, i + CHUNK).map((p) => p.row), channel, named)));
   return rows;
 }
 

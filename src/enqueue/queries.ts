@@ -121,9 +121,53 @@ export function insertParams(rows: JobRow[], channel: string): unknown[] {
   return [...rowsDocuments(rows), channel];
 }
 
-/** Ids come from one sequence in row order, so ascending ids are the input order. */
-export async function insertJobs(client: QueryableClient, quotedSchema: string, rows: JobRow[], channel: string): Promise<InsertedRow[]> {
-  const result = await client.query({ text: insertJobsSql(quotedSchema), values: insertParams(rows, channel) });
+/**
+ * One job, plain parameters: the common single `durable.async()` call. The
+ * JSON path above parses and joins two documents even for one row; this one
+ * costs the server about a quarter of that (bench/NOTES.md, "Single enqueue").
+ */
+export function insertOneSql(quotedSchema: string): string {
+  return `
+with ins as (
+  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace, row_key)
+  values (case when $10::timestamptz > now() then 'scheduled' else 'available' end, $1, $2, $3, $4, $5, $6, $7::jsonb, $8::json, $9::jsonb,
+          case when $11::text = '[]' then '{}'::text[] else array(select jsonb_array_elements_text($11::jsonb)) end,
+          coalesce($10::timestamptz, now()), $12, $13::jsonb, $15::uuid)
+  returning id, state, queue, run_at
+)
+select id::text as id, state,
+       pg_notify($14, json_build_object('queue', queue, 'due', case when state = 'scheduled' then (extract(epoch from run_at) * 1000)::bigint end)::text)
+from ins`;
+}
+
+const oneTexts = new Map<string, string>();
+const manyTexts = new Map<string, string>();
+function cached(texts: Map<string, string>, quotedSchema: string, build: (quotedSchema: string) => string): string {
+  let text = texts.get(quotedSchema);
+  if (text === undefined) texts.set(quotedSchema, (text = build(quotedSchema)));
+  return text;
+}
+
+function insertOneParams(r: JobRow, channel: string): unknown[] {
+  return [r.queue, r.taskId, r.bodyHash, r.priority, r.maxAttempts, r.timeoutMs, r.backoff, r.captures, r.meta, r.runAt, r.tags, r.uniqueKey, r.trace, channel, r.rowKey];
+}
+
+/**
+ * Ids come from one sequence in row order, so ascending ids are the input
+ * order. `named`: the statements are prepared once per connection (only on
+ * the instance's own pool, and not behind a transaction pooler).
+ */
+export async function insertJobs(client: QueryableClient, quotedSchema: string, rows: JobRow[], channel: string, named = false): Promise<InsertedRow[]> {
+  if (rows.length === 1) {
+    const text = cached(oneTexts, quotedSchema, insertOneSql);
+    const values = insertOneParams(rows[0]!, channel);
+    const result = await client.query(named ? { name: `durable-insert-one-${quotedSchema}`, text, values } : { text, values });
+    const row = result.rows[0] as { id: string; state: string };
+    return [{ id: row.id, state: row.state }];
+  }
+  const text = cached(manyTexts, quotedSchema, insertJobsSql);
+  const values = insertParams(rows, channel);
+  const result = await client.query(named ? { name: `durable-insert-${quotedSchema}`, text, values } : { text, values });
   const { ids, states } = result.rows[0] as { ids: string | null; states: string | null };
   if (ids === null || states === null) return [];
   return ids.slice(1, -1).split(",").map((id, i) => ({ id, state: states[i] === "s" ? "scheduled" : "available" }));
