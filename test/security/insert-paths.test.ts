@@ -39,7 +39,7 @@ describe.each([
     })));
     for (let i = 0; i < 4; i++) {
       const [task, captures] = echo();
-      handles.push(await d.async(task, captures, { unique: true }));
+      handles.push(await d.async(task, captures, { unique: {} }));
     }
     const client = await db.pool.connect();
     try {
