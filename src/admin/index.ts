@@ -10,6 +10,7 @@ import * as sql from "./queries.js";
 import { OPERATION_STATES } from "../jobs/states.js";
 import { NodesApi } from "../nodes/index.js";
 import { waitingAmong, waitingReason, type WaitingReason } from "../nodes/live.js";
+import { stepTree, type StepTree } from "../steps/tree.js";
 
 export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
 
@@ -95,6 +96,8 @@ export interface JobDetail {
   captureNames: string[];
   /** Due, and no live node can run it: what it waits for. */
   waitingFor: WaitingReason | null;
+  /** Durable steps: its parent, what it waits for, its journal (src/steps/tree.ts). */
+  steps: StepTree;
 }
 
 /** Which states each bulk operation touches (the control module's own list), for progress counting. */
@@ -161,7 +164,7 @@ export class Admin {
 
   async job(id: string): Promise<JobDetail | null> {
     if (!isJobId(id)) return null;
-    const { rows } = await this.pool.query(sql.jobDetail(this.quotedSchema), [id]);
+    const [{ rows }, steps] = await Promise.all([this.pool.query(sql.jobDetail(this.quotedSchema), [id]), stepTree(this.pool, this.quotedSchema, id)]);
     const r = rows[0];
     if (!r) return null;
     const { file, fn, line, col, source, capture_names, captures, result, errors, unique_key: _unique, timeout_ms: _timeout, ...rest } = r;
@@ -177,6 +180,7 @@ export class Admin {
       source: source ?? null,
       captureNames: capture_names ?? [],
       waitingFor: (await this.waitingFor([r.id])).get(r.id) ?? null,
+      steps,
     };
   }
 
