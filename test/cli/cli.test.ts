@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { databaseUrl, eventually, testDatabase } from "../support/db.js";
 import * as tasks from "../support/dashboard-tasks.mjs";
 import { CSV_COLUMNS } from "../../src/reports/index.js";
+import { insertHostile } from "../support/hostile-rows.js";
 
 // The real built binary (npm test builds first), against a real database.
 const BIN = join(process.cwd(), "dist/src/cli/bin.js");
@@ -197,6 +198,22 @@ describe("durable CLI", () => {
     const piped = await durable(["jobs", "cancel", "--queue", "ad_hoc_datasync", "--schema", db.schema]);
     expect(piped.stdout).toBe("Cancelled 1500 jobs.\n");
     expect(piped.stderr).toBe("");
+  });
+
+  it("lists and shows hostile rows (the meta column too), exit 0, never a raw error", async () => {
+    const db = await testDatabase();
+    await (await db.start({ run: false })).async(tasks.sendWelcomeEmail, { user: { id: 1, email: "a@example.com" } }, { meta: { orgId: 7 } });
+    const ids = await insertHostile(db);
+    const outputs: string[] = [];
+    for (const args of [["jobs", "list", "--limit", "100", "--meta-column"], ["jobs", "list", "--json", "--limit", "100"], ["jobs", "show", ids[10]!]]) {
+      const r = await durable([...args, "--schema", db.schema]);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.length, args.join(" ")).toBeLessThan(args.includes("--json") ? 10_000_000 : 1_000_000);
+      outputs.push(r.stdout);
+    }
+    for (const id of ids) expect(outputs[0]).toMatch(new RegExp(`^\\s*${id}\\s`, "m"));
+    expect(outputs[0]).toContain(`{"orgId":7}`);
+    expect(outputs[2]).toMatch(/more characters not shown|…/);
   });
 
   it("lists, pauses, resumes and scales queues", async () => {
