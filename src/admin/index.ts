@@ -8,6 +8,7 @@ import { isEncrypted } from "../serialize/encryption.js";
 import { isJobId } from "../config/job-id.js";
 import * as sql from "./queries.js";
 import { OPERATION_STATES } from "../jobs/states.js";
+import { stepTree, type StepTree } from "../steps/tree.js";
 
 export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
 
@@ -88,6 +89,8 @@ export interface JobDetail {
   caller: { file: string; fn: string | null; line: number; column: number } | null;
   source: string | null;
   captureNames: string[];
+  /** Durable steps: its parent, what it waits for, its journal (src/steps/tree.ts). */
+  steps: StepTree;
 }
 
 /** Which states each bulk operation touches (the control module's own list), for progress counting. */
@@ -151,7 +154,7 @@ export class Admin {
 
   async job(id: string): Promise<JobDetail | null> {
     if (!isJobId(id)) return null;
-    const { rows } = await this.pool.query(sql.jobDetail(this.quotedSchema), [id]);
+    const [{ rows }, steps] = await Promise.all([this.pool.query(sql.jobDetail(this.quotedSchema), [id]), stepTree(this.pool, this.quotedSchema, id)]);
     const r = rows[0];
     if (!r) return null;
     const { file, fn, line, col, source, capture_names, captures, result, errors, unique_key: _unique, timeout_ms: _timeout, ...rest } = r;
@@ -166,6 +169,7 @@ export class Admin {
       caller: file ? { file, fn, line, column: col } : null,
       source: source ?? null,
       captureNames: capture_names ?? [],
+      steps,
     };
   }
 

@@ -11,6 +11,7 @@ import { isTaskStub, type TaskStub } from "../tasks/registry.js";
 import { callSiteFromStack, untransformedHint } from "../tasks/call-site.js";
 import { captureTrace } from "../telemetry/index.js";
 import { insertChildSteps } from "./queries.js";
+import { hasDependencies, recordAfterInsert } from "./after.js";
 import type { StepSlot } from "./journal.js";
 
 export interface StepRuntimeDeps {
@@ -86,7 +87,9 @@ export class StepRuntime {
     const client = await pool.connect();
     try {
       await client.query("begin");
-      const handles = await insertPrepared(client, quotedSchema, insertChannel, items.map((i) => i.prepared));
+      const prepared = items.map((i) => i.prepared);
+      let handles = await insertPrepared(client, quotedSchema, insertChannel, prepared);
+      if (hasDependencies(prepared)) handles = await recordAfterInsert(client, quotedSchema, prepared, handles);
       const col = <T>(f: (item: ChildInsert, i: number) => T) => items.map(f);
       const { rowCount } = await client.query(insertChildSteps(quotedSchema), [
         parentId, col((i) => i.slot.key), col((i) => i.slot.position), col((i) => i.slot.kind), col((i) => i.slot.taskId), col((i) => i.slot.caller), col((_, n) => handles[n]!.id),
