@@ -25,6 +25,7 @@ import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/ind
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
+import { NodesApi } from "./nodes/index.js";
 
 
 /**
@@ -54,6 +55,7 @@ export class DurableInstance implements BulkOwner {
   /** Issue 4: queue control, job reports/control, cron entries (evaluated only where a runner runs). */
   readonly queues = new QueueControls(() => this.target());
   readonly jobs: JobsApi = createJobsApi(() => this.target());
+  readonly nodes = new NodesApi(() => this.target());
   private readonly crons = new CronScheduler();
   private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
 

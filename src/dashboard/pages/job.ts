@@ -44,7 +44,7 @@ function summary(ctx: PageContext, job: JobDetail): Html {
   const started = job.state === "executing" ? finiteDate(job.attempted_at) : null;
   const tags = Array.isArray(job.tags) ? job.tags : [];
   return html`<dl class="grid" id="summary">
-<dt>State</dt><dd id="state">${stateBadge(job.state)}${started ? html` <span id="running-for">running for ${span(Date.now() - started.getTime())}</span>` : ""}</dd>
+<dt>State</dt><dd id="state">${stateBadge(job.state)}${started ? html` <span id="running-for">running for ${span(Date.now() - started.getTime())}</span>` : ""}${job.waitingFor ? html` <span id="waiting-for" class="waiting-for">${textOf(job.waitingFor.text, 1_000)}</span>` : ""}</dd>
 <dt>Task</dt><dd><code>${textOf(job.task_id, 500)}</code> <span class="muted">body ${job.body_hash}</span></dd>
 <dt>Called from</dt><dd id="caller">${caller ? html`<code>${caller.file}:${caller.line}:${caller.column}</code>${caller.fn ? html` in <code>${caller.fn}</code>` : ""}` : html`<span class="muted">unknown (task not recorded)</span>`}</dd>
 <dt>Queue</dt><dd><a href="${ctx.base}/jobs?queue=${encodeURIComponent(job.queue)}">${job.queue}</a> · priority ${job.priority}</dd>
