@@ -7,6 +7,7 @@ import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
 import { currentContext } from "./context.js";
 import { ConfigError } from "./errors.js";
+import { recordCallIfRecording } from "./config/job-semantics.js";
 import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions } from "./cron/index.js";
@@ -134,7 +135,8 @@ export const durable: Durable = {
     }
   },
   async(fn: any, captures?: any, options?: any) {
-    return (testingTarget() ?? defaultInstance()).async(fn, captures, options);
+    // Inside an onDiscard hook function (config/job-semantics.ts): recorded, whatever the mode.
+    return recordCallIfRecording([fn, captures, options]) ?? (testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   bulk(fn: () => unknown) {
     return (testingTarget() ?? defaultInstance()).bulk(fn);

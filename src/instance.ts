@@ -1,11 +1,12 @@
 import type pg from "pg";
 import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } from "./config/options.js";
+import { recordCallIfRecording } from "./config/job-semantics.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
 import { channels, logDatabase, migrate, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
-import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
+import { insertPrepared, prepare, stubsOf, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
 import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, type AwaitOptions } from "./await/index.js";
@@ -161,8 +162,9 @@ export class DurableInstance implements BulkOwner {
       normalized = this.lastOptions.normalized;
     } else {
       normalized = this.normalize(options);
-      // `delay` is relative to now, so its normalization cannot be reused later.
-      const reusable = typeof options === "object" && options !== null && (options as AsyncOptions).delay === undefined;
+      // `delay`, `deadline` and `debounce` are relative to now, and an onDiscard hook snapshots its captures:
+      // such normalizations cannot be reused later.
+      const reusable = typeof options === "object" && options !== null && !RELATIVE_OPTIONS.some((k) => (options as any)[k] !== undefined);
       // A copy, not the caller's object: an options object mutated and passed again must not match.
       if (reusable) this.lastOptions = { raw: snapshotOptions(options), normalized: Object.freeze(normalized) };
     }
@@ -190,6 +192,9 @@ export class DurableInstance implements BulkOwner {
    * failure is always logged and emitted, even if nobody awaits the promise.
    */
   async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
+    // Inside an onDiscard hook function: the call is recorded, not inserted.
+    const recorded = recordCallIfRecording([stub, captures, options]);
+    if (recorded) return recorded;
     // Prepared first: a bad capture throws here, at the call, not as a rejection.
     const prepared = this.prepare(this.item("async", stub, captures, options), captureTrace());
     // Inside durable.bulk(): collected now, inserted with the others.
@@ -249,7 +254,7 @@ export class DurableInstance implements BulkOwner {
     if (client && prepared.some((p) => p.item.options.client !== client)) {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
-    await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
+    await this.catalog.ensure(this.pool, stubsOf(prepared));
     const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared);
     // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
     if (this.events.listenerCount("job:insert") > 0) {
@@ -302,13 +307,15 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     }
     const item = this.item("cron", stub, captures, spec.jobOptions);
-    const prepared = this.prepare(item, null);
+    this.prepare(item, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,
       stub: item.stub,
       insert: async (client) => {
-        await this.catalog.ensure(this.pool, [item.stub]);
+        // Prepared per tick: a deadline counts from the tick's insert, and a hook snapshots its captures then.
+        const prepared = this.prepare(this.item("cron", stub, captures, spec.jobOptions), null);
+        await this.catalog.ensure(this.pool, stubsOf([prepared]));
         const [handle] = await insertPrepared(client, this.quotedSchema, this.channels.insert, [prepared]);
         this.events.emit("job:insert", { jobs: [{ id: handle!.id, queue: handle!.queue, task: handle!.task, conflict: handle!.conflict }] });
         return handle!;
@@ -378,6 +385,8 @@ export class DurableInstance implements BulkOwner {
     }
   }
 }
+
+const RELATIVE_OPTIONS = ["delay", "deadline", "debounce", "onDiscard"];
 
 markCallBoundary(DurableInstance.prototype.async, DurableInstance.prototype.asyncMany, DurableInstance.prototype.run, DurableInstance.prototype.cron);
 

@@ -22,6 +22,8 @@ export interface DurableEvents {
   "job:error": { job: JobEventInfo; state: "retryable" | "discarded" | "cancelled" | "scheduled"; error: Error; durationMs: number };
   "job:rescue": { jobs: Array<{ id: string; state: string }> };
   "job:discard-unknown": { jobs: Array<{ id: string; task: string }> };
+  /** Jobs discarded because they had not started by their deadline. */
+  "job:expired": { jobs: Array<{ id: string; task: string; queue: string }> };
   "queue:change": { queue: string; change: Record<string, unknown> };
   "node:error": { error: Error; during: string };
 }

@@ -101,6 +101,10 @@ export class Runner {
     for (const p of this.producers.values()) p.wake();
   }
 
+  pollAll(): void {
+    for (const p of this.producers.values()) p.poll();
+  }
+
   /** Every job this node holds: running, buffered, or finished with its outcome not yet written. */
   heldJobs(): string[] {
     return [...this.producers.values()].flatMap((p) => [...p.running.keys(), ...p.buffered]).concat(this.completer.unwritten());
@@ -186,7 +190,7 @@ export class Runner {
   private onJobsDone(ids: string[]): void {
     const running = ids.filter((id) => this.isRunning(id));
     if (running.length > 0) void this.abortCancelled(running);
-    for (const p of this.producers.values()) if (p.limited) p.wake();
+    for (const p of this.producers.values()) if (p.limited || p.keyedWaiting) p.wake();
   }
 
   private isRunning(jobId: string): boolean {

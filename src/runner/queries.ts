@@ -23,6 +23,10 @@ export const pickDueJobs = (quotedSchema: string, budget: string) => `
       select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${quotedSchema}.jobs_active
       where queue = $1 and state in ${CLAIMABLE} and run_at <= now()
         and (task_id || ':' || body_hash) = any($2::text[])
+        -- Past its deadline: never started late; the expiry sweep discards it.
+        and (expires_at is null or expires_at > now())
+        -- Jobs with a concurrency key are the keyed claim's (key-queries.ts).
+        and concurrency_key is null
       order by priority, run_at, id
       limit $3
       for update skip locked

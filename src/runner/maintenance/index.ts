@@ -3,6 +3,7 @@ import type { NormalizedStart } from "../../config/start.js";
 import type { DurableEmitter } from "../../events/index.js";
 import { cancelledJobsService } from "./cancelled-jobs.js";
 import { deadNodesService } from "./dead-nodes.js";
+import { expiredJobsService } from "./expired-jobs.js";
 import { forgottenClaimsService } from "./forgotten-claims.js";
 import { heartbeatService } from "./heartbeat.js";
 import { pollerService } from "./poller.js";
@@ -23,13 +24,15 @@ export interface MaintainedNode {
   abortCancelled(): Promise<void>;
   heldJobs(): string[];
   wakeAll(): void;
+  /** The poll's wake-up: also looks for jobs with a concurrency key again. */
+  pollAll(): void;
   readonly producers: ReadonlyMap<string, { wake(): void }>;
 }
 
 /**
  * Every periodic service of a node, with its interval. The heartbeat sets
  * the pace: rescue and the cancel check run as often; the forgotten-claim
- * sweep every fifth beat; version-skew cleanup, dead-node cleanup and the
+ * sweep every fifth beat; the deadline sweep every beat; version-skew cleanup, dead-node cleanup and the
  * task refresh every tenth; pruning about once a minute.
  */
 export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool; quotedSchema: string; config: NormalizedStart; events: DurableEmitter }): ServiceSpec[] {
@@ -38,10 +41,11 @@ export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool;
   const logger = config.logger;
   const wake = (queue: string) => node.producers.get(queue)?.wake();
   return [
-    pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.wakeAll(); await node.refreshControls(); } }),
+    pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.pollAll(); await node.refreshControls(); } }),
     heartbeatService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register() }),
     rescuerService({ pool, quotedSchema, intervalMs: beat, events, logger, wake }),
     cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
+    expiredJobsService({ pool, quotedSchema, intervalMs: beat, events, logger }),
     ...[
       forgottenClaimsService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
       unknownTasksService({ pool, quotedSchema, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),
