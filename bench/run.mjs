@@ -6,7 +6,7 @@
 //
 //   node bench/run.mjs                      full run (~5-8 min on 2 cores)
 //   node bench/run.mjs --quick              smoke run (~1 min)
-//   node bench/run.mjs --only=drain,pickup  some workloads: bulk,unique,drain,pickup,await
+//   node bench/run.mjs --only=drain,pickup  some workloads: single,concurrent,bulk,unique,drain,pickup,await
 //   node bench/run.mjs --systems=durable,bullmq
 //   node bench/run.mjs --json=out.json      also write the figures as JSON
 //   node bench/run.mjs --markdown=out.md    also write the report as a markdown snippet
@@ -20,7 +20,7 @@ import { snapshotDist } from "./lib/dist.mjs";
 import { liveChildren } from "./lib/children.mjs";
 import { latencySummary, median } from "./lib/clock.mjs";
 
-const WORKLOADS = ["bulk", "unique", "drain", "pickup", "await"];
+const WORKLOADS = ["single", "concurrent", "bulk", "unique", "drain", "pickup", "await"];
 const SYSTEMS = ["durable", "graphile", "pgboss", "bullmq"];
 
 function parseArgs(argv) {
@@ -33,7 +33,7 @@ function parseArgs(argv) {
     else if (key === "--json") args.json = value;
     else if (key === "--markdown") args.markdown = value;
     else if (key === "--help" || key === "-h") {
-      console.log("usage: node bench/run.mjs [--quick] [--only=bulk,unique,drain,pickup,await] [--systems=durable,graphile,pgboss,bullmq] [--json=file] [--markdown=file]");
+      console.log("usage: node bench/run.mjs [--quick] [--only=single,concurrent,bulk,unique,drain,pickup,await] [--systems=durable,graphile,pgboss,bullmq] [--json=file] [--markdown=file]");
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
@@ -43,8 +43,8 @@ function parseArgs(argv) {
 }
 
 const SIZES = {
-  full: { reps: 3, bulkJobs: 20_000, bulkBatch: 1_000, uniqueJobs: 10_000, drainJobs: 10_000, drainLimitMs: 120_000, pickup: 300, await: 300, pollingPeerSamples: 40, pollingPeerDrainJobs: 3_000 },
-  quick: { reps: 1, bulkJobs: 2_000, bulkBatch: 1_000, uniqueJobs: 1_000, drainJobs: 1_000, drainLimitMs: 60_000, pickup: 20, await: 20, pollingPeerSamples: 5, pollingPeerDrainJobs: 500 },
+  full: { reps: 3, singleJobs: 3_000, concurrentJobs: 20_000, bulkJobs: 20_000, bulkBatch: 1_000, uniqueJobs: 10_000, drainJobs: 10_000, drainLimitMs: 120_000, pickup: 300, await: 300, pollingPeerSamples: 40, pollingPeerDrainJobs: 3_000 },
+  quick: { reps: 1, singleJobs: 300, concurrentJobs: 2_000, bulkJobs: 2_000, bulkBatch: 1_000, uniqueJobs: 1_000, drainJobs: 1_000, drainLimitMs: 60_000, pickup: 20, await: 20, pollingPeerSamples: 5, pollingPeerDrainJobs: 500 },
 };
 
 const args = parseArgs(process.argv.slice(2));
@@ -106,7 +106,7 @@ try {
   // Rounds, not one system after another: each round runs every system once,
   // so a burst of other work on the machine lands on all of them alike, and
   // each figure is the median over rounds spread across the whole run.
-  const runs = Object.fromEntries(systems.map((s) => [s.name, { bulk: [], plain: [], unique: [], uniqueWorks: null, drain1: [], drain2: [], pickup: [], await: [] }]));
+  const runs = Object.fromEntries(systems.map((s) => [s.name, { single: [], conc4: [], conc32: [], bulk: [], plain: [], unique: [], uniqueWorks: null, drain1: [], drain2: [], pickup: [], await: [] }]));
   const one = { ...size, reps: 1 };
   for (let round = 0; round < size.reps; round++) {
     roundLoads.push(os.loadavg()[0]);
@@ -119,6 +119,11 @@ try {
       const r = runs[system.name];
       // pg-boss polls (>= 500 ms) for new work, so each of its single-job samples costs ~0.25-0.5 s.
       const samples = (n) => Math.ceil((system.pollsForWork ? Math.min(n, size.pollingPeerSamples) : n) / size.reps);
+      if (args.only.includes("single")) r.single.push((await workloads.enqueueRate(system, env, one, 1, log)).rate);
+      if (args.only.includes("concurrent")) {
+        r.conc4.push((await workloads.enqueueRate(system, env, one, 4, log)).rate);
+        r.conc32.push((await workloads.enqueueRate(system, env, one, 32, log)).rate);
+      }
       if (args.only.includes("bulk")) r.bulk.push((await workloads.bulkInsert(system, env, one, log)).rate);
       if (args.only.includes("unique") && system.uniqueWorks && r.uniqueWorks !== false) {
         const u = await workloads.uniqueInsert(system, env, one, log);
@@ -139,6 +144,9 @@ try {
   for (const system of systems) {
     const r = runs[system.name];
     results[system.name] = {
+      single: rate(r.single),
+      conc4: rate(r.conc4),
+      conc32: rate(r.conc32),
       bulk: rate(r.bulk),
       unique: r.uniqueWorks === null ? undefined : r.uniqueWorks ? { works: true, plain: median(r.plain), unique: median(r.unique), runs: { plain: r.plain, unique: r.unique } } : { works: false },
       drain1: rate(r.drain1),

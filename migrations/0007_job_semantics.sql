@@ -11,8 +11,9 @@ create index jobs_active_expires_idx on :SCHEMA.jobs_active (expires_at)
 
 -- Discard hook: the job to insert when this one is discarded, written at
 -- enqueue time ({ task_id, body_hash, queue, priority, max_attempts,
--- timeout_ms, backoff, meta, tags, captures } with captures as a JSON
--- *string* holding their exact text, as the insert path carries them).
+-- timeout_ms, backoff, meta, tags, captures, row_key } with captures as a
+-- JSON *string* holding their exact text, as the insert path carries them,
+-- sealed for row_key when encryption is on).
 alter table :SCHEMA.jobs add column on_discard jsonb;
 
 -- Every path that discards a job (a failed last attempt, a rescue of the last
@@ -24,9 +25,9 @@ declare
   h jsonb := new.on_discard;
   reason text := coalesce(new.errors->-1->>'message', 'discarded');
 begin
-  insert into :SCHEMA.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags)
+  insert into :SCHEMA.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, row_key, meta, tags)
   values ('available', h->>'queue', h->>'task_id', h->>'body_hash', (h->>'priority')::smallint, (h->>'max_attempts')::int,
-          (h->>'timeout_ms')::int, h->'backoff', (h->>'captures')::json,
+          (h->>'timeout_ms')::int, nullif(h->'backoff', 'null'::jsonb), (h->>'captures')::json, (h->>'row_key')::uuid,
           coalesce(h->'meta', '{}'::jsonb) || jsonb_build_object('discardedJobId', new.id::text, 'discardedTask', new.task_id, 'discardReason', left(reason, 2000)),
           array(select jsonb_array_elements_text(coalesce(h->'tags', '[]'::jsonb))));
   perform pg_notify(TG_TABLE_SCHEMA || '.insert', json_build_object('queue', h->>'queue', 'due', null)::text);

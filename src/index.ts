@@ -19,6 +19,7 @@ export {
   isEncrypted, revealStored, redacted, resolveEncryption, createCodec, DecryptionError,
   type EncryptionOptions, type KeyRing, type EncryptedEnvelope,
 } from "./serialize/encryption.js";
+export { sealPlaces, type SealPlace } from "./serialize/codec.js";
 // Issue 4: uniqueness, cron, queue/job control, reports, pruning.
 export type { CronOptions } from "./cron/index.js";
 export type { QueueControls, QueueSettings, QueueInfo, RateLimit, Retention, JobsApi } from "./control/index.js";

@@ -3,11 +3,12 @@ import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } f
 import { recordCallIfRecording } from "./config/job-semantics.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
-import { channels, logDatabase, migrate, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { channels, logDatabase, migrate, namedStatementsEnabled, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
 import { insertPrepared, prepare, stubsOf, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
+import { GroupCommit } from "./enqueue/group-commit.js";
 import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
@@ -18,6 +19,7 @@ import { callSiteFromStack, markCallBoundary, untransformedHint } from "./tasks/
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
 import { describe, parseDuration } from "./config/duration.js";
+import { sameOptions, snapshotOptions } from "./config/same-options.js";
 import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
@@ -41,6 +43,8 @@ export class DurableInstance implements BulkOwner {
   private presence: NodePresence | null = null;
   private readonly catalog: TaskCatalog;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Single calls on the pool: concurrent ones share one insert (enqueue/group-commit.ts). */
+  private readonly group = new GroupCommit((prepared) => this.insertStarted(prepared));
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   codec: Codec = plainCodec;
   /** "stopping": running jobs finish and may still enqueue; "stopped": everything fails with DurableStoppedError. */
@@ -200,7 +204,9 @@ export class DurableInstance implements BulkOwner {
     // Inside durable.bulk(): collected now, inserted with the others.
     const inBulk = joinBulk(this, prepared);
     if (inBulk) return inBulk as Promise<JobHandle<Awaited<T>>>;
-    return this.reported(this.insert([prepared]).then((handles) => handles[0]!), [prepared]) as Promise<JobHandle<Awaited<T>>>;
+    // In the caller's transaction (`client`) the insert is theirs alone; on the pool it may share a group.
+    const insert = prepared.item.options.client ? this.insert([prepared]).then((handles) => handles[0]!) : this.insertGrouped(prepared);
+    return this.reported(insert, [prepared]) as Promise<JobHandle<Awaited<T>>>;
   }
 
   /** Enqueues many jobs in one round trip per 5,000. Items are [stub, captures, options?] as the transformer emits. */
@@ -241,12 +247,17 @@ export class DurableInstance implements BulkOwner {
   private async insert(prepared: PreparedItem[]): Promise<JobHandle[]> {
     if (prepared.length === 0) return [];
     await this.start();
-    try {
-      return await this.insertStarted(prepared);
-    } catch (error) {
-      // An insert that raced the end of stop() lost its pool: say why.
-      throw this.stopPhase === "stopped" && !(error instanceof DurableError) ? new DurableStoppedError() : error;
-    }
+    return this.insertStarted(prepared).catch((error) => this.explainStopped(error));
+  }
+
+  /** An insert that raced the end of stop() lost its pool: say why. */
+  private explainStopped(error: unknown): never {
+    throw this.stopPhase === "stopped" && !(error instanceof DurableError) ? new DurableStoppedError() : error;
+  }
+
+  private async insertGrouped(prepared: PreparedItem): Promise<JobHandle> {
+    await this.start();
+    return this.group.submit(prepared).catch((error) => this.explainStopped(error));
   }
 
   private async insertStarted(prepared: PreparedItem[]): Promise<JobHandle[]> {
@@ -255,7 +266,7 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
     await this.catalog.ensure(this.pool, stubsOf(prepared));
-    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared);
+    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared, !client && namedStatementsEnabled(this.pool));
     // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
     if (this.events.listenerCount("job:insert") > 0) {
       this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
@@ -389,36 +400,3 @@ export class DurableInstance implements BulkOwner {
 const RELATIVE_OPTIONS = ["delay", "deadline", "debounce", "onDiscard"];
 
 markCallBoundary(DurableInstance.prototype.async, DurableInstance.prototype.asyncMany, DurableInstance.prototype.run, DurableInstance.prototype.cron);
-
-/**
- * Structural equality for job options: plain objects, arrays and primitives
- * compared by value; anything else (a pg client, a Date) by identity, so a
- * reused normalization is exactly what a fresh one would be.
- */
-function sameOptions(a: unknown, b: unknown, depth = 0): boolean {
-  if (a === b) return true;
-  if (depth > 4 || typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameOptions(a[i], b[i], depth + 1)) return false;
-    return true;
-  }
-  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(b, key) || !sameOptions((a as any)[key], (b as any)[key], depth + 1)) return false;
-  }
-  return true;
-}
-
-/** A copy of the plain parts of an options object (non-plain values, like a pg client, by reference). */
-function snapshotOptions(value: unknown, depth = 0): unknown {
-  if (typeof value !== "object" || value === null || depth > 4) return value;
-  if (Array.isArray(value)) return value.map((v) => snapshotOptions(v, depth + 1));
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = snapshotOptions((value as Record<string, unknown>)[key], depth + 1);
-  return copy;
-}
-

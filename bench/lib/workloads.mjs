@@ -185,3 +185,32 @@ export async function awaitRoundTrip(system, env, samples, log, opts) {
     return { ...s, samples: latencies, window: [from, nowMs()] };
   }, opts);
 }
+
+/**
+ * (6) Enqueue rate: `producers` concurrent loops, each awaiting one single
+ * enqueue call after another (producers = 1 is the sequential
+ * `await durable.async(...)` of a request handler).
+ */
+export async function enqueueRate(system, env, size, producers, log) {
+  const rates = [];
+  for (let rep = 0; rep < size.reps; rep++) {
+    await system.reset(env);
+    const c = await system.client(env);
+    try {
+      // Warm: connections, prepared statements, catalog rows; and one call per producer slot.
+      await Promise.all(Array.from({ length: producers }, (_, i) => c.enqueue(-1 - i)));
+      let next = 0;
+      const total = producers === 1 ? size.singleJobs : size.concurrentJobs;
+      const loop = async () => {
+        while (next < total) await c.enqueue(next++);
+      };
+      const t0 = nowMs();
+      await Promise.all(Array.from({ length: producers }, loop));
+      rates.push((total / (nowMs() - t0)) * 1000);
+    } finally {
+      await c.close();
+    }
+  }
+  log(`  enqueue × ${producers}: ${rates.map((r) => r.toFixed(0)).join(", ")} jobs/s`);
+  return { rate: median(rates), runs: rates };
+}

@@ -5,7 +5,7 @@ import { deserialize } from "../serialize/values.js";
 import { jobIdText } from "../config/job-id.js";
 import type { Notifier } from "../db/notifier.js";
 import { statement } from "../db/statements.js";
-import type { Codec } from "../serialize/codec.js";
+import { sealPlaces, type Codec } from "../serialize/codec.js";
 
 
 export interface AwaitOptions {
@@ -13,7 +13,7 @@ export interface AwaitOptions {
   timeout?: string | number;
 }
 
-const readJob = (quotedSchema: string) => `select state, result, errors->-1 as last_error from ${quotedSchema}.jobs where id = $1`;
+const readJob = (quotedSchema: string) => `select id::text, state, result, errors->-1 as last_error from ${quotedSchema}.jobs where id = $1`;
 
 export function jobIdOf(handleOrId: unknown): string {
   const id = jobIdText(handleOrId);
@@ -68,7 +68,7 @@ export class Awaiter {
         const { rows } = await this.pool.query(statement(this.pool, `durable-await-${this.quotedSchema}`, readJob(this.quotedSchema), [id]));
         const row = rows[0];
         if (!row) throw new JobNotFoundError(id);
-        if (row.state === "completed") return row.result === null ? (undefined as T) : deserialize<T>(this.codec.decode(row.result));
+        if (row.state === "completed") return row.result === null ? (undefined as T) : deserialize<T>(this.codec.decode(row.result, sealPlaces.result(row.id)));
         if (row.state === "discarded") throw new JobFailedError(id, row.last_error as RecordedError | null);
         if (row.state === "cancelled") throw new JobCancelledError(id, row.last_error as RecordedError | null);
         const left = deadline - Date.now();

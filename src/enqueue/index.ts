@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { CaptureTooLargeError, InvalidOptionError } from "../errors.js";
-import type { Codec } from "../serialize/codec.js";
+import { sealPlaces, type Codec } from "../serialize/codec.js";
 import type { NormalizedJobOptions, QueryableClient } from "../config/options.js";
 import { bytesOver } from "../serialize/text.js";
 import { serializeChecked, type SerializedValue } from "../serialize/values.js";
@@ -80,7 +81,10 @@ export function serializeCaptures(captures: Record<string, unknown>, where: stri
 /** Validates and serializes synchronously, so a bad capture throws at the call site. */
 export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, maxCaptureBytes: number): PreparedItem {
   const where = whereOf(item.stub);
-  const { serialized, text } = serializeCaptures(item.captures, where, codec.encode, maxCaptureBytes);
+  // Sealed captures are bound to a row key made here, since the job id does not exist until the insert.
+  const rowKey = codec.sealed ? randomUUID() : null;
+  const place = sealPlaces.captures(item.stub.id, rowKey);
+  const { serialized, text } = serializeCaptures(item.captures, where, (payload) => codec.encode(payload, place), maxCaptureBytes);
   const o = item.options;
   const encoded = encodedOptions(o);
   return {
@@ -94,6 +98,7 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, m
       timeoutMs: o.timeoutMs,
       backoff: encoded.backoff,
       captures: text,
+      rowKey,
       meta: encoded.meta,
       tags: encoded.tags,
       runAt: o.runAt,
@@ -114,11 +119,14 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, m
  * on) and carried as a JSON string holding their exact text.
  */
 function hookDocument(hook: NonNullable<NormalizedJobOptions["onDiscard"]>, codec: Codec, maxCaptureBytes: number): string {
-  const { text } = serializeCaptures(hook.captures, `${whereOf(hook.stub)} (onDiscard)`, codec.encode, maxCaptureBytes);
+  // Sealed for the hook job's own row: the trigger stores this row key with it.
+  const rowKey = codec.sealed ? randomUUID() : null;
+  const place = sealPlaces.captures(hook.stub.id, rowKey);
+  const { text } = serializeCaptures(hook.captures, `${whereOf(hook.stub)} (onDiscard)`, (payload) => codec.encode(payload, place), maxCaptureBytes);
   const o = hook.options;
   return JSON.stringify({
     task_id: hook.stub.id, body_hash: hook.stub.hash, queue: o.queue, priority: o.priority, max_attempts: o.maxAttempts,
-    timeout_ms: o.timeoutMs, backoff: o.backoff, meta: o.meta, tags: o.tags, captures: text,
+    timeout_ms: o.timeoutMs, backoff: o.backoff, meta: o.meta, tags: o.tags, captures: text, row_key: rowKey,
   });
 }
 
@@ -137,10 +145,11 @@ const ownsTransactions = (client: QueryableClient): boolean => typeof (client as
 /** Chunks keep one statement's arrays (and the server's memory for them) bounded. */
 const CHUNK = 5_000;
 
-export async function insertPrepared(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[]): Promise<JobHandle[]> {
+/** `named`: prepared statements may be used on `client` (the instance's own pool, not behind a transaction pooler). */
+export async function insertPrepared(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[], named = false): Promise<JobHandle[]> {
   // Unique rows need a lock-then-check transaction (src/unique); plain batches keep the one-statement path.
   if (prepared.some((p) => p.row.uniqueKey !== null)) {
-    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, quotedSchema, channel, items);
+    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, quotedSchema, channel, items, named);
     // One advisory lock per key lives until commit, and Postgres's shared lock
     // table holds only max_locks_per_transaction × max_connections (6,400 by
     // default): "out of shared memory" at ~50k keys. In transactions of our own,
@@ -162,15 +171,15 @@ export async function insertPrepared(client: QueryableClient, quotedSchema: stri
   const handles: JobHandle[] = [];
   for (let i = 0; i < prepared.length; i += CHUNK) {
     const chunk = prepared.slice(i, i + CHUNK);
-    const rows = await insertJobs(client, quotedSchema, chunk.map((p) => p.row), channel);
+    const rows = await insertJobs(client, quotedSchema, chunk.map((p) => p.row), channel, named);
     rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: chunk[j]!.row.queue, state: row.state, conflict: false }));
   }
   return handles;
 }
 
-async function insertChunked(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[]) {
+async function insertChunked(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[], named: boolean) {
   const rows = [];
-  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, quotedSchema, prepared.slice(i, i + CHUNK).map((p) => p.row), channel)));
+  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, quotedSchema, prepared.slice(i, i + CHUNK).map((p) => p.row), channel, named)));
   return rows;
 }
 

@@ -3,7 +3,7 @@ import type { QueryableClient } from "../config/options.js";
 // Hot insert path. A batch travels as two JSON documents: the distinct
 // row *templates* (everything but the captures and the unique key: queue,
 // task, options, meta, tags, run_at, trace), usually one per batch, and the
-// rows as `[template index, captures text, unique key?]`. The server parses a
+// rows as `[template index, captures text, unique key?, row key?]`. The server parses a
 // few dozen bytes per job instead of the whole option set repeated, which
 // was most of the statement's time. Meta, already JSON text, is spliced in
 // as-is. Captures travel as a JSON *string* holding their text: jsonb
@@ -24,6 +24,8 @@ export interface JobRow {
   backoff: string | null;
   /** JSON text (stored as is, in a json column). */
   captures: string;
+  /** The UUID sealed captures are bound to (src/serialize/codec.ts sealPlaces), or null when they are not sealed. */
+  rowKey: string | null;
   /** JSON text. */
   meta: string;
   /** JSON text (an array of strings). */
@@ -58,11 +60,11 @@ with tpl as materialized (
         max_attempts, timeout_ms, backoff, meta, tags, run_at, trace, expires_at, on_discard, concurrency_key, concurrency_limit, i)
 ), ins as (
   insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at,
-                                    unique_key, trace, expires_at, on_discard, concurrency_key, concurrency_limit)
+                                    unique_key, trace, row_key, expires_at, on_discard, concurrency_key, concurrency_limit)
   select case when t.run_at > now() then 'scheduled' else 'available' end,
          t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, (r.v->>1)::json, t.meta,
          case when t.tags = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t.tags)) end,
-         coalesce(t.run_at, now()), r.v->>2, t.trace, t.expires_at, t.on_discard, t.concurrency_key, t.concurrency_limit
+         coalesce(t.run_at, now()), r.v->>2, t.trace, (r.v->>3)::uuid, t.expires_at, t.on_discard, t.concurrency_key, t.concurrency_limit
   from jsonb_array_elements($2::jsonb) as r(v)
        -- offset 0 keeps this a per-row subquery: pulled up into a join, the
        -- planner may hash the rows and emit them out of order.
@@ -129,7 +131,8 @@ export function rowsDocuments(rows: JobRow[]): [string, string] {
     }
     previous = r;
     const captures = JSON.stringify(r.captures);
-    parts[i] = r.uniqueKey === null ? `[${index},${captures}]` : `[${index},${captures},${str(r.uniqueKey)}]`;
+    if (r.rowKey !== null) parts[i] = `[${index},${captures},${str(r.uniqueKey)},${str(r.rowKey)}]`;
+    else parts[i] = r.uniqueKey === null ? `[${index},${captures}]` : `[${index},${captures},${str(r.uniqueKey)}]`;
   }
   return [`[${[...templates.keys()].join(",")}]`, `[${parts.join(",")}]`];
 }
@@ -138,9 +141,57 @@ export function insertParams(rows: JobRow[], channel: string): unknown[] {
   return [...rowsDocuments(rows), channel];
 }
 
-/** Ids come from one sequence in row order, so ascending ids are the input order. */
-export async function insertJobs(client: QueryableClient, quotedSchema: string, rows: JobRow[], channel: string): Promise<InsertedRow[]> {
-  const result = await client.query({ text: insertJobsSql(quotedSchema), values: insertParams(rows, channel) });
+/**
+ * One job, plain parameters: the common single `durable.async()` call. The
+ * JSON path above parses and joins two documents even for one row; this one
+ * costs the server about a quarter of that (bench/NOTES.md, "Single enqueue").
+ */
+export function insertOneSql(quotedSchema: string): string {
+  return `
+with ins as (
+  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace, row_key,
+                                    expires_at, on_discard, concurrency_key, concurrency_limit)
+  values (case when $10::timestamptz > now() then 'scheduled' else 'available' end, $1, $2, $3, $4, $5, $6, $7::jsonb, $8::json, $9::jsonb,
+          case when $11::text = '[]' then '{}'::text[] else array(select jsonb_array_elements_text($11::jsonb)) end,
+          coalesce($10::timestamptz, now()), $12, $13::jsonb, $15::uuid, $16::timestamptz, $17::jsonb, $18::text, $19::int)
+  returning id, state, queue, run_at
+)
+select id::text as id, state,
+       pg_notify($14, json_build_object('queue', queue, 'due', case when state = 'scheduled' then (extract(epoch from run_at) * 1000)::bigint end)::text)
+from ins`;
+}
+
+const oneTexts = new Map<string, string>();
+const manyTexts = new Map<string, string>();
+function cached(texts: Map<string, string>, quotedSchema: string, build: (quotedSchema: string) => string): string {
+  let text = texts.get(quotedSchema);
+  if (text === undefined) texts.set(quotedSchema, (text = build(quotedSchema)));
+  return text;
+}
+
+function insertOneParams(r: JobRow, channel: string): unknown[] {
+  return [
+    r.queue, r.taskId, r.bodyHash, r.priority, r.maxAttempts, r.timeoutMs, r.backoff, r.captures, r.meta, r.runAt, r.tags, r.uniqueKey, r.trace, channel, r.rowKey,
+    r.expiresAt, r.onDiscard, r.concurrencyKey, r.concurrencyLimit,
+  ];
+}
+
+/**
+ * Ids come from one sequence in row order, so ascending ids are the input
+ * order. `named`: the statements are prepared once per connection (only on
+ * the instance's own pool, and not behind a transaction pooler).
+ */
+export async function insertJobs(client: QueryableClient, quotedSchema: string, rows: JobRow[], channel: string, named = false): Promise<InsertedRow[]> {
+  if (rows.length === 1) {
+    const text = cached(oneTexts, quotedSchema, insertOneSql);
+    const values = insertOneParams(rows[0]!, channel);
+    const result = await client.query(named ? { name: `durable-insert-one-${quotedSchema}`, text, values } : { text, values });
+    const row = result.rows[0] as { id: string; state: string };
+    return [{ id: row.id, state: row.state }];
+  }
+  const text = cached(manyTexts, quotedSchema, insertJobsSql);
+  const values = insertParams(rows, channel);
+  const result = await client.query(named ? { name: `durable-insert-${quotedSchema}`, text, values } : { text, values });
   const { ids, states } = result.rows[0] as { ids: string | null; states: string | null };
   if (ids === null || states === null) return [];
   return ids.slice(1, -1).split(",").map((id, i) => ({ id, state: states[i] === "s" ? "scheduled" : "available" }));

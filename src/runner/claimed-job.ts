@@ -12,6 +12,8 @@ export interface ClaimedJob {
   timeout_ms: number;
   backoff: BackoffPolicy | null;
   captures: unknown;
+  /** What sealed captures are bound to besides the task (src/serialize/codec.ts sealPlaces); null when not sealed. */
+  row_key?: string | null;
   meta: Record<string, unknown>;
   queue: string;
   progress: unknown;
@@ -23,5 +25,5 @@ export interface ClaimedJob {
 
 /** What the outcome decision needs of a claimed job. */
 export function attemptFacts(job: ClaimedJob): AttemptFacts {
-  return { task: job.task_id, attempt: job.attempt, maxAttempts: job.max_attempts, backoff: job.backoff };
+  return { id: job.id, task: job.task_id, attempt: job.attempt, maxAttempts: job.max_attempts, backoff: job.backoff };
 }

@@ -3,6 +3,7 @@ import { jobContextStorage, type JobContext } from "../context.js";
 import { BadJobRowError, JobTimeoutError } from "../errors.js";
 import type { DurableEmitter, JobEventInfo } from "../events/index.js";
 import { deserialize } from "../serialize/values.js";
+import { sealPlaces, type SealPlace } from "../serialize/codec.js";
 import { resolveStub, taskMetadata } from "../tasks/registry.js";
 import { startAttemptSpan, type AttemptSpan } from "../telemetry/index.js";
 import { attemptFacts, type ClaimedJob } from "./claimed-job.js";
@@ -17,7 +18,7 @@ export interface ExecutorDeps {
   events: DurableEmitter;
   completer: Completer;
   policy: OutcomePolicy;
-  decode: (stored: unknown) => unknown;
+  decode: (stored: unknown, place: SealPlace) => unknown;
 }
 
 export function jobEventInfo(job: ClaimedJob): JobEventInfo {
@@ -32,7 +33,7 @@ async function prepareRun(job: ClaimedJob, deps: ExecutorDeps): Promise<{ run: R
   const stub = await resolveStub(job.task_id);
   if (!stub) throw new BadJobRowError(job.id, `task "${job.task_id}" is not registered in this process`);
   try {
-    const decoded = deserialize(deps.decode(job.captures));
+    const decoded = deserialize(deps.decode(job.captures, sealPlaces.captures(job.task_id, job.row_key ?? null)));
     if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded)) {
       throw new TypeError(`captures decode to ${Array.isArray(decoded) ? "an array" : typeof decoded}, expected an object`);
     }

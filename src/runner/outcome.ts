@@ -3,6 +3,7 @@ import { DurableError, ResultTooLargeError, type RecordedError } from "../errors
 import { Cancel, Discard, Snooze } from "../outcomes.js";
 import { bytesOver } from "../serialize/text.js";
 import { serializeChecked, type SerializedValue } from "../serialize/values.js";
+import { sealPlaces, type SealPlace } from "../serialize/codec.js";
 import { MAX_DUE_DELAY_MS } from "../config/limits.js";
 import { backoffDelay } from "./backoff.js";
 import { recordError } from "./error-record.js";
@@ -34,6 +35,8 @@ export type Settled =
 
 /** What the decision needs to know about the job. */
 export interface AttemptFacts {
+  /** The job id, which a sealed result is bound to. */
+  id: string;
   task: string;
   attempt: number;
   maxAttempts: number;
@@ -43,7 +46,7 @@ export interface AttemptFacts {
 export interface OutcomePolicy {
   maxResultBytes: number;
   /** The codec's encode (encryption at rest), applied to the serialized result before it is measured. */
-  encode: (payload: SerializedValue) => unknown;
+  encode: (payload: SerializedValue, place: SealPlace) => unknown;
   now?: () => Date;
   random?: () => number;
 }
@@ -121,7 +124,7 @@ export function failedOutcome(
 function storeResult(value: unknown, job: AttemptFacts, policy: OutcomePolicy): { result: string; payload: SerializedValue } | { error: unknown } {
   try {
     const payload = serializeChecked(value, "result", `task ${job.task}`);
-    const result = JSON.stringify(policy.encode(payload));
+    const result = JSON.stringify(policy.encode(payload, sealPlaces.result(job.id)));
     const over = bytesOver(result, policy.maxResultBytes);
     return over === null ? { result, payload } : { error: new ResultTooLargeError(over, policy.maxResultBytes) };
   } catch (error) {

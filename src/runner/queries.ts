@@ -39,7 +39,7 @@ export const nextAttempt = (t: string) => `least(${t}.attempt, 2147483646) + 1`;
 
 /** What the executor needs of a claimed job (ClaimedJob), besides its id. */
 export const claimedColumns = (t: string) =>
-  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
+  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "row_key", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
 
 /**
  * Claim up to $3 due jobs ($5 bytes) of queue $1 whose task this node can

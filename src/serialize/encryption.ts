@@ -1,15 +1,18 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 import { DurableError, InvalidOptionError } from "../errors.js";
-import type { Codec } from "./codec.js";
+import type { Codec, SealPlace } from "./codec.js";
 
 // Encryption at rest for captures and results.
 // The superjson payload is sealed with AES-256-GCM into an envelope stored in
-// the same jsonb column:
+// the same column:
 //
-//   { "enc": "v1", "kid": "3f2a…", "iv": "<b64 12 bytes>", "tag": "<b64 16 bytes>", "ct": "<b64>" }
+//   { "enc": "v2", "kid": "3f2a…", "iv": "<b64 12 bytes>", "tag": "<b64 16 bytes>", "ct": "<b64>" }
 //
 // The key id names the key, so rotation is "encrypt with the current key,
-// decrypt with any key in the ring". GCM's tag makes tampering detectable.
+// decrypt with any key in the ring". GCM's tag makes tampering detectable,
+// and a v2 envelope's additional data is its place (column and row, see
+// SealPlace), so a sealed value copied into another row or column fails
+// authentication too. v1 envelopes (a constant additional data) still open.
 // Rows written before encryption was turned on (no envelope) still decode, so
 // enabling it needs no migration of queued jobs.
 
@@ -34,7 +37,8 @@ export interface EncryptionOptions {
 }
 
 export interface EncryptedEnvelope {
-  enc: "v1";
+  /** v1: bound to nothing but the key (older rows); v2: bound to its place. */
+  enc: "v1" | "v2";
   kid: string;
   iv: string;
   tag: string;
@@ -50,15 +54,23 @@ export class DecryptionError extends DurableError {
     const messages = {
       "missing-key": `the value is encrypted (key id "${keyId}") but this process has no encryption key. Set ${ENCRYPTION_ENV.key} or durable.start({ encryption: { key } }).`,
       "unknown-key": `the value is encrypted with key id "${keyId}", which is not among this process's keys. Add that key to ${ENCRYPTION_ENV.previous} (or encryption.previousKeys).`,
-      tampered: `the encrypted value (key id "${keyId}") failed authentication: it was modified or the key with that id is wrong. Restore the row or check the key.`,
-      malformed: `the encrypted envelope is malformed${detail ? ` (${detail})` : ""}. Expected { enc: "v1", kid, iv, tag, ct }.`,
+      tampered: `the encrypted value (key id "${keyId}") failed authentication: it was modified, moved from another row or column, or the key with that id is wrong. Restore the row or check the key.`,
+      malformed: `the encrypted envelope is malformed${detail ? ` (${detail})` : ""}. Expected { enc: "v2", kid, iv, tag, ct }.`,
     } as const;
     super(reason === "malformed" ? "DURABLE_ENCRYPTION_MALFORMED" : reason === "tampered" ? "DURABLE_ENCRYPTION_TAMPERED" : "DURABLE_ENCRYPTION_KEY", `Cannot decrypt: ${messages[reason]}`);
     this.keyId = keyId;
   }
 }
 
-const AAD = Buffer.from("durable-async:v1");
+const V1_AAD = Buffer.from("durable-async:v1");
+const ENVELOPES = new Set(["v1", "v2"]);
+
+/** The additional data a value is sealed with: v1's constant, or v2's column and row. */
+function additionalData(version: "v1" | "v2", place: SealPlace): Buffer {
+  if (version === "v1") return V1_AAD;
+  // A JSON array, so no choice of parts can shift one into the next.
+  return Buffer.from(`durable-async:v2${JSON.stringify([place.column, ...place.row])}`, "utf8");
+}
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function keyIdOf(key: Buffer): string {
@@ -136,7 +148,7 @@ export function resolveEncryption(option: unknown, env: NodeJS.ProcessEnv = proc
 
 /** True for a value stored by the encrypting codec. The dashboard uses it to show captures as redacted. */
 export function isEncrypted(stored: unknown): stored is EncryptedEnvelope {
-  return typeof stored === "object" && stored !== null && !Array.isArray(stored) && (stored as { enc?: unknown }).enc === "v1";
+  return typeof stored === "object" && stored !== null && !Array.isArray(stored) && ENVELOPES.has((stored as { enc?: unknown }).enc as string);
 }
 
 /** What a viewer without the key may show in place of an encrypted value. */
@@ -144,18 +156,23 @@ export function redacted(stored: EncryptedEnvelope): { redacted: true; keyId: st
   return { redacted: true, keyId: String(stored.kid) };
 }
 
-export function encryptValue(ring: KeyRing, value: unknown): EncryptedEnvelope {
+/** Seals a payload for one place: it opens only where `place` names (always a v2 envelope). */
+export function encryptValue(ring: KeyRing, value: unknown, place: SealPlace): EncryptedEnvelope {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", ring.current.key, iv);
-  cipher.setAAD(AAD);
+  cipher.setAAD(additionalData("v2", place));
   const ct = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-  return { enc: "v1", kid: ring.current.id, iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"), ct: ct.toString("base64") };
+  return { enc: "v2", kid: ring.current.id, iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"), ct: ct.toString("base64") };
 }
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-export function decryptValue(ring: KeyRing | null, envelope: EncryptedEnvelope): unknown {
-  const { kid, iv, tag, ct } = envelope as unknown as Record<string, unknown>;
+/** Opens a value read from `place`; a v2 envelope sealed for another place fails as tampered. */
+export function decryptValue(ring: KeyRing | null, envelope: EncryptedEnvelope, place: SealPlace): unknown {
+  const { enc, kid, iv, tag, ct } = envelope as unknown as Record<string, unknown>;
+  if (enc !== "v1" && enc !== "v2") throw new DecryptionError("malformed", typeof kid === "string" ? kid : null, `unknown version ${JSON.stringify(enc)}`);
+  // A v1 value where only v2 can have been written was moved there: it fails like any other misplaced value.
+  if (enc === "v1" && place.v1 === false) throw new DecryptionError("tampered", typeof kid === "string" ? kid : null);
   if (typeof kid !== "string" || typeof iv !== "string" || typeof tag !== "string" || typeof ct !== "string") {
     throw new DecryptionError("malformed", typeof kid === "string" ? kid : null, "kid, iv, tag and ct must be strings");
   }
@@ -169,7 +186,7 @@ export function decryptValue(ring: KeyRing | null, envelope: EncryptedEnvelope):
   let plain: string;
   try {
     const decipher = createDecipheriv("aes-256-gcm", key.key, ivBytes, { authTagLength: 16 });
-    decipher.setAAD(AAD);
+    decipher.setAAD(additionalData(enc, place));
     decipher.setAuthTag(tagBytes);
     plain = Buffer.concat([decipher.update(Buffer.from(ct, "base64")), decipher.final()]).toString("utf8");
   } catch {
@@ -186,16 +203,21 @@ export function decryptValue(ring: KeyRing | null, envelope: EncryptedEnvelope):
  */
 export function createCodec(ring: KeyRing | null): Codec {
   return {
-    encode: ring ? (value) => encryptValue(ring, value) : (value) => value,
-    decode: (stored) => (isEncrypted(stored) ? decryptValue(ring, stored) : stored),
+    sealed: ring !== null,
+    encode: ring ? (value, place) => encryptValue(ring, value, place) : (value) => value,
+    decode: (stored, place) => (isEncrypted(stored) ? decryptValue(ring, stored, place) : stored),
     // Keyed by the current key: after a rotation, a unique window open under the old key is not seen (documented).
     digest: ring ? (text) => createHmac("sha256", ring.current.key).update("durable-async unique\0").update(text).digest("hex") : undefined,
   };
 }
 
-/** For a viewer (the dashboard): the decrypted payload with the key, a redaction marker without it. */
-export function revealStored(stored: unknown, ring: KeyRing | null): unknown {
+/**
+ * For a viewer (the dashboard): the decrypted payload with the key, a
+ * redaction marker without it. `place` is where the value was read from
+ * (sealPlaces.captures(row.task_id, row.row_key) or sealPlaces.result(row.id)).
+ */
+export function revealStored(stored: unknown, ring: KeyRing | null, place: SealPlace): unknown {
   if (!isEncrypted(stored)) return stored;
   if (!ring || !ring.all.some((k) => k.id === stored.kid)) return redacted(stored);
-  return decryptValue(ring, stored);
+  return decryptValue(ring, stored, place);
 }

@@ -79,7 +79,7 @@ export async function runAttempt(job: EnqueuedJob, limits: { maxResultBytes: num
   job.state = "executing";
   job.attempt += 1;
   const settled = await settle(job);
-  const outcome = decideOutcome(settled, { task: job.task, attempt: job.attempt, maxAttempts: job.maxAttempts, backoff: job.options.backoff }, {
+  const outcome = decideOutcome(settled, { id: job.id, task: job.task, attempt: job.attempt, maxAttempts: job.maxAttempts, backoff: job.options.backoff }, {
     maxResultBytes: limits.maxResultBytes,
     encode: (payload) => payload,
   });

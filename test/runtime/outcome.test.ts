@@ -11,7 +11,7 @@ import { isStorableText } from "../../src/serialize/text.js";
 // real worker: whatever a closure throws, the attempt is spent and recorded
 // in a storable form, and the job retries or is discarded as configured.
 
-const facts = (attempt = 1, maxAttempts = 3): AttemptFacts => ({ task: "t", attempt, maxAttempts, backoff: { type: "fixed", baseMs: 1_000, maxMs: 1_000, jitter: false } });
+const facts = (attempt = 1, maxAttempts = 3): AttemptFacts => ({ id: "1", task: "t", attempt, maxAttempts, backoff: { type: "fixed", baseMs: 1_000, maxMs: 1_000, jitter: false } });
 const policy: OutcomePolicy = { maxResultBytes: 100, encode: (payload) => payload };
 
 const KINDS = [

@@ -7,32 +7,35 @@ import {
 } from "../../src/serialize/encryption.js";
 import { JobFailedError, InvalidOptionError } from "../../src/errors.js";
 import { normalizeStartOptions } from "../../src/config/start.js";
+import { sealPlaces } from "../../src/serialize/codec.js";
 
 const newKey = () => randomBytes(32).toString("base64");
 const ring = (key: string, previousKeys: string[] = []) => resolveEncryption({ key, previousKeys }) as KeyRing;
+const place = sealPlaces.result("7");
 
 describe("encryption codec", () => {
-  it("seals a payload into a v1 envelope and opens it again", () => {
+  it("seals a payload into a v2 envelope and opens it again", () => {
     const codec = createCodec(ring(newKey()));
     const payload = { json: { email: "ada@example.com" } };
-    const stored = codec.encode(payload);
+    const stored = codec.encode(payload, place);
+    expect((stored as any).enc).toBe("v2");
     expect(isEncrypted(stored)).toBe(true);
     expect(Object.keys(stored as object).sort()).toEqual(["ct", "enc", "iv", "kid", "tag"]);
     expect(JSON.stringify(stored)).not.toContain("ada@example.com");
-    expect(codec.decode(stored)).toEqual(payload);
+    expect(codec.decode(stored, place)).toEqual(payload);
     // A fresh IV per value: the same payload never gives the same ciphertext.
-    expect((codec.encode(payload) as any).ct).not.toBe((stored as any).ct);
+    expect((codec.encode(payload, place) as any).ct).not.toBe((stored as any).ct);
   });
 
   it("rotates: encrypts with the current key, decrypts with any previous one", () => {
     const [oldKey, newer] = [newKey(), newKey()];
-    const before = createCodec(ring(oldKey)).encode({ json: 1 });
+    const before = createCodec(ring(oldKey)).encode({ json: 1 }, place);
     const rotated = ring(newer, [oldKey]);
-    const after = createCodec(rotated).encode({ json: 2 });
+    const after = createCodec(rotated).encode({ json: 2 }, place);
     expect((after as any).kid).toBe(rotated.current.id);
     expect((before as any).kid).toBe(rotated.all[1]!.id);
-    expect(createCodec(rotated).decode(before)).toEqual({ json: 1 });
-    expect(createCodec(rotated).decode(after)).toEqual({ json: 2 });
+    expect(createCodec(rotated).decode(before, place)).toEqual({ json: 1 });
+    expect(createCodec(rotated).decode(after, place)).toEqual({ json: 2 });
   });
 
   it("names explicit key ids as keyId:base64", () => {
@@ -42,7 +45,7 @@ describe("encryption codec", () => {
 
   it("detects tampering with the ciphertext, the tag or the iv", () => {
     const r = ring(newKey());
-    const stored = encryptValue(r, { json: { amount: 100 } });
+    const stored = encryptValue(r, { json: { amount: 100 } }, place);
     const flip = (b64: string) => {
       const bytes = Buffer.from(b64, "base64");
       bytes[0]! ^= 1;
@@ -51,7 +54,7 @@ describe("encryption codec", () => {
     for (const field of ["ct", "tag", "iv"] as const) {
       const error = (() => {
         try {
-          decryptValue(r, { ...stored, [field]: flip(stored[field]) });
+          decryptValue(r, { ...stored, [field]: flip(stored[field]) }, place);
         } catch (e) {
           return e;
         }
@@ -62,10 +65,11 @@ describe("encryption codec", () => {
   });
 
   it("says which key is missing or unknown", () => {
-    const stored = encryptValue(ring(`a:${newKey()}`), { json: 1 });
-    expect(() => createCodec(null).decode(stored)).toThrow(/encrypted \(key id "a"\) but this process has no encryption key/);
-    expect(() => createCodec(ring(`b:${newKey()}`)).decode(stored)).toThrow(/key id "a", which is not among this process's keys/);
-    expect(() => createCodec(ring(newKey())).decode({ enc: "v1", kid: 5 })).toThrow(/malformed/);
+    const stored = encryptValue(ring(`a:${newKey()}`), { json: 1 }, place);
+    expect(() => createCodec(null).decode(stored, place)).toThrow(/encrypted \(key id "a"\) but this process has no encryption key/);
+    expect(() => createCodec(ring(`b:${newKey()}`)).decode(stored, place)).toThrow(/key id "a", which is not among this process's keys/);
+    expect(() => createCodec(ring(newKey())).decode({ enc: "v1", kid: 5 }, place)).toThrow(/malformed/);
+    expect(() => createCodec(ring(newKey())).decode({ enc: "v2", kid: "a", iv: 1 }, place)).toThrow(/malformed/);
   });
 
   it("reads keys from the environment and validates them", () => {
@@ -84,11 +88,12 @@ describe("encryption codec", () => {
 
   it("lets a viewer show encrypted values as redacted unless it has the key", () => {
     const r = ring(`dash:${newKey()}`);
-    const stored = encryptValue(r, { json: { email: "x@y.z" } });
-    expect(revealStored(stored, null)).toEqual({ redacted: true, keyId: "dash" });
-    expect(revealStored(stored, ring(newKey()))).toEqual({ redacted: true, keyId: "dash" });
-    expect(revealStored(stored, r)).toEqual({ json: { email: "x@y.z" } });
-    expect(revealStored({ json: 1 }, null)).toEqual({ json: 1 });
+    const stored = encryptValue(r, { json: { email: "x@y.z" } }, place);
+    expect(revealStored(stored, null, place)).toEqual({ redacted: true, keyId: "dash" });
+    expect(revealStored(stored, ring(newKey()), place)).toEqual({ redacted: true, keyId: "dash" });
+    expect(revealStored(stored, r, place)).toEqual({ json: { email: "x@y.z" } });
+    expect(() => revealStored(stored, r, sealPlaces.result("8"))).toThrow(/failed authentication/);
+    expect(revealStored({ json: 1 }, null, place)).toEqual({ json: 1 });
   });
 });
 

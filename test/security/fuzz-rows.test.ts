@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
@@ -77,9 +78,9 @@ const TASKS = (q: string) => `insert into ${q}.tasks (task_id, body_hash, file, 
   values ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10::timestamptz, $11::timestamptz) on conflict do nothing`;
 
 const JOBS = (q: string) => `insert into ${q}.jobs (state, queue, task_id, body_hash, priority, attempt, max_attempts, timeout_ms, backoff, captures,
-  meta, tags, result, errors, progress, trace, unique_key, node_id, run_at, inserted_at, attempted_at)
+  meta, tags, result, errors, progress, trace, unique_key, node_id, run_at, inserted_at, attempted_at, row_key)
   values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::json, $11::jsonb, $12::text[], $13::json, $14::jsonb, $15::jsonb, $16::jsonb, $17, $18,
-          $19::timestamptz, $20::timestamptz, $21::timestamptz)`;
+          $19::timestamptz, $20::timestamptz, $21::timestamptz, $22::uuid)`;
 
 async function insertGarbage(db: Db, g: Garbage, nodeId: string, count: number): Promise<void> {
   const j = (value: unknown) => JSON.stringify(value);
@@ -92,6 +93,7 @@ async function insertGarbage(db: Db, g: Garbage, nodeId: string, count: number):
       g.pick([-1, 0, 1, 50, 2_147_483_647, -2_147_483_648, g.int(-1000, 100_000)]), g.chance(0.5) ? j(g.json()) : null, g.jsonText(),
       j(g.json()), g.textArray(), g.chance(0.3) ? g.jsonText() : null, j(g.json()), g.chance(0.5) ? j(g.json()) : null, g.chance(0.5) ? j(g.json()) : null,
       g.chance(0.3) ? g.text() : null, node, g.timestamp(), g.timestamp(), g.chance(0.7) ? g.timestamp() : null,
+      g.chance(0.3) ? randomUUID() : null,
     ]);
     if (i % 5 === 0) {
       await db.pool.query(NODES(db.q), [

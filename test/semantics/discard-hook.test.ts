@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventually, testDatabase } from "../support/db.js";
 import { startWorkerProcess } from "../support/processes.js";
@@ -61,5 +62,24 @@ describe("onDiscard hook", () => {
     expect(() => api.async(t.echo, { value: 1 }, { onDiscard: () => api.async(t.echo, { value: () => 1 }) })).toThrow(/onDiscard/);
     const { rows } = await db.pool.query(`select count(*)::int as n from ${db.q}.jobs`);
     expect(rows[0].n).toBe(0);
+  });
+});
+
+describe("sealed captures (encryption on)", () => {
+  const key = randomBytes(32).toString("base64");
+
+  it("a hook's captures and a debounced job's replaced captures open on the worker: each is sealed for the row it ends up in", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ encryption: { key }, run: false });
+    await db.start({ encryption: { key } });
+    const failing = await api.async(t.replyToUnknown, { sender: "bounce-sealed" }, { maxAttempts: 1, onDiscard: () => api.async(t.echo, { value: "sealed hook" }) });
+    await expect(api.await(failing, { timeout: "20s" })).rejects.toMatchObject({ code: "DURABLE_JOB_FAILED" });
+    const hook = await eventually("the hook job to finish", async () => (await hookJobs(db)).find((r: any) => r.state !== "available" && r.state !== "executing"));
+    expect(hook.state).toBe("completed");
+    expect(await api.await(hook.id, { timeout: "10s" })).toBe("sealed hook");
+    const first = await api.async(t.echo, { value: "draft" }, { debounce: "300ms", meta: { doc: 1 } });
+    const last = await api.async(t.echo, { value: "final" }, { debounce: "300ms", meta: { doc: 1 } });
+    expect(last).toMatchObject({ id: first.id, conflict: true });
+    expect(await api.await(last, { timeout: "20s" })).toBe("final");
   });
 });
