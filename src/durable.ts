@@ -10,7 +10,7 @@ import { ConfigError } from "./errors.js";
 import { recordCallIfRecording } from "./config/job-semantics.js";
 import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
-import type { CronOptions } from "./cron/index.js";
+import type { CronOptions, ScheduleControls } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
 
 // The process-wide `durable` object. Transformed call sites call it as
@@ -108,6 +108,8 @@ export interface Durable {
   readonly queues: QueueControls;
   /** List, stream, count, export, cancel, retry and delete jobs by filter. */
   readonly jobs: JobsApi;
+  /** Cron entries as stored, with their next run: list, pause, resume, retime, cluster-wide. */
+  readonly schedules: ScheduleControls;
   /** The underlying instance (pool, schema, runner), for advanced use. */
   readonly instance: DurableInstance;
 }
@@ -163,6 +165,9 @@ export const durable: Durable = {
   },
   get jobs() {
     return defaultInstance().jobs;
+  },
+  get schedules() {
+    return defaultInstance().schedules;
   },
   on(event, listener) {
     const entry = { event, listener, off: current ? current.on(event, listener) : () => undefined };

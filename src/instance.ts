@@ -23,7 +23,7 @@ import { sameOptions, snapshotOptions } from "./config/same-options.js";
 import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
-import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
+import { CronScheduler, cronSpec, ScheduleControls, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
 
 
@@ -53,6 +53,8 @@ export class DurableInstance implements BulkOwner {
   /** Issue 4: queue control, job reports/control, cron entries (evaluated only where a runner runs). */
   readonly queues = new QueueControls(() => this.target());
   readonly jobs: JobsApi = createJobsApi(() => this.target());
+  /** Cron entries as stored: list, pause, resume, retime, cluster-wide. */
+  readonly schedules = new ScheduleControls(() => this.target());
   private readonly crons = new CronScheduler();
   private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
 
@@ -117,7 +119,12 @@ export class DurableInstance implements BulkOwner {
     if (config.run && Object.keys(config.queues).length > 0) {
       this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
-      this.crons.start({ pool: db.pool, quotedSchema: this.quotedSchema, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
+      this.crons.start({
+        pool: db.pool, quotedSchema: this.quotedSchema, logger: config.logger, onError: (during, error) => this.reportError(during, error),
+        refreshIntervalMs: Math.max(config.pollIntervalMs, 1_000),
+      });
+      // A schedule changed from the API (pause, retime) re-arms at once; the refresh timer is the fallback.
+      this.notifier?.on("control", ({ queue }) => void (queue.startsWith("cron:") && this.crons.refresh()));
     } else {
       this.presence = new NodePresence(db.pool, this.quotedSchema, config);
       await this.presence.start();

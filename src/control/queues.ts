@@ -32,6 +32,8 @@ export interface QueueInfo {
   concurrency: number | null;
   /** Sum of the per-node limits of live nodes serving this queue. */
   nodeConcurrency: number;
+  /** Set for a queue added with add(): the node type whose nodes run it. */
+  nodeType: string | null;
   globalConcurrency: number | null;
   rateLimit: { allowed: number; periodMs: number } | null;
   retention: { completed?: number; discarded?: number; cancelled?: number } | null;
@@ -139,6 +141,40 @@ export class QueueControls {
     await t.pool.query(sql.scaleQueue(t.quotedSchema), [queue, t.channels.control, concurrency]);
   }
 
+  /**
+   * Starts `queue` on every node of `nodeType` (running or started later),
+   * `concurrency` jobs at a time per node (default 10), without a restart.
+   */
+  async add(queue: string, options: { nodeType: string; concurrency?: number }): Promise<void> {
+    validateQueueName("queue", queue);
+    if (typeof options !== "object" || options === null) throw new InvalidOptionError("options", `expected { nodeType: "worker", concurrency: 5 }, got ${describe(options)}.`);
+    for (const key of Object.keys(options)) if (key !== "nodeType" && key !== "concurrency") throw new InvalidOptionError(key, `is not an option of queues.add().${didYouMean(key, ["nodeType", "concurrency"])}`);
+    if (typeof options.nodeType !== "string" || !/^[A-Za-z0-9_-]{1,50}$/.test(options.nodeType)) {
+      throw new InvalidOptionError("nodeType", `expected the node type whose nodes run the queue, like "worker", got ${describe(options.nodeType)}.`);
+    }
+    const concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(concurrency) || concurrency < 0 || concurrency > 10_000) {
+      throw new InvalidOptionError("concurrency", `expected an integer from 0 to 10000 (jobs at a time per node), got ${describe(options.concurrency)}.`);
+    }
+    const t = await this.target();
+    await t.pool.query(sql.addQueue(t.quotedSchema), [queue, t.channels.control, options.nodeType, concurrency]);
+  }
+
+  /** Stops a queue added with add() on every node: running jobs finish (within each node's shutdown grace), nothing new starts. Its jobs stay. */
+  async remove(queue: string): Promise<void> {
+    validateQueueName("queue", queue);
+    const t = await this.target();
+    const { rows } = await t.pool.query(sql.removeQueue(t.quotedSchema), [queue, t.channels.control]);
+    if (rows[0].n === 0) {
+      throw new InvalidOptionError("queue", `"${queue}" was not added with durable.queues.add(). A queue from durable.start({ queues }) stops with durable.queues.scale("${queue}", 0), or by removing it from that configuration.`);
+    }
+  }
+
+  /** The per-node concurrency of a queue on every node (same as scale; named for runtime queues). */
+  resize(queue: string, concurrency: number | null): Promise<void> {
+    return this.scale(queue, concurrency);
+  }
+
   /** Cluster-wide limits and retention. Only the settings passed change; null removes one. */
   async configure(queue: string, settings: QueueSettings): Promise<void> {
     validateQueueName("queue", queue);
@@ -161,6 +197,7 @@ export class QueueControls {
       pausedUntil: r.paused_until,
       concurrency: r.concurrency,
       nodeConcurrency: r.node_concurrency,
+      nodeType: r.node_type ?? null,
       globalConcurrency: r.global_concurrency,
       rateLimit: r.rate_limit_allowed ? { allowed: r.rate_limit_allowed, periodMs: r.rate_limit_period_ms } : null,
       retention: r.retention,

@@ -18,6 +18,7 @@ import { reportOutcome } from "./outcome-report.js";
 import { PgOutcomeStore } from "./outcome-store.js";
 import { Producer } from "./producer.js";
 import * as sql from "./queries.js";
+import { syncRuntimeQueues } from "./runtime-queues.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
@@ -56,7 +57,7 @@ export class Runner {
         if (dueMs !== null) this.producers.get(entry.job.queue)?.wakeAt(dueMs);
       },
     });
-    const executorDeps: ExecutorDeps = {
+    this.executorDeps = {
       pool,
       quotedSchema,
       events,
@@ -64,9 +65,31 @@ export class Runner {
       decode: deps.codec.decode,
       policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
     };
-    for (const [queue, limit] of Object.entries(config.queues)) {
-      const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);
-      this.producers.set(queue, new Producer(queue, limit, () => this.taskKeys, source, (job, controller) => executeJob(job, controller, executorDeps), config.logger));
+    for (const [queue, limit] of Object.entries(config.queues)) this.addProducer(queue, limit);
+  }
+
+  private readonly executorDeps: ExecutorDeps;
+  /** Queues this node runs because durable.queues.add() named one of its node types (runtime-queues.ts). */
+  private readonly runtimeQueues = new Set<string>();
+
+  addProducer(queue: string, limit: number): Producer {
+    const { pool, quotedSchema, config } = this.deps;
+    const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);
+    const producer = new Producer(queue, limit, () => this.taskKeys, source, (job, controller) => executeJob(job, controller, this.executorDeps), config.logger);
+    this.producers.set(queue, producer);
+    return producer;
+  }
+
+  /** A queue removed at run time: its running jobs get the shutdown grace, the rest go back at once. */
+  async retireProducer(producer: Producer): Promise<void> {
+    const left = await producer.stop(Date.now() + this.deps.config.shutdownGraceMs);
+    if (left.length === 0) return;
+    try {
+      await this.deps.pool.query(sql.releaseJobs(this.deps.quotedSchema), [left, this.nodeId]);
+    } catch (error) {
+      this.report("releasing the jobs of a removed queue", error);
+    } finally {
+      producer.abortRunning();
     }
   }
 
@@ -169,8 +192,9 @@ export class Runner {
   }
 
   private async readControls(): Promise<void> {
-    const { pool, quotedSchema } = this.deps;
+    const { pool, quotedSchema, config } = this.deps;
     try {
+      await syncRuntimeQueues(pool, quotedSchema, config.nodeTypes, this, this.runtimeQueues);
       const { rows } = await pool.query(sql.queueControls(quotedSchema), [[...this.producers.keys()]]);
       const byName = new Map(rows.map((r) => [r.name, r]));
       for (const [name, producer] of this.producers) {

@@ -8,12 +8,18 @@ describe("debounce", () => {
     const db = await testDatabase();
     const api = await db.start({ run: false });
     await Promise.all([startWorkerProcess(db.schema, { concurrency: 4 }), startWorkerProcess(db.schema, { concurrency: 4 })]);
+    // Paused while the edits are made, so each surely finds the job still waiting however slow the machine is.
+    await api.queues.pause("ad_hoc_worker");
     const handles = [];
     for (let edit = 1; edit <= 5; edit++) {
       handles.push(await api.async(t.echo, { value: `report 9 after edit ${edit}` }, { debounce: "1500ms", meta: { reportId: 9 } }));
     }
     // Another report is its own key.
     const other = await api.async(t.echo, { value: "report 10" }, { debounce: "1500ms", meta: { reportId: 10 } });
+    // Each edit pushed the due time to 1.5 s after itself: after the first insert by at least that.
+    const { rows: due } = await db.pool.query(`select run_at - inserted_at >= interval '1500 milliseconds' as pushed from ${db.q}.jobs where id = $1`, [handles[0]!.id]);
+    expect(due[0].pushed).toBe(true);
+    await api.queues.resume("ad_hoc_worker");
     expect(new Set(handles.map((h) => h.id)).size).toBe(1);
     expect(handles.map((h) => h.conflict)).toEqual([false, true, true, true, true]);
     expect(other.id).not.toBe(handles[0]!.id);

@@ -77,8 +77,11 @@ describe("sealed captures (encryption on)", () => {
     const hook = await eventually("the hook job to finish", async () => (await hookJobs(db)).find((r: any) => r.state !== "available" && r.state !== "executing"));
     expect(hook.state).toBe("completed");
     expect(await api.await(hook.id, { timeout: "10s" })).toBe("sealed hook");
+    // Paused while the two calls are made, so the second surely finds the first still waiting.
+    await api.queues.pause("ad_hoc_worker");
     const first = await api.async(t.echo, { value: "draft" }, { debounce: "300ms", meta: { doc: 1 } });
     const last = await api.async(t.echo, { value: "final" }, { debounce: "300ms", meta: { doc: 1 } });
+    await api.queues.resume("ad_hoc_worker");
     expect(last).toMatchObject({ id: first.id, conflict: true });
     expect(await api.await(last, { timeout: "20s" })).toBe("final");
   });
