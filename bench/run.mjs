@@ -43,8 +43,8 @@ function parseArgs(argv) {
 }
 
 const SIZES = {
-  full: { reps: 3, singleJobs: 3_000, concurrentJobs: 20_000, bulkJobs: 20_000, bulkBatch: 1_000, uniqueJobs: 10_000, drainJobs: 10_000, drainLimitMs: 120_000, pickup: 300, await: 300, pollingPeerSamples: 40, pollingPeerDrainJobs: 3_000 },
-  quick: { reps: 1, singleJobs: 300, concurrentJobs: 2_000, bulkJobs: 2_000, bulkBatch: 1_000, uniqueJobs: 1_000, drainJobs: 1_000, drainLimitMs: 60_000, pickup: 20, await: 20, pollingPeerSamples: 5, pollingPeerDrainJobs: 500 },
+  full: { reps: 3, singleJobs: 1_000, concurrentJobs: 5_000, bulkJobs: 20_000, bulkBatch: 1_000, uniqueJobs: 10_000, drainJobs: 10_000, drainLimitMs: 120_000, pickup: 300, await: 300, pollingPeerSamples: 40, pollingPeerDrainJobs: 3_000 },
+  quick: { reps: 1, singleJobs: 200, concurrentJobs: 1_000, bulkJobs: 2_000, bulkBatch: 1_000, uniqueJobs: 1_000, drainJobs: 1_000, drainLimitMs: 60_000, pickup: 20, await: 20, pollingPeerSamples: 5, pollingPeerDrainJobs: 500 },
 };
 
 const args = parseArgs(process.argv.slice(2));

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// Issue 7 item 2: does the hot path stay hot at scale? On a scratch Postgres
-// (default settings, fsync on), measures the runner's own claim statement
-// (fetchJobs) and ack statement (completeJobs) and the public insert API,
-// per job, with
+// Does the hot path stay hot at scale? On a scratch Postgres (default
+// settings, fsync on), measures the runner's own claim statement (fetchJobs)
+// and ack statement (recordOutcomes) and the public insert API, per job, with
 //   A. 10k jobs queued,
 //   B. 1M jobs queued,
 //   C. 10k queued + 1M finished jobs retained,
 //   D. C right after a burst of 50k claims + completions (dead tuples),
+//   E. 100k due jobs of a task this node lacks ahead of its own 10k,
+//   F. 100k due jobs of this node's task under a body hash it may not run
+//      (a body-hash hold) ahead of its own 10k,
+//   G. E for a node that claims 200 task keys (199 of them with no job),
 // and prints EXPLAIN (ANALYZE, BUFFERS) of the claim in each state.
 //
-//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000]
+//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000] [--skew=100000] [--only=A,E,F,G]
 import pg from "pg";
 import { spawnSync } from "node:child_process";
 import { startPostgres } from "./lib/services.mjs";
@@ -18,7 +21,7 @@ import { distUrl, snapshotDist } from "./lib/dist.mjs";
 
 const dropSnapshot = snapshotDist();
 const { DurableInstance } = await import(distUrl("src/index.js"));
-const { completeJobs, fetchJobs } = await import(distUrl("src/runner/queries.js"));
+const { recordOutcomes, fetchJobs } = await import(distUrl("src/runner/queries.js"));
 const { noop } = await import("./tasks.mjs");
 
 const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -30,7 +33,11 @@ const SCHEMA = "bench_scale";
 const Q = `"${SCHEMA}"`;
 const QUEUE = "ad_hoc_worker";
 const KEYS = [`${noop.id}:${noop.hash}`];
+const MANY_KEYS = [...KEYS, ...Array.from({ length: 199 }, (_, i) => `bench#absent${i}:bench-absent-v1`)];
 const NODE = "scale-bench-node";
+const BUDGET = 16 * 1024 * 1024;
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? null;
+const wanted = (letter) => ONLY === null || ONLY.includes(letter);
 const log = (m) => process.stderr.write(`${m}\n`);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -44,10 +51,10 @@ await instance.start();
 await instance.async(noop, { seq: 0 }); // writes the tasks row
 await pool.query(`delete from ${Q}.jobs`);
 
-const genJobs = (n, state, { task = noop.id, runAt = "now()" } = {}) => `
+const genJobs = (n, state, { task = noop.id, hash = noop.hash, runAt = "now()" } = {}) => `
 insert into ${Q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, run_at, captures, result, completed_at, finished_at, attempt)
-select '${state}', '${QUEUE}', '${task}', '${noop.hash}', 20, 900000, ${runAt}, jsonb_build_object('json', jsonb_build_object('seq', g)),
-       ${state === "completed" ? `'{"json":1}'::jsonb, now(), now(), 1` : "null, null, null, 0"}
+select '${state}', '${QUEUE}', '${task}', '${hash}', 20, 900000, ${runAt}, json_build_object('json', json_build_object('seq', g)),
+       ${state === "completed" ? `'{"json":1}'::json, now(), now(), 1` : "null, null, null, 0"}
 from generate_series(1, ${n}) g`;
 
 async function fill(n, state) {
@@ -56,18 +63,25 @@ async function fill(n, state) {
   log(`  generated ${n.toLocaleString("en-US")} ${state} jobs in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
 }
 
+/** The runner's batched ack of claimed rows: every one completed with a null result. */
+const ack = (client, name, rows) => client.query({
+  name,
+  text: recordOutcomes(Q),
+  values: [rows.map((r) => r.id), rows.map(() => "completed"), rows.map(() => '{"json":null}'), rows.map(() => null), rows.map(() => null), NODE, `${SCHEMA}.done`],
+});
+
 /** The runner's claim (10 at a time, as a producer with 10 free slots) and its batched ack. */
-async function claimCost(claims = 100, demand = 10) {
+async function claimCost(keys, claims = 100, demand = 10) {
   const client = await pool.connect();
   const fetchMs = [];
   const ackMs = [];
   try {
     for (let i = 0; i < claims; i++) {
       let t0 = nowMs();
-      const { rows } = await client.query({ name: "fetch", text: fetchJobs(Q), values: [QUEUE, KEYS, demand, NODE] });
+      const { rows } = await client.query({ name: `fetch-${keys.length}`, text: fetchJobs(Q), values: [QUEUE, keys, demand, NODE, BUDGET] });
       fetchMs.push(nowMs() - t0);
       t0 = nowMs();
-      await client.query({ name: "ack", text: completeJobs(Q), values: [rows.map((r) => r.id), rows.map(() => "null"), `${SCHEMA}.done`] });
+      await ack(client, "ack", rows);
       ackMs.push(nowMs() - t0);
     }
   } finally {
@@ -94,7 +108,7 @@ async function insertCost() {
  * prepared statement, so after five executions Postgres may switch to the
  * generic plan: `generic` shows that one.
  */
-async function explainClaim(generic = false) {
+async function explainClaim(keys, generic = false) {
   const client = await pool.connect();
   try {
     await client.query("begin");
@@ -102,14 +116,14 @@ async function explainClaim(generic = false) {
     if (generic) {
       // An unnamed one-shot statement always gets a custom plan; only a
       // prepared one can be forced onto the generic plan.
-      await client.query(`prepare claim_probe(text, text[], int, text) as ${fetchJobs(Q)}`);
+      await client.query(`prepare claim_probe(text, text[], int, text, int) as ${fetchJobs(Q)}`);
       await client.query("set local plan_cache_mode = force_generic_plan");
       const lit = (v) => client.escapeLiteral(v);
       ({ rows } = await client.query(
-        `explain (analyze, buffers, costs off, timing on) execute claim_probe(${lit(QUEUE)}, array[${KEYS.map(lit).join(",")}], 10, ${lit(NODE)})`,
+        `explain (analyze, buffers, costs off, timing on) execute claim_probe(${lit(QUEUE)}, array[${keys.map(lit).join(",")}], 10, ${lit(NODE)}, ${BUDGET})`,
       ));
     } else {
-      ({ rows } = await client.query({ text: `explain (analyze, buffers, costs off, timing on) ${fetchJobs(Q)}`, values: [QUEUE, KEYS, 10, NODE] }));
+      ({ rows } = await client.query({ text: `explain (analyze, buffers, costs off, timing on) ${fetchJobs(Q)}`, values: [QUEUE, keys, 10, NODE, BUDGET] }));
     }
     await client.query("rollback");
     if (generic) await client.query("deallocate claim_probe");
@@ -138,29 +152,10 @@ function runnerMemory(jobs = 5_000) {
   }
 }
 
-const results = [];
-const memory = [];
-async function scenario(name, { generic = false } = {}) {
-  log(`scenario ${name}`);
-  const explain = await explainClaim();
-  const explainGeneric = generic ? await explainClaim(true) : null;
-  const claim = await claimCost();
-  const tuples = await deadTuples();
-  const { rows } = await pool.query(`select last_value from ${Q}.jobs_id_seq`);
-  const insert = await insertCost();
-  results.push({ name, ...claim, ...insert, tuples, explain, explainGeneric });
-  // Keep the queue at its size: drop what the insert measurement added.
-  await pool.query(`delete from ${Q}.jobs where id > $1`, [rows[0].last_value]);
-}
-
-try {
-  await fill(SMALL, "available");
-  await pool.query(`vacuum analyze ${Q}.jobs_active`);
-  await scenario(`A: ${SMALL.toLocaleString("en-US")} queued`);
-  memory.push({ name: `${SMALL.toLocaleString("en-US")} queued`, ...runnerMemory() });
+/** B-D: a million queued, a million finished retained, and right after a burst. */
+async function bigScenarios() {
   await pool.query(`delete from ${Q}.jobs_finished`);
   await fill(SMALL - (await pool.query(`select count(*)::int as n from ${Q}.jobs_active`)).rows[0].n, "available");
-
   await fill(BIG - SMALL, "available");
   await pool.query(`vacuum analyze ${Q}.jobs_active`);
   await scenario(`B: ${BIG.toLocaleString("en-US")} queued`, { generic: true });
@@ -177,21 +172,58 @@ try {
   const t0 = nowMs();
   const client = await pool.connect();
   for (let done = 0; done < BURST; done += 100) {
-    const { rows } = await client.query({ name: "fetch100", text: fetchJobs(Q), values: [QUEUE, KEYS, 100, NODE] });
-    await client.query({ name: "ack100", text: completeJobs(Q), values: [rows.map((r) => r.id), rows.map(() => "null"), `${SCHEMA}.done`] });
+    const { rows } = await client.query({ name: "fetch100", text: fetchJobs(Q), values: [QUEUE, KEYS, 100, NODE, BUDGET] });
+    await ack(client, "ack100", rows);
   }
   client.release();
   log(`  burst took ${((nowMs() - t0) / 1000).toFixed(1)} s`);
   await scenario(`D: C right after a burst of ${BURST.toLocaleString("en-US")} claims + completions`);
+}
 
-  // Version skew: due jobs of a task this node does not have sit at the head
-  // of the queue (they wait for a node that has it, up to unknownTaskGrace);
-  // the claim filters them out row by row, since the task key is not in the index.
-  await pool.query(`truncate ${Q}.jobs_active`);
-  await pool.query(genJobs(SKEW, "available", { task: "other#task", runAt: "now() - interval '1 hour'" }));
+/**
+ * Version skew: due jobs this node may not run sit at the head of the queue
+ * (they wait for a node that has their task, up to unknownTaskGrace, or for
+ * one whose capture names match their body hash). E: another task; F: this
+ * node's task under another body hash; G: E for a node claiming 200 keys.
+ */
+async function skewScenarios() {
+  const skewed = async (letter, name, jobs, keys) => {
+    if (!wanted(letter)) return;
+    await pool.query(`truncate ${Q}.jobs_active`);
+    await pool.query(genJobs(SKEW, "available", { ...jobs, runAt: "now() - interval '1 hour'" }));
+    await fill(SMALL, "available");
+    await pool.query(`vacuum analyze ${Q}.jobs_active`);
+    await scenario(`${letter}: ${SKEW.toLocaleString("en-US")} due jobs ${name} ahead of ${SMALL.toLocaleString("en-US")} of its own`, { generic: letter === "E", keys });
+  };
+  await skewed("E", "of a task this node lacks", { task: "other#task" }, KEYS);
+  await skewed("F", "of its task under a body hash it may not run", { hash: "bench-noop-v0" }, KEYS);
+  await skewed("G", "of a task a node claiming 200 task keys lacks", { task: "other#task" }, MANY_KEYS);
+}
+
+const results = [];
+const memory = [];
+async function scenario(name, { generic = false, keys = KEYS } = {}) {
+  log(`scenario ${name}`);
+  const explain = await explainClaim(keys);
+  const explainGeneric = generic ? await explainClaim(keys, true) : null;
+  const claim = await claimCost(keys);
+  const tuples = await deadTuples();
+  const { rows } = await pool.query(`select last_value from ${Q}.jobs_id_seq`);
+  const insert = await insertCost();
+  results.push({ name, ...claim, ...insert, tuples, explain, explainGeneric });
+  // Keep the queue at its size: drop what the insert measurement added.
+  await pool.query(`delete from ${Q}.jobs where id > $1`, [rows[0].last_value]);
+}
+
+try {
   await fill(SMALL, "available");
   await pool.query(`vacuum analyze ${Q}.jobs_active`);
-  await scenario(`E: ${SKEW.toLocaleString("en-US")} due jobs of a task this node lacks ahead of ${SMALL.toLocaleString("en-US")} of its own`);
+  if (wanted("A")) {
+    await scenario(`A: ${SMALL.toLocaleString("en-US")} queued`);
+    if (!ONLY) memory.push({ name: `${SMALL.toLocaleString("en-US")} queued`, ...runnerMemory() });
+  }
+  if (wanted("B") || wanted("C") || wanted("D")) await bigScenarios();
+  await skewScenarios();
 } finally {
   await instance.stop();
   await pool.query(`drop schema if exists ${Q} cascade`).catch(() => undefined);

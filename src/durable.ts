@@ -12,6 +12,8 @@ import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions, ScheduleControls } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
+import { currentSteps } from "./steps/current.js";
+import { inlineStep, sleepOutsideJob } from "./steps/outside.js";
 
 // The process-wide `durable` object. Transformed call sites call it as
 // durable.async(stub, captures, options); the signatures below are what the
@@ -96,7 +98,21 @@ export interface Durable {
   run<T>(fn: () => T | Promise<T>, options?: AsyncOptions): Promise<Awaited<T>>;
   /** Wait for a job's recorded result, from any process. */
   await<T>(job: JobHandle<T> | string, options?: AwaitOptions): Promise<T>;
-  awaitAll<T extends readonly JobHandle<any>[]>(jobs: T, options?: AwaitOptions): Promise<{ [K in keyof T]: T[K] extends JobHandle<infer R> ? R : never }>;
+  /** Await many jobs; handles, ids, or the promises durable.async() returns. Inside a job, a step: see durable.step. */
+  awaitAll<T extends readonly (JobHandle<any> | Promise<JobHandle<any>> | string)[]>(jobs: T, options?: AwaitOptions): Promise<{ [K in keyof T]: Awaited<T[K]> extends JobHandle<infer R> ? R : unknown }>;
+  /**
+   * Inside a running job: runs `fn` once and records its result in the job's
+   * journal; every later execution of the job (retry, resume, rescue)
+   * returns the recorded value instead of running it again. Outside a job
+   * (and in the testing modes) it just runs `fn`.
+   */
+  step<T>(fn: () => T | Promise<T>, options?: { name?: string }): Promise<Awaited<T>>;
+  /**
+   * Inside a running job: a durable timer. A long sleep suspends the job
+   * (its slot freed, no attempt spent) until it is due. Outside a job it
+   * waits in place.
+   */
+  sleep(duration: string | number): Promise<void>;
   /** Inside a running closure: attempt, signal, jobId, progress(). */
   context(): JobContext;
   on<E extends EventName>(event: E, listener: (payload: DurableEvents[E]) => void): () => void;
@@ -138,21 +154,31 @@ export const durable: Durable = {
   },
   async(fn: any, captures?: any, options?: any) {
     // Inside an onDiscard hook function (config/job-semantics.ts): recorded, whatever the mode.
-    return recordCallIfRecording([fn, captures, options]) ?? (testingTarget() ?? defaultInstance()).async(fn, captures, options);
+    return recordCallIfRecording([fn, captures, options]) ?? (currentSteps() ?? testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   bulk(fn: () => unknown) {
     return (testingTarget() ?? defaultInstance()).bulk(fn);
   },
   run(fn: any, captures?: any, options?: any) {
-    return (testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;
+    return (currentSteps() ?? testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;
   },
   await(job: any, options?: AwaitOptions) {
-    return (testingTarget() ?? defaultInstance()).await(job, options) as any;
+    const steps = currentSteps();
+    if (steps) return steps.await(job) as any;
+    return Promise.resolve(job).then((handle) => (testingTarget() ?? defaultInstance()).await(handle, options)) as any;
   },
   awaitAll(jobs: any, options?: AwaitOptions) {
+    const steps = currentSteps();
+    if (steps) return steps.awaitAll(jobs) as any;
     const testing = testingTarget();
-    if (testing) return Promise.all((jobs as unknown[]).map((job) => testing.await(job, options))) as any;
-    return defaultInstance().awaitAll(jobs, options) as any;
+    if (!testing) return Promise.all(Array.isArray(jobs) ? jobs : [jobs]).then((handles) => defaultInstance().awaitAll(Array.isArray(jobs) ? handles : jobs, options)) as any;
+    return Promise.all((jobs as unknown[]).map((job) => Promise.resolve(job).then((handle) => testing.await(handle, options)))) as any;
+  },
+  step(fn: any, options?: { name?: string }) {
+    return (currentSteps()?.step(fn, options) ?? inlineStep(fn)) as any;
+  },
+  sleep(duration: string | number) {
+    return currentSteps()?.sleep(duration) ?? sleepOutsideJob(duration);
   },
   context() {
     return currentContext();
@@ -193,4 +219,4 @@ export const durable: Durable = {
   },
 } as Durable;
 
-markCallBoundary(durable.async, durable.run, durable.cron);
+markCallBoundary(durable.async, durable.run, durable.cron, durable.step, durable.sleep);

@@ -214,6 +214,23 @@ export class UnknownTaskError extends DurableError {
   }
 }
 
+/**
+ * A replay of a job reached a step other than the one its journal recorded
+ * at that position: the code between steps changed, or depends on something
+ * that differs between executions (time, randomness, data read outside a step).
+ */
+export class NondeterminismError extends DurableError {
+  readonly jobId: string;
+  constructor(jobId: string, position: number, recorded: string, reached: string) {
+    super(
+      "DURABLE_NONDETERMINISM",
+      `Job ${jobId} replayed differently: step ${position} was ${recorded} when recorded, but this execution reached ${reached}. ` +
+        "Code between steps re-runs on every replay and must take the same steps in the same order: move time, randomness and reads into durable.step(), or let this job finish on the code it started with.",
+    );
+    this.jobId = jobId;
+  }
+}
+
 export class BadJobRowError extends DurableError {
   constructor(jobId: string, reason: string, cause?: unknown) {
     super("DURABLE_BAD_JOB", `Job ${jobId} cannot run: ${reason}.`, { cause });

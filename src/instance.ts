@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { normalizeAsyncOptions, type AsyncOptions, type NormalizedJobOptions } from "./config/options.js";
+import type { AsyncOptions } from "./config/options.js";
 import { recordCallIfRecording } from "./config/job-semantics.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
@@ -8,7 +8,9 @@ import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCal
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
 import { insertPrepared, prepare, stubsOf, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
+import { CallItems } from "./enqueue/call-item.js";
 import { GroupCommit } from "./enqueue/group-commit.js";
+import { hasDependencies, insertWithDependencies } from "./steps/after.js";
 import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
@@ -19,7 +21,6 @@ import { callSiteFromStack, markCallBoundary, untransformedHint } from "./tasks/
 import { plainCodec, type Codec } from "./serialize/codec.js";
 import { createCodec } from "./serialize/encryption.js";
 import { describe, parseDuration } from "./config/duration.js";
-import { sameOptions, snapshotOptions } from "./config/same-options.js";
 import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
@@ -42,6 +43,7 @@ export class DurableInstance implements BulkOwner {
   runner: Runner | null = null;
   private presence: NodePresence | null = null;
   private readonly catalog: TaskCatalog;
+  private readonly callItems: CallItems;
   private readonly inflight = new Set<Promise<unknown>>();
   /** Single calls on the pool: concurrent ones share one insert (enqueue/group-commit.ts). */
   private readonly group = new GroupCommit((prepared) => this.insertStarted(prepared));
@@ -63,6 +65,7 @@ export class DurableInstance implements BulkOwner {
     this.quotedSchema = quoteSchema(this.config.schema);
     this.codec = createCodec(this.config.encryption);
     this.catalog = new TaskCatalog(this.quotedSchema);
+    this.callItems = new CallItems(this.config);
   }
 
   get pool(): pg.Pool {
@@ -156,45 +159,11 @@ export class DurableInstance implements BulkOwner {
 
   /** Resolves the stub/captures/options triple the transformer emits, or explains why the call is wrong. */
   private item(method: string, stub: unknown, captures: unknown, options: unknown): EnqueueItem {
-    if (typeof stub === "function") throw new UntransformedCallError(method, callSiteFromStack(), untransformedHint());
-    if (!isTaskStub(stub)) {
-      throw new InvalidOptionError("task", `durable.${method}() expects a closure like () => sendEmail(user.id), got ${describe(stub)}.`);
-    }
-    if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
-      throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
-    }
-    // Calls without options (most of them, and every row of a typical bulk insert) share one frozen normalization.
-    let normalized: NormalizedJobOptions;
-    if (options === undefined) {
-      normalized = this.defaultJobOptions ??= Object.freeze(this.normalize(undefined));
-    } else if (this.lastOptions && sameOptions(this.lastOptions.raw, options)) {
-      // A loop or bulk call passes equal options again and again (each call
-      // site builds a fresh object): validate once, share the frozen result.
-      normalized = this.lastOptions.normalized;
-    } else {
-      normalized = this.normalize(options);
-      // `delay`, `deadline` and `debounce` are relative to now, and an onDiscard hook snapshots its captures:
-      // such normalizations cannot be reused later.
-      const reusable = typeof options === "object" && options !== null && !RELATIVE_OPTIONS.some((k) => (options as any)[k] !== undefined);
-      // A copy, not the caller's object: an options object mutated and passed again must not match.
-      if (reusable) this.lastOptions = { raw: snapshotOptions(options), normalized: Object.freeze(normalized) };
-    }
-    return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: normalized };
+    return this.callItems.item(method, stub, captures, options);
   }
 
   private prepare(item: EnqueueItem, trace: string | null): PreparedItem {
     return prepare(item, this.codec, trace, this.config.maxCaptureBytes);
-  }
-
-  private defaultJobOptions: NormalizedJobOptions | undefined;
-  private lastOptions: { raw: unknown; normalized: NormalizedJobOptions } | undefined;
-
-  private normalize(options: unknown) {
-    return normalizeAsyncOptions(options, {
-      maxAttempts: this.config.defaultMaxAttempts,
-      timeoutMs: this.config.defaultTimeoutMs,
-      nodeTypes: this.config.knownNodeTypes,
-    });
   }
 
   /**
@@ -273,7 +242,10 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
     await this.catalog.ensure(this.pool, stubsOf(prepared));
-    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared, !client && namedStatementsEnabled(this.pool));
+    const target = client ?? this.pool;
+    const handles = hasDependencies(prepared)
+      ? await insertWithDependencies(target, this.quotedSchema, prepared, (c) => insertPrepared(c, this.quotedSchema, this.channels.insert, prepared))
+      : await insertPrepared(target, this.quotedSchema, this.channels.insert, prepared, !client && namedStatementsEnabled(this.pool));
     // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
     if (this.events.listenerCount("job:insert") > 0) {
       this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
@@ -403,7 +375,5 @@ export class DurableInstance implements BulkOwner {
     }
   }
 }
-
-const RELATIVE_OPTIONS = ["delay", "deadline", "debounce", "onDiscard"];
 
 markCallBoundary(DurableInstance.prototype.async, DurableInstance.prototype.asyncMany, DurableInstance.prototype.run, DurableInstance.prototype.cron);

@@ -34,7 +34,7 @@ export class NodePresence {
 
   private async register(): Promise<void> {
     const { config } = this;
-    await this.pool.query(registerNode(this.quotedSchema), [this.nodeId, config.nodeTypes, "{}", [], hostname(), process.pid, config.leaseTtlMs]);
+    await this.pool.query(registerNode(this.quotedSchema), [this.nodeId, config.nodeTypes, "{}", [], hostname(), process.pid, config.leaseTtlMs, config.version, []]);
   }
 
   async stop(): Promise<void> {

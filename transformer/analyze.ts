@@ -3,11 +3,12 @@
 // TypeScript compiler for them. Capture *types* are checked by a separate pass
 // (capture-types.ts) when the caller asks for it. Pure: reads the text, never
 // mutates it.
-import { findLaterWrites, scanClosure } from "./captures.js";
+import { scanClosure, type ForbiddenUse } from "./captures.js";
 import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 import { bodyHash, normalizedCode } from "./hash.js";
-import { findDurableUses, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
+import { findDurableUses, type DurableAlias, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
+import { LaterWrites, type LaterWrite } from "./later-writes.js";
 import { projectRelative } from "./module-path.js";
 import type { ScopeAnalysis } from "./scope-model.js";
 import { analyzeScopes } from "./scopes.js";
@@ -143,6 +144,22 @@ function parameterName(param: Node, text: string): string {
   return text.slice(p.start, p.typeAnnotation?.start ?? p.end).trimEnd();
 }
 
+const FORBIDDEN: Record<ForbiddenUse["what"], [DiagnosticCode, string]> = {
+  this: ["DA1001", "`this` is used inside a durable closure; the worker runs it without the caller's this."],
+  super: ["DA1002", "`super` is used inside a durable closure; the worker runs it without the caller's super."],
+  arguments: ["DA1003", "`arguments` is used inside a durable closure; the worker runs it without the caller's arguments."],
+  "new.target": ["DA1014", "`new.target` is used inside a durable closure; the worker runs it outside the constructor call."],
+  "#private": ["DA1015", "The private name `NAME` is used inside a durable closure; the worker runs the closure outside the class that declares it."],
+  eval: ["DA1016", "`eval` is called inside a durable closure; it would read the caller's variables, which the worker does not have."],
+};
+
+const WHEN: Record<LaterWrite["why"], (call: string) => string> = {
+  after: (call) => `after the ${call} call`,
+  loop: (call) => `in a loop around the ${call} call`,
+  again: (call) => `in the function around the ${call} call, which can run again`,
+  called: (call) => `in a function that runs after the ${call} call`,
+};
+
 class FileAnalyzer {
   readonly diagnostics: Diagnostic[] = [];
   readonly callSites: CallSite[] = [];
@@ -150,6 +167,7 @@ class FileAnalyzer {
   /** Closure node of each call site, by call-site index: nested calls find their parent here. */
   readonly closureNodes: Node[] = [];
   readonly lines: LineIndex;
+  private readonly laterWrites: LaterWrites;
   /** Read on the first `nodeType` option only: a process.env lookup is slow, and most files have none. */
   private nodeTypes: readonly string[] | undefined;
 
@@ -161,6 +179,7 @@ class FileAnalyzer {
     private readonly options: AnalyzeOptions,
   ) {
     this.lines = new LineIndex(text);
+    this.laterWrites = new LaterWrites(scopes);
   }
 
   private get knownNodeTypes(): readonly string[] {
@@ -233,8 +252,9 @@ class FileAnalyzer {
     }
     const scan = scanClosure(fn, this.scopes);
     for (const use of scan.forbidden) {
-      const code = use.what === "this" ? "DA1001" : use.what === "super" ? "DA1002" : "DA1003";
-      this.report(code, use.node, `\`${use.what}\` is used inside a durable closure; the worker runs it without the caller's ${use.what}.`, use.what);
+      const [code, message] = FORBIDDEN[use.what];
+      const name = use.what === "#private" ? `#${use.node.name}` : use.what;
+      this.report(code, use.node, message.replace("NAME", name), name);
     }
     const references: CallSite["captureReferences"] = [];
     for (const capture of scan.captures) {
@@ -250,13 +270,20 @@ class FileAnalyzer {
       for (const write of capture.writesInside) {
         this.report("DA1008", write, `Captured variable \`${capture.name}\` is reassigned inside the closure.`, capture.name);
       }
-      for (const write of findLaterWrites(capture, call.node, fn)) {
-        const when = write.start >= call.node.end ? "after the" : "in a loop around the";
-        this.report("DA1007", write, `Captured variable \`${capture.name}\` is reassigned ${when} durable.${call.kind} call; the job sees the value at enqueue time.`, capture.name);
+      for (const write of this.laterWrites.find(capture, call.node, fn)) {
+        this.report("DA1007", write.node, `Captured variable \`${capture.name}\` is reassigned ${WHEN[write.why](`durable.${call.kind}`)}; the job sees the value at enqueue time.`, capture.name);
       }
       references.push({ name: capture.name, offset: ref.start });
     }
     return { names: scan.captures.map((c) => c.name), references };
+  }
+
+  alias(use: DurableAlias): void {
+    if (use.how === "variable") {
+      this.report("DA1017", use.node, "`durable` is assigned to a variable that can change; calls through it are not compiled and throw at run time.", "durable");
+    } else {
+      this.report("DA3003", use.node, "`durable` is handed to other code; durable calls made through it there are not compiled and throw at run time.", "durable");
+    }
   }
 
   misuse(node: Node, text: string): void {
@@ -274,14 +301,23 @@ export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
 }
 
+/** A file that does not parse: its syntax errors at their own lines, and nothing to rewrite (so no tool reports them in rewritten code). */
+function syntaxErrors(fileName: string, file: string, source: string, errors: ReadonlyArray<{ message: string; offset: number }>): Analysis {
+  const lines = new LineIndex(source);
+  const diagnostics = errors.map((e) => makeDiagnostic("DA1018", { file, ...lines.position(e.offset) }, `Syntax error: ${e.message}.`));
+  return { fileName, file, source, callSites: [], diagnostics, stubInsert: 0, importsRuntime: false, commonJs: false, slice: null };
+}
+
 /** Analyzes one file's text. `fileName` is absolute; ids use its path relative to `options.root`. */
 export function analyze(fileName: string, source: string, options: AnalyzeOptions): Analysis {
   const file = projectRelative(options.root, fileName);
   const parsed = parse(fileName, source);
+  if (parsed.errors.length > 0) return syntaxErrors(fileName, file, source, parsed.errors);
   const scopes = analyzeScopes(parsed.program);
   const analyzer = new FileAnalyzer(source, scopes, parsed.comments, file, options);
   for (const use of findDurableUses(scopes, source)) {
-    if (use.type === "misuse") analyzer.misuse(use.node, use.text);
+    if (use.type === "alias") analyzer.alias(use);
+    else if (use.type === "misuse") analyzer.misuse(use.node, use.text);
     else if (use.type === "non-literal") analyzer.nonLiteral(use);
     else analyzer.analyzeCall(use);
   }

@@ -124,19 +124,77 @@ function classify(api: Node, source: string): DurableUse | undefined {
   return undefined;
 }
 
-/** Every use of the durable API in source order. */
-export function findDurableUses(scopes: ScopeAnalysis, source: string): DurableUse[] {
-  const bindings = importBindings(scopes);
-  const uses: DurableUse[] = [];
-  for (const [binding, { namespace }] of bindings) {
+export interface DurableAlias {
+  type: "alias";
+  /** let/var/assignment: an alias the transformer cannot follow (error); handed: passed, exported, stored (warning). */
+  how: "variable" | "handed";
+  node: Node;
+}
+
+export type DurableUseOrAlias = DurableUse | DurableAlias;
+
+const HANDED = new Set(["CallExpression", "NewExpression", "Property", "ArrayExpression", "SpreadElement", "ExportSpecifier", "ExportDefaultDeclaration", "ReturnStatement", "ArrowFunctionExpression"]);
+
+/**
+ * A use of `durable` itself as a value: a `const` alias (followed like the
+ * import), another variable or an assignment (its calls cannot be compiled),
+ * or handed to other code.
+ */
+function aliasOf(api: Node): { declarator: Node } | DurableAlias | undefined {
+  let node = api;
+  while (node.parent && (node.parent.type === "ParenthesizedExpression" || node.parent.type.startsWith("TS"))) node = node.parent;
+  const p = node.parent;
+  if (!p) return undefined;
+  if (p.type === "VariableDeclarator" && p.init === node) {
+    if (p.id.type === "Identifier" && p.parent?.kind === "const") return { declarator: p };
+    return p.id.type === "Identifier" ? { type: "alias", how: "variable", node: p } : undefined; // a pattern is classify's
+  }
+  if (p.type === "AssignmentExpression" && p.right === node) return { type: "alias", how: "variable", node: p };
+  if (HANDED.has(p.type) && !(p.type === "CallExpression" && p.callee === node) && !(p.type === "Property" && p.key === node)) {
+    return { type: "alias", how: "handed", node };
+  }
+  return undefined;
+}
+
+/** Every use of the durable API in source order, following `const` aliases of it. */
+export function findDurableUses(scopes: ScopeAnalysis, source: string): DurableUseOrAlias[] {
+  const pending = [...importBindings(scopes)];
+  const uses: DurableUseOrAlias[] = [];
+  let declared: Map<Node, Binding> | undefined;
+  const bindingOf = (id: Node): Binding | undefined => {
+    if (!declared) {
+      declared = new Map();
+      for (const ref of scopes.references) if (ref.binding) declared.set(ref.binding.id, ref.binding);
+    }
+    return declared.get(id);
+  };
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [binding, { namespace }] = next;
     for (const ref of binding.references) {
+      if (ref.write) continue;
       let api: Node | undefined = ref.id;
       if (namespace) {
         const p = ref.id.parent;
         api = p?.type === "MemberExpression" && p.object === ref.id && methodName(p) === "durable" ? p : undefined;
+        if (!api) {
+          const alias = aliasOf(ref.id);
+          const target = alias && "declarator" in alias ? bindingOf(alias.declarator.id) : undefined;
+          if (target) pending.push([target, { namespace: true }]);
+          continue;
+        }
       }
-      const use = api && classify(api, source);
-      if (use) uses.push(use);
+      const use = classify(api, source);
+      if (use) {
+        uses.push(use);
+        continue;
+      }
+      const alias = aliasOf(api);
+      if (alias && "declarator" in alias) {
+        const target = bindingOf(alias.declarator.id);
+        if (target) pending.push([target, { namespace: false }]);
+      } else if (alias) {
+        uses.push(alias);
+      }
     }
   }
   return uses.sort((a, b) => a.node.start - b.node.start);

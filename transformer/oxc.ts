@@ -14,11 +14,18 @@ import { createRequire } from "node:module";
 import { jsonParseAst } from "oxc-parser/src-js/wrap";
 import keys from "oxc-parser/src-js/generated/visit/keys";
 
+/** A parse error; its first label is where it is (UTF-16 offsets, as the AST's). */
+export interface OxcError {
+  message: string;
+  severity?: string;
+  labels?: Array<{ start: number; end: number }>;
+}
+
 /** The parts of oxc's result the analysis reads (never its module record: see syntax.ts). */
 export interface OxcParseResult {
   program: unknown;
   comments: unknown[];
-  errors: Array<{ message: string }>;
+  errors: OxcError[];
 }
 
 /**
@@ -68,7 +75,7 @@ const binding = directBinding();
 interface RawParseResult {
   program: string;
   comments: unknown[];
-  errors: Array<{ message: string }>;
+  errors: OxcError[];
 }
 
 export const parseSync: ParseSync = binding

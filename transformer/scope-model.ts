@@ -39,7 +39,7 @@ export interface ScopeAnalysis {
   references: Reference[];
   /** Literal nodes whose text is significant (strings, regexes, template parts, JSX text), in source order. */
   literals: Node[];
-  /** `this` and `super` nodes in source order (closures may not use their caller's). */
+  /** `this`, `super`, `new.target` and `#private` names in source order (closures may not use their caller's). */
   selfReferences: Node[];
 }
 

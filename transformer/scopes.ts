@@ -172,163 +172,181 @@ class ScopeBuilder {
   visit(node: Node, parent: Node | undefined, scope: Scope): void {
     node.parent = parent;
     if (isTypeOnly(node)) return;
-    switch (node.type) {
-      case "Identifier":
-        this.reference(node, scope, false);
-        return;
-      case "Literal":
-        if (typeof node.value === "string" || node.regex) this.literals.push(node);
-        return;
-      case "TemplateElement":
-      case "JSXText":
-        this.literals.push(node);
-        return;
-      case "ThisExpression":
-      case "Super":
-        this.selfReferences.push(node);
-        return;
-      case "FunctionDeclaration":
-        if (node.id) this.declare(scope, node.id, "function", node);
-        this.visitFunction(node, scope);
-        return;
-      case "FunctionExpression":
-      case "ArrowFunctionExpression":
-        this.visitFunction(node, scope);
-        return;
-      case "ClassDeclaration":
-        if (node.id) this.declare(scope, node.id, "class", node);
-        this.visitClass(node, scope);
-        return;
-      case "ClassExpression":
-        this.visitClass(node, scope);
-        return;
-      case "BlockStatement":
-        this.visitBlock(node, node.body, scope);
-        return;
-      case "StaticBlock":
-        return; // visited by visitClass
-      case "SwitchStatement": {
-        this.visit(node.discriminant, node, scope);
-        const block = this.newScope("block", node, scope);
-        for (const c of node.cases) {
-          c.parent = node;
-          if (c.test) this.visit(c.test, c, block);
-          for (const st of c.consequent) this.visit(st, c, block);
-        }
-        return;
-      }
-      case "ForStatement":
-      case "ForInStatement":
-      case "ForOfStatement": {
-        const loop = this.newScope("block", node, scope);
-        const head = node.type === "ForStatement" ? node.init : node.left;
-        if (node.type === "ForStatement") {
-          if (node.init) this.visit(node.init, node, loop);
-          if (node.test) this.visit(node.test, node, loop);
-          if (node.update) this.visit(node.update, node, loop);
-        } else if (head.type === "VariableDeclaration") {
-          this.visit(head, node, loop);
-          this.visit(node.right, node, loop);
-        } else {
-          this.assignTarget(head, node, loop);
-          this.visit(node.right, node, loop);
-        }
-        this.visit(node.body, node, loop);
-        return;
-      }
-      case "CatchClause": {
-        const catchScope = this.newScope("block", node, scope);
-        if (node.param) this.declarePattern(node.param, node, catchScope, "catch", node);
-        this.visit(node.body, node, catchScope);
-        return;
-      }
-      case "VariableDeclaration": {
-        const kind: BindingKind = node.kind === "var" ? "var" : node.kind === "const" ? "const" : node.kind === "let" ? "let" : "using";
-        const target = kind === "var" ? hoistTarget(scope) : scope;
-        for (const d of node.declarations) {
-          d.parent = node;
-          // The names land in `target`; defaults and computed keys are read in `scope`.
-          this.declarePattern(d.id, d, scope, kind, d, target);
-          if (d.init) this.visit(d.init, d, scope);
-        }
-        return;
-      }
-      case "AssignmentExpression":
-        this.assignTarget(node.left, node, scope);
-        this.visit(node.right, node, scope);
-        return;
-      case "UpdateExpression":
-        this.assignTarget(node.argument, node, scope);
-        return;
-      case "MemberExpression":
-        this.visit(node.object, node, scope);
-        if (node.computed) this.visit(node.property, node, scope);
-        else node.property.parent = node;
-        return;
-      case "Property":
-        if (node.computed) this.visit(node.key, node, scope);
-        else node.key.parent = node;
-        if (node.shorthand) {
-          node.value.parent = node;
-          this.reference(node.value, scope, false);
-        } else {
-          this.visit(node.value, node, scope);
-        }
-        return;
-      case "LabeledStatement":
-        node.label.parent = node;
-        this.visit(node.body, node, scope);
-        return;
-      case "BreakStatement":
-      case "ContinueStatement":
-      case "MetaProperty":
-      case "ExportAllDeclaration":
-        return;
-      case "TSImportEqualsDeclaration":
-        if (node.importKind !== "type") this.declare(scope, node.id, "import", node);
-        return;
-      case "ImportDeclaration":
-        for (const spec of node.specifiers) {
-          spec.parent = node;
-          spec.local.parent = spec;
-          if (node.importKind !== "type" && spec.importKind !== "type") this.declare(scope, spec.local, "import", node);
-        }
-        return;
-      case "ExportNamedDeclaration":
-        if (node.declaration) this.visit(node.declaration, node, scope);
-        else if (!node.source) for (const spec of node.specifiers) this.visit(spec.local, spec, scope);
-        return;
-      case "TSEnumDeclaration":
-        node.id.parent = node;
-        this.declare(scope, node.id, "enum", node);
-        for (const m of node.body?.members ?? node.members ?? []) if (m.initializer) this.visit(m.initializer, m, scope);
-        return;
-      case "TSModuleDeclaration": {
-        // `namespace A.B {}` binds `A`.
-        let id = node.id;
-        while (id?.type === "TSQualifiedName") id = id.left;
-        if (id?.type === "Identifier") this.declare(scope, id, "namespace", node);
-        if (node.body) this.visit(node.body, node, scope);
-        return;
-      }
-      case "TSModuleBlock":
-        this.visitBlock(node, node.body, scope);
-        return;
-      case "JSXOpeningElement":
-        this.visitJsxName(node.name, node, scope);
-        for (const attr of node.attributes) this.visit(attr, node, scope);
-        return;
-      case "JSXClosingElement":
-        return;
-      case "JSXAttribute":
-        node.name.parent = node;
-        if (node.value) this.visit(node.value, node, scope);
-        return;
-      default:
-        forEachChild(node, this.visitChild, scope);
+    const handler = HANDLERS[node.type];
+    if (handler) handler(this, node, scope, parent);
+    else forEachChild(node, this.visitChild, scope);
+  }
+
+  visitSwitch(node: Node, scope: Scope): void {
+    this.visit(node.discriminant, node, scope);
+    const block = this.newScope("block", node, scope);
+    for (const c of node.cases) {
+      c.parent = node;
+      if (c.test) this.visit(c.test, c, block);
+      for (const st of c.consequent) this.visit(st, c, block);
     }
   }
+
+  visitFor(node: Node, scope: Scope): void {
+    const loop = this.newScope("block", node, scope);
+    if (node.type === "ForStatement") {
+      if (node.init) this.visit(node.init, node, loop);
+      if (node.test) this.visit(node.test, node, loop);
+      if (node.update) this.visit(node.update, node, loop);
+    } else {
+      if (node.left.type === "VariableDeclaration") this.visit(node.left, node, loop);
+      else this.assignTarget(node.left, node, loop);
+      this.visit(node.right, node, loop);
+    }
+    this.visit(node.body, node, loop);
+  }
+
+  visitCatch(node: Node, scope: Scope): void {
+    const catchScope = this.newScope("block", node, scope);
+    if (node.param) this.declarePattern(node.param, node, catchScope, "catch", node);
+    this.visit(node.body, node, catchScope);
+  }
+
+  visitVariables(node: Node, parent: Node | undefined, scope: Scope): void {
+    const kind: BindingKind = node.kind === "var" ? "var" : node.kind === "const" ? "const" : node.kind === "let" ? "let" : "using";
+    const target = kind === "var" ? hoistTarget(scope) : scope;
+    // A `var` with a value (or a `for (var … in/of …)` head) assigns each time it runs, redeclared or not.
+    const head = parent !== undefined && (parent.type === "ForInStatement" || parent.type === "ForOfStatement") && parent.left === node;
+    for (const d of node.declarations) {
+      d.parent = node;
+      // The names land in `target`; defaults and computed keys are read in `scope`.
+      this.walkPattern(d.id, d, scope, (id) => {
+        this.declare(target, id, kind, d);
+        if (kind === "var" && (head || d.init)) this.reference(id, scope, true);
+      });
+      if (d.init) this.visit(d.init, d, scope);
+    }
+  }
+
+  visitMember(node: Node, scope: Scope): void {
+    this.visit(node.object, node, scope);
+    if (node.computed) this.visit(node.property, node, scope);
+    else {
+      node.property.parent = node;
+      if (node.property.type === "PrivateIdentifier") this.selfReferences.push(node.property);
+    }
+  }
+
+  visitProperty(node: Node, scope: Scope): void {
+    if (node.computed) this.visit(node.key, node, scope);
+    else node.key.parent = node;
+    if (node.shorthand) {
+      node.value.parent = node;
+      this.reference(node.value, scope, false);
+    } else {
+      this.visit(node.value, node, scope);
+    }
+  }
+
+  visitImport(node: Node, scope: Scope): void {
+    for (const spec of node.specifiers) {
+      spec.parent = node;
+      spec.local.parent = spec;
+      if (node.importKind !== "type" && spec.importKind !== "type") this.declare(scope, spec.local, "import", node);
+    }
+  }
+
+  visitEnum(node: Node, scope: Scope): void {
+    node.id.parent = node;
+    this.declare(scope, node.id, "enum", node);
+    for (const m of node.body?.members ?? node.members ?? []) if (m.initializer) this.visit(m.initializer, m, scope);
+  }
+
+  visitNamespace(node: Node, scope: Scope): void {
+    // `namespace A.B {}` binds `A`.
+    let id = node.id;
+    while (id?.type === "TSQualifiedName") id = id.left;
+    if (id?.type === "Identifier") this.declare(scope, id, "namespace", node);
+    if (node.body) this.visit(node.body, node, scope);
+  }
 }
+
+type Handler = (b: ScopeBuilder, node: Node, scope: Scope, parent: Node | undefined) => void;
+const skip: Handler = () => undefined;
+const literal: Handler = (b, node) => {
+  b.literals.push(node);
+};
+const self: Handler = (b, node) => {
+  b.selfReferences.push(node);
+};
+
+/**
+ * What the walk does per node type (the rest: visit the children in the
+ * same scope). `selfReferences` gathers what a closure can only use inside
+ * its caller: `this`, `super`, `new.target` and `#private` names.
+ */
+const HANDLERS: Record<string, Handler | undefined> = {
+  Identifier: (b, node, scope) => b.reference(node, scope, false),
+  Literal: (b, node) => {
+    if (typeof node.value === "string" || node.regex) b.literals.push(node);
+  },
+  TemplateElement: literal,
+  JSXText: literal,
+  ThisExpression: self,
+  Super: self,
+  PrivateIdentifier: self,
+  MetaProperty: (b, node) => {
+    if (node.meta.name === "new") b.selfReferences.push(node);
+  },
+  FunctionDeclaration: (b, node, scope) => {
+    if (node.id) b.declare(scope, node.id, "function", node);
+    b.visitFunction(node, scope);
+  },
+  FunctionExpression: (b, node, scope) => b.visitFunction(node, scope),
+  ArrowFunctionExpression: (b, node, scope) => b.visitFunction(node, scope),
+  ClassDeclaration: (b, node, scope) => {
+    if (node.id) b.declare(scope, node.id, "class", node);
+    b.visitClass(node, scope);
+  },
+  ClassExpression: (b, node, scope) => b.visitClass(node, scope),
+  BlockStatement: (b, node, scope) => b.visitBlock(node, node.body, scope),
+  StaticBlock: skip, // visited by visitClass
+  SwitchStatement: (b, node, scope) => b.visitSwitch(node, scope),
+  ForStatement: (b, node, scope) => b.visitFor(node, scope),
+  ForInStatement: (b, node, scope) => b.visitFor(node, scope),
+  ForOfStatement: (b, node, scope) => b.visitFor(node, scope),
+  CatchClause: (b, node, scope) => b.visitCatch(node, scope),
+  VariableDeclaration: (b, node, scope, parent) => b.visitVariables(node, parent, scope),
+  AssignmentExpression: (b, node, scope) => {
+    b.assignTarget(node.left, node, scope);
+    b.visit(node.right, node, scope);
+  },
+  UpdateExpression: (b, node, scope) => b.assignTarget(node.argument, node, scope),
+  MemberExpression: (b, node, scope) => b.visitMember(node, scope),
+  Property: (b, node, scope) => b.visitProperty(node, scope),
+  LabeledStatement: (b, node, scope) => {
+    node.label.parent = node;
+    b.visit(node.body, node, scope);
+  },
+  BreakStatement: skip,
+  ContinueStatement: skip,
+  ExportAllDeclaration: skip,
+  TSImportEqualsDeclaration: (b, node, scope) => {
+    if (node.importKind !== "type") b.declare(scope, node.id, "import", node);
+  },
+  ImportDeclaration: (b, node, scope) => b.visitImport(node, scope),
+  ExportNamedDeclaration: (b, node, scope) => {
+    if (node.declaration) b.visit(node.declaration, node, scope);
+    else if (!node.source) for (const spec of node.specifiers) b.visit(spec.local, spec, scope);
+  },
+  TSEnumDeclaration: (b, node, scope) => b.visitEnum(node, scope),
+  TSModuleDeclaration: (b, node, scope) => b.visitNamespace(node, scope),
+  TSModuleBlock: (b, node, scope) => b.visitBlock(node, node.body, scope),
+  JSXOpeningElement: (b, node, scope) => {
+    b.visitJsxName(node.name, node, scope);
+    for (const attr of node.attributes) b.visit(attr, node, scope);
+  },
+  JSXClosingElement: skip,
+  JSXAttribute: (b, node, scope) => {
+    node.name.parent = node;
+    if (node.value) b.visit(node.value, node, scope);
+  },
+};
 
 export function analyzeScopes(program: Node): ScopeAnalysis {
   const builder = new ScopeBuilder();

@@ -25,8 +25,8 @@ export interface Comment {
 export interface ParsedFile {
   program: Node;
   comments: Comment[];
-  /** Parse errors; the analysis still runs on what was recovered. */
-  errors: string[];
+  /** Syntax errors, each with the offset it points at: the analysis reports them and stops. */
+  errors: Array<{ message: string; offset: number }>;
 }
 
 function langOf(fileName: string): "ts" | "tsx" | "jsx" {
@@ -49,7 +49,7 @@ export function parse(fileName: string, source: string): ParsedFile {
   return {
     program,
     comments: result.comments as Comment[],
-    errors: result.errors.map((e) => e.message),
+    errors: result.errors.filter((e) => e.severity !== "Warning").map((e) => ({ message: e.message, offset: e.labels?.[0]?.start ?? 0 })),
   };
 }
 

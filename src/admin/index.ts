@@ -113,7 +113,7 @@ export class Admin {
   /** Queues with settings and unfinished counts (control), plus finished counts of the last 24 hours. */
   async queues(): Promise<QueueSummary[]> {
     const [queues, finished] = await Promise.all([this.controls.list(), this.pool.query(sql.finishedCounts(this.quotedSchema))]);
-    const byName = new Map(queues.map((quotedSchema) => [quotedSchema.name, { ...quotedSchema, counts: { ...quotedSchema.counts } }]));
+    const byName = new Map(queues.map((queue) => [queue.name, { ...queue, counts: { ...queue.counts } }]));
     for (const row of finished.rows) {
       // A queue whose jobs all finished is idle, not gone: it keeps its row while the 24 hours last.
       if (!byName.has(row.queue)) byName.set(row.queue, idleQueue(row.queue));

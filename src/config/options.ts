@@ -6,6 +6,7 @@ import { didYouMean } from "../contract/index.js";
 import { normalizeUnique, type NormalizedUnique } from "../unique/options.js";
 import { concurrencyOf, debounceOf, expiresAtOf, NOT_FOR_HOOKS, recordHook } from "./job-semantics.js";
 import type { TaskStub } from "../tasks/registry.js";
+import { normalizeAfter, type AfterFailure, type NormalizedAfter } from "../steps/after-options.js";
 
 /** Options of durable.async / durable.run, as the user writes them. */
 export interface AsyncOptions {
@@ -38,6 +39,10 @@ export interface AsyncOptions {
   debounce?: string | number;
   /** At most `limit` (default 1) jobs with this key run at once across all nodes. */
   concurrency?: { key: string | number; limit?: number };
+  /** Jobs (handles or ids) that must complete first; the job waits (state `waiting`) until they end. */
+  after?: Array<{ id: string } | string | number>;
+  /** When a job in `after` is discarded or cancelled: "cancel" this job (default) or "run" it anyway. */
+  afterFailure?: AfterFailure;
 }
 
 export type BackoffOption =
@@ -85,11 +90,13 @@ export interface NormalizedJobOptions {
   /** The hook job's stub, captures and options, recorded at the call. */
   onDiscard: { stub: TaskStub; captures: Record<string, unknown>; options: NormalizedJobOptions } | null;
   concurrency: { key: string; limit: number } | null;
+  /** `after` and `afterFailure` (src/steps/after-options.ts), when given. */
+  dependencies?: NormalizedAfter;
 }
 
 const ASYNC_KEYS = [
   "nodeType", "queue", "maxAttempts", "timeout", "priority", "delay", "at", "meta", "tags", "name", "backoff", "unique", "client",
-  "deadline", "expiresAt", "onDiscard", "debounce", "concurrency",
+  "after", "afterFailure", "deadline", "expiresAt", "onDiscard", "debounce", "concurrency",
 ];
 
 export function queueForNodeType(nodeType: string): string {
@@ -126,6 +133,7 @@ export function normalizeAsyncOptions(input: unknown, defaults: JobDefaults): No
     expiresAt: expiresAtOf(o),
     onDiscard: hookOf(o.onDiscard, defaults),
     concurrency: concurrencyOf(o.concurrency),
+    ...(o.after === undefined && o.afterFailure === undefined ? {} : { dependencies: normalizeAfter(o.after, o.afterFailure) }),
   };
 }
 

@@ -55,6 +55,10 @@ export interface StartOptions {
   heartbeatInterval?: string | number;
   leaseTtl?: string | number;
   unknownTaskGrace?: string | number;
+  /** How long due jobs wait with no live node able to run them before a worker logs a warning (once per task) and emits `job:unrunnable` (default 1 minute). */
+  unrunnableWarnAfter?: string | number;
+  /** This build's name in the nodes table (e.g. a release tag or commit). Default: DURABLE_VERSION, else a hash of the task manifest. */
+  version?: string;
   bodyHashPolicy?: BodyHashPolicy;
   poolSize?: number;
   /** Install SIGTERM/SIGINT handlers that stop gracefully (default true when running jobs). */
@@ -88,6 +92,8 @@ export interface NormalizedStart {
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
   unknownTaskGraceMs: number;
+  unrunnableWarnAfterMs: number;
+  version: string | null;
   bodyHashPolicy: BodyHashPolicy;
   poolSize: number;
   handleSignals: boolean;
@@ -97,7 +103,7 @@ export interface NormalizedStart {
 const START_KEYS = [
   "database", "listenDatabase", "pooler", "preparedStatements", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate",
   "logger", "notifications", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
-  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
+  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "unrunnableWarnAfter", "version", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
 const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
@@ -133,11 +139,23 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     maxClaimBytes: positiveInt("maxClaimBytes", input.maxClaimBytes, DEFAULT_MAX_CLAIM_BYTES),
     ...resolveLease(input),
     unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000, 1, MAX_DUE_DELAY_MS),
+    unrunnableWarnAfterMs: duration("unrunnableWarnAfter", input.unrunnableWarnAfter, 60_000, 0, MAX_DUE_DELAY_MS),
+    version: resolveVersion(input.version),
     bodyHashPolicy: policy,
     poolSize: positiveInt("poolSize", input.poolSize, 10, 1000),
     handleSignals: bool("handleSignals", input.handleSignals, run),
     encryption: resolveEncryption(input.encryption),
   };
+}
+
+/** A build name operators type (`durable nodes drain <build>`): printable, no spaces, at most 100 characters. */
+function resolveVersion(input: unknown): string | null {
+  const value = input ?? (process.env.DURABLE_VERSION || undefined);
+  if (value === undefined) return null;
+  if (typeof value !== "string" || !/^[\x21-\x7e]{1,100}$/.test(value)) {
+    throw new InvalidOptionError("version", `expected a build name like "v1.4.2" or a commit hash (printable ASCII, no spaces, at most 100 characters), got ${describe(value)}.`);
+  }
+  return value;
 }
 
 /** The node types this process runs, checked against the declared ones (defaults, DURABLE_NODE_TYPES, `nodeTypes`). */

@@ -45,7 +45,8 @@ figure.chart { margin:0; background:#fff; border:1px solid var(--line); padding:
 .legend { font-size:12px; margin-top:4px; } .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; vertical-align:middle; margin-left:8px; }
 .bad-value { background:#fef0c7; color:var(--warn); }
 form.inline label { font-size:12px; color:var(--muted); margin-right:4px; }
-td.actions { white-space:nowrap; }
+td.actions form.inline { display:inline-block; white-space:nowrap; margin:1px 0; }
+td.actions input[name="for"] { width:52px; } td.actions input[name="concurrency"] { width:64px; }
 td.meta { font-family:ui-monospace, monospace; font-size:12px; max-width:280px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 details summary { cursor:pointer; }
 `;

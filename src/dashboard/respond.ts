@@ -41,9 +41,9 @@ const ORIGIN = "http://dashboard.invalid";
 export function requestUrl(req: IncomingMessage): URL {
   // Express strips the mount path from req.url; originalUrl keeps it.
   const raw = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
-  const quotedSchema = raw.indexOf("?");
-  const path = (quotedSchema < 0 ? raw : raw.slice(0, quotedSchema)).replace(/[\\/]+/g, "/");
-  return new URL(`${ORIGIN}${path.startsWith("/") ? "" : "/"}${path}${quotedSchema < 0 ? "" : raw.slice(quotedSchema)}`);
+  const queryAt = raw.indexOf("?");
+  const path = (queryAt < 0 ? raw : raw.slice(0, queryAt)).replace(/[\\/]+/g, "/");
+  return new URL(`${ORIGIN}${path.startsWith("/") ? "" : "/"}${path}${queryAt < 0 ? "" : raw.slice(queryAt)}`);
 }
 
 /** Parses a path the dashboard built itself (a form's return address) on the same fixed origin. */

@@ -11,15 +11,19 @@
 //             ── Snooze ──────────────────────────────────▶ scheduled (the attempt given back)
 //             ── shutdown, a lost claim ──────────────────▶ available (the attempt given back)
 //             ── its node dies ───────────────────────────▶ available, or discarded on the last attempt
+//             ── awaits unfinished jobs (steps) ──────────▶ waiting (the attempt given back, the slot freed)
+//             ── durable.sleep() ─────────────────────────▶ scheduled, at the timer (the attempt given back)
+//   waiting ── the awaited jobs end ──────────────────────▶ available (replayed from the start, src/steps)
+//   waiting is never claimed: it is outside CLAIMABLE_STATES, and jobs_active's fetch index leaves it out.
 
-export const JOB_STATES = ["available", "scheduled", "executing", "retryable", "completed", "discarded", "cancelled"] as const;
+export const JOB_STATES = ["available", "scheduled", "executing", "retryable", "waiting", "completed", "discarded", "cancelled"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 /** States a claim may take a job from, once its run_at has come. */
 export const CLAIMABLE_STATES = ["available", "scheduled", "retryable"] as const satisfies readonly JobState[];
 
 /** The states of the jobs_active partition: everything not finished. */
-export const ACTIVE_STATES = ["available", "scheduled", "executing", "retryable"] as const satisfies readonly JobState[];
+export const ACTIVE_STATES = ["available", "scheduled", "executing", "retryable", "waiting"] as const satisfies readonly JobState[];
 
 /** The states of the jobs_finished partition, kept for reports until pruned. */
 export const FINISHED_STATES = ["completed", "discarded", "cancelled"] as const satisfies readonly JobState[];

@@ -26,9 +26,12 @@ export interface MetaReportRow {
   states: Record<JobState, number>;
 }
 
-/** The report's columns are the state groups of filter.ts, plus executing, which belongs to none. */
+/**
+ * The report's columns are the state groups of filter.ts, plus executing,
+ * which belongs to none: in progress, as a job waiting for its steps is.
+ */
 const GROUP_OF: Record<JobState, "sent" | "failed" | "pending" | "executing"> = {
-  completed: "sent", discarded: "failed", cancelled: "failed", available: "pending", scheduled: "pending", retryable: "pending", executing: "executing",
+  completed: "sent", discarded: "failed", cancelled: "failed", available: "pending", scheduled: "pending", retryable: "pending", executing: "executing", waiting: "executing",
 };
 
 /**
@@ -49,7 +52,7 @@ export async function reportByMeta(t: DurableTarget, options: MetaReportOptions)
   for (const r of rows) {
     let row = byKey.get(r.key);
     if (!row) {
-      row = { key: r.key, sent: 0, failed: 0, pending: 0, executing: 0, total: 0, states: { available: 0, scheduled: 0, executing: 0, retryable: 0, completed: 0, discarded: 0, cancelled: 0 } };
+      row = { key: r.key, sent: 0, failed: 0, pending: 0, executing: 0, total: 0, states: { available: 0, scheduled: 0, executing: 0, retryable: 0, waiting: 0, completed: 0, discarded: 0, cancelled: 0 } };
       byKey.set(r.key, row);
     }
     const n = Number(r.n);

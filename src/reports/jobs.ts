@@ -117,7 +117,7 @@ export async function countJobsByState(t: DurableTarget, filter: JobFilter = {})
   const params: unknown[] = [];
   const where = filterWhere(normalizeFilter(filter), params);
   const { rows } = await t.pool.query(sql.countByState(t.quotedSchema, where), params);
-  const counts = { available: 0, scheduled: 0, executing: 0, retryable: 0, completed: 0, discarded: 0, cancelled: 0 };
+  const counts: Record<JobState, number> = { available: 0, scheduled: 0, executing: 0, retryable: 0, waiting: 0, completed: 0, discarded: 0, cancelled: 0 };
   for (const r of rows) counts[r.state as JobState] = Number(r.n);
   return counts;
 }

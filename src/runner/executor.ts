@@ -10,6 +10,7 @@ import { attemptFacts, type ClaimedJob } from "./claimed-job.js";
 import type { Completer } from "./completer.js";
 import { decideOutcome, type OutcomePolicy, type Settled } from "./outcome.js";
 import { progressWriter } from "./progress.js";
+import { interruptedSettled, STEP_SCOPE, StepScope, type StepRuntime } from "../steps/index.js";
 
 
 export interface ExecutorDeps {
@@ -19,6 +20,8 @@ export interface ExecutorDeps {
   completer: Completer;
   policy: OutcomePolicy;
   decode: (stored: unknown, place: SealPlace) => unknown;
+  /** Journals durable.* calls made inside the closure (src/steps); absent, they enqueue as anywhere else. */
+  steps?: StepRuntime;
 }
 
 export function jobEventInfo(job: ClaimedJob): JobEventInfo {
@@ -55,7 +58,8 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
     return { kind: "unrunnable", error };
   }
   const writer = progressWriter(deps.pool, deps.quotedSchema, job.id);
-  const context: JobContext = {
+  const scope = deps.steps ? new StepScope(job.id, deps.steps) : null;
+  const context: JobContext & { [STEP_SCOPE]?: StepScope } = {
     jobId: job.id,
     attempt: job.attempt,
     maxAttempts: job.max_attempts,
@@ -64,6 +68,7 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
     meta: job.meta,
     signal: controller.signal,
     progress: writer.progress,
+    ...(scope ? { [STEP_SCOPE]: scope } : {}),
   };
   const timer = setTimeout(() => controller.abort(new JobTimeoutError(job.timeout_ms)), job.timeout_ms);
   let onAbort: (() => void) | undefined;
@@ -72,12 +77,13 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
     controller.signal.addEventListener("abort", onAbort, { once: true });
   });
   aborted.catch(() => undefined);
+  const running = span.run(() => jobContextStorage.run(context, async () => prepared.run(prepared.captures))).then((value): Settled => ({ kind: "returned", value }));
   try {
-    const value = await Promise.race([span.run(() => jobContextStorage.run(context, async () => prepared.run(prepared.captures))), aborted]);
-    return { kind: "returned", value };
+    return await Promise.race(scope ? [running, aborted, scope.interruption.then(interruptedSettled)] : [running, aborted]);
   } catch (error) {
     return { kind: "threw", error };
   } finally {
+    scope?.finish();
     clearTimeout(timer);
     controller.signal.removeEventListener("abort", onAbort!);
     await writer.flush();
@@ -96,7 +102,7 @@ export async function executeJob(job: ClaimedJob, controller: AbortController, d
   const span = startAttemptSpan(event, job.trace);
   const settled = await runClosure(job, controller, deps, span);
   const outcome = decideOutcome(settled, attemptFacts(job), deps.policy);
-  span.end("thrown" in outcome ? outcome.thrown : settled.kind === "returned" ? undefined : settled.error);
+  span.end("thrown" in outcome ? outcome.thrown : "error" in settled ? settled.error : undefined);
   if (outcome.kind === "released") return;
   deps.completer.record({ job, outcome, startedAt });
 }

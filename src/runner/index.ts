@@ -8,8 +8,10 @@ import type { Notifier } from "../db/notifier.js";
 import { channels } from "../db/schema.js";
 import type { Codec } from "../serialize/codec.js";
 import type { TaskCatalog } from "../enqueue/index.js";
+import { buildId } from "./build-id.js";
 import { Completer } from "./completer.js";
 import { finalDeadline, settleBy } from "./deadline.js";
+import { DrainState } from "./drain.js";
 import { executeJob, type ExecutorDeps } from "./executor.js";
 import { PgJobSource } from "./job-source.js";
 import { maintenanceServices } from "./maintenance/index.js";
@@ -19,6 +21,8 @@ import { PgOutcomeStore } from "./outcome-store.js";
 import { Producer } from "./producer.js";
 import * as sql from "./queries.js";
 import { syncRuntimeQueues } from "./runtime-queues.js";
+import { buildDrained } from "../nodes/queries.js";
+import { StepRuntime } from "../steps/index.js";
 
 export interface RunnerDeps {
   pool: pg.Pool;
@@ -43,13 +47,16 @@ export class Runner {
   readonly completer: Completer;
   private services: MaintenanceService[] = [];
   private taskKeys: string[] = [];
+  /** This node's build (the `version` option, else the task manifest's hash), as of the last registration. */
+  build = "";
+  readonly drain: DrainState;
   private unsubscribe: Array<() => void> = [];
   private controlsReading: Promise<void> | null = null;
   private controlsAgain = false;
 
   constructor(private readonly deps: RunnerDeps) {
     const { config, pool, quotedSchema, events } = deps;
-    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done);
+    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done, channels(deps.schema).insert);
     this.completer = new Completer(store, {
       logger: config.logger,
       onSettled: (entry, recorded) => {
@@ -64,7 +71,9 @@ export class Runner {
       completer: this.completer,
       decode: deps.codec.decode,
       policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
+      steps: new StepRuntime({ pool, quotedSchema, config, codec: deps.codec, catalog: deps.catalog, events, notifier: deps.notifier, insertChannel: channels(deps.schema).insert }),
     };
+    this.drain = new DrainState(pool, quotedSchema, config.logger);
     for (const [queue, limit] of Object.entries(config.queues)) this.addProducer(queue, limit);
   }
 
@@ -75,7 +84,7 @@ export class Runner {
   addProducer(queue: string, limit: number): Producer {
     const { pool, quotedSchema, config } = this.deps;
     const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);
-    const producer = new Producer(queue, limit, () => this.taskKeys, source, (job, controller) => executeJob(job, controller, this.executorDeps), config.logger);
+    const producer = new Producer(queue, limit, () => this.drain.keysFor(queue, this.taskKeys), source, (job, controller) => executeJob(job, controller, this.executorDeps), config.logger);
     this.producers.set(queue, producer);
     return producer;
   }
@@ -109,7 +118,10 @@ export class Runner {
     if (!notifier) return;
     this.unsubscribe.push(
       notifier.on("insert", ({ queue, dueMs }) => (dueMs === null ? this.producers.get(queue)?.wake() : this.producers.get(queue)?.wakeAt(dueMs))),
-      notifier.on("control", () => void this.refreshControls()),
+      notifier.on("control", () => {
+        void this.refreshControls();
+        void this.readDrained();
+      }),
       // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
       // a limited queue may have a free global slot now.
       notifier.on("done", ({ ids }) => this.onJobsDone(ids)),
@@ -142,9 +154,27 @@ export class Runner {
   async register(): Promise<void> {
     const { pool, quotedSchema, config } = this.deps;
     const queues = Object.fromEntries([...this.producers].map(([name, p]) => [name, p.limit]));
-    await pool.query(sql.registerNode(quotedSchema), [
-      this.nodeId, config.nodeTypes, JSON.stringify(queues), knownTasks().map((t) => t.id), hostname(), process.pid, config.leaseTtlMs,
+    const tasks = knownTasks();
+    this.build = buildId(tasks, config.version);
+    const { rows } = await pool.query(sql.registerNode(quotedSchema), [
+      this.nodeId, config.nodeTypes, JSON.stringify(queues), tasks.map((t) => t.id), hostname(), process.pid, config.leaseTtlMs, this.build, this.taskKeys,
     ]);
+    await this.setDraining(Boolean(rows[0]?.draining));
+  }
+
+  /** A control notification may mean a drain (`durable nodes drain`): read it now rather than at the next heartbeat. */
+  private async readDrained(): Promise<void> {
+    try {
+      const { rows } = await this.deps.pool.query(buildDrained(this.deps.quotedSchema), [this.build]);
+      await this.setDraining(Boolean(rows[0]?.drained));
+    } catch (error) {
+      this.report("reading whether the build is drained", error);
+    }
+  }
+
+  /** Applies the drained flag of this node's build (read at registration and on every heartbeat). */
+  async setDraining(draining: boolean): Promise<void> {
+    if (await this.drain.update(draining, this.build, [...this.producers.keys()])) this.wakeAll();
   }
 
   /**
@@ -164,7 +194,10 @@ export class Runner {
         if (config.bodyHashPolicy === "always" || names === local.get(row.task_id)) keys.add(`${row.task_id}:${row.body_hash}`);
       }
     }
+    const changed = keys.size !== this.taskKeys.length || this.taskKeys.some((k) => !keys.has(k));
     this.taskKeys = [...keys];
+    // Registered already: the row's keys say what this node claims, for the waiting check and the discard.
+    if (changed && this.build) await this.register();
   }
 
   /**

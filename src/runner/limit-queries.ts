@@ -1,4 +1,4 @@
-import { claimedColumns, nextAttempt, pickDueJobs } from "./queries.js";
+import { budgetFull, claimedColumns, claimedInOrder, nextAttempt, pickDueJobs, pickedRows } from "./queries.js";
 // SQL of the limited claim: queues with a global concurrency or a
 // rate limit claim under a per-queue advisory lock, so "how many may start"
 // and "start them" cannot interleave between nodes. Unlimited queues never
@@ -49,12 +49,11 @@ export const fetchLimitedJobs = (quotedSchema: string) => `
 with picked as (${pickDueJobs(quotedSchema, "$7")}), claimed as (
   update ${quotedSchema}.jobs_active j
   set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = $5::timestamptz, node_id = $4
-  from picked where j.id = picked.id
-  returning j.id, ${claimedColumns("j")}, picked.full as budget_full
+  where ${pickedRows}
+  returning j.id, j.priority, j.run_at, ${claimedColumns("j")}, ${budgetFull}
 ), recorded as (
   insert into ${quotedSchema}.rate_limit_starts (queue, started_at, job_id)
   select $1, $5::timestamptz, c.id from claimed c where $6::boolean
   returning 1
 )
-select c.id::text as id, ${claimedColumns("c")}, c.budget_full
-from claimed c where (select count(*) from recorded) >= 0`;
+select ${claimedInOrder("(select count(*) from recorded) >= 0")}`;

@@ -33,6 +33,10 @@ export function reportOutcome(entry: OutcomeEntry, recorded: boolean, events: Du
     case "completed":
       events.emit("job:stop", { job: event, state: "completed", durationMs });
       return null;
+    case "suspended":
+      // Not an end: the job waits for others (or a timer) and is replayed later. Its queue may run the jobs it waits for now.
+      logger.debug(`durable: job ${job.id} suspended`, { jobId: job.id, task: job.task_id, waitingFor: outcome.waitingFor.length, delayMs: outcome.delayMs });
+      return Date.now() + outcome.delayMs;
     case "snoozed":
       events.emit("job:error", { job: event, state: "scheduled", error: asError(outcome.thrown, "snoozed"), durationMs });
       return Date.now() + outcome.delayMs;

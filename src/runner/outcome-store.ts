@@ -13,6 +13,7 @@ export class PgOutcomeStore implements OutcomeStore {
     quotedSchema: string,
     private readonly nodeId: string,
     private readonly doneChannel: string,
+    private readonly insertChannel: string,
   ) {
     this.text = recordOutcomes(quotedSchema);
     this.name = `durable-outcomes-${quotedSchema}`;
@@ -25,6 +26,7 @@ export class PgOutcomeStore implements OutcomeStore {
     const results: Array<string | null> = new Array(n);
     const errors: Array<string | null> = new Array(n);
     const delays: Array<number | null> = new Array(n);
+    const waitingFor: Array<string | null> = new Array(n);
     for (let i = 0; i < n; i++) {
       const { job, outcome } = entries[i]!;
       ids[i] = job.id;
@@ -32,8 +34,9 @@ export class PgOutcomeStore implements OutcomeStore {
       results[i] = outcome.kind === "completed" ? outcome.result : null;
       errors[i] = "error" in outcome ? JSON.stringify([outcome.error]) : null;
       delays[i] = "delayMs" in outcome ? outcome.delayMs : null;
+      waitingFor[i] = outcome.kind === "suspended" ? `{${outcome.waitingFor.join(",")}}` : null;
     }
-    await this.pool.query(statement(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel]));
+    await this.pool.query(statement(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel, waitingFor, this.insertChannel]));
   }
 
   async ping(): Promise<void> {

@@ -31,7 +31,9 @@ export type Settled =
   /** The closure threw, its promise rejected, or its signal aborted (timeout, cancel, shutdown). */
   | { kind: "threw"; error: unknown }
   /** The job could not start: no stub for its task here, or captures that do not decode. */
-  | { kind: "unrunnable"; error: unknown };
+  | { kind: "unrunnable"; error: unknown }
+  /** The closure awaits jobs that have not ended, or a timer (src/steps): it stopped, to be replayed later. */
+  | { kind: "suspended"; waitingFor: string[]; wakeAt: Date | null };
 
 /** What the decision needs to know about the job. */
 export interface AttemptFacts {
@@ -59,6 +61,8 @@ export type Outcome =
   | { kind: "cancelled"; error: RecordedError; thrown: unknown }
   /** Back to scheduled after delayMs; the attempt is given back. */
   | { kind: "snoozed"; delayMs: number; thrown: unknown }
+  /** Waiting for the jobs in waitingFor to end (or, with none, scheduled after delayMs); the attempt is given back. */
+  | { kind: "suspended"; waitingFor: string[]; delayMs: number }
   /** Shutdown handed the job to other nodes already: nothing to record. */
   | { kind: "released" };
 
@@ -71,6 +75,8 @@ function classify(error: unknown): "snooze" | "discard" | "cancel" | "shutdown" 
     if (error instanceof AbortReason) return error.kind === "cancel" ? "cancel" : "shutdown";
     if (error instanceof Cancel) return "cancel";
     if (error instanceof Discard) return "discard";
+    // A replay that diverged from its journal would diverge again: retrying cannot help.
+    if (error instanceof DurableError && error.code === "DURABLE_NONDETERMINISM") return "discard";
   } catch {
     /* a value that throws on inspection is an ordinary failure */
   }
@@ -83,6 +89,10 @@ export function decideOutcome(settled: Settled, job: AttemptFacts, policy: Outco
   if (settled.kind === "returned") {
     const stored = storeResult(settled.value, job, policy);
     return "result" in stored ? { kind: "completed", ...stored } : failed(stored.error, job, policy, at);
+  }
+  if (settled.kind === "suspended") {
+    const delayMs = settled.wakeAt ? Math.min(Math.max(settled.wakeAt.getTime() - at.getTime(), 0), MAX_DUE_DELAY_MS) : 0;
+    return { kind: "suspended", waitingFor: settled.waitingFor, delayMs };
   }
   if (settled.kind === "unrunnable") return { kind: "discarded", error: recordError(settled.error, job.attempt, at), thrown: settled.error };
   switch (classify(settled.error)) {

@@ -1,10 +1,15 @@
 import { CLAIMABLE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
+import { failedDependency, waitsForDependencies } from "../steps/queries.js";
+import { nodeRunsJob } from "../nodes/live.js";
 
 // Every statement the runner sends, one function each, so the SQL that
 // decides throughput sits in one reviewable place.
 
 const CLAIMABLE = sqlStates(CLAIMABLE_STATES);
 const FINISHED = sqlStates(FINISHED_STATES);
+
+/** A claim key "task_id:body_hash" split at its last colon (body hashes hold none). */
+const keyParts = (k: string) => `left(${k}, length(${k}) - strpos(reverse(${k}), ':')) as task_id, right(${k}, strpos(reverse(${k}), ':') - 1) as body_hash`;
 
 /**
  * The due jobs a claim takes, shared by the plain claim and the limited one
@@ -15,24 +20,51 @@ const FINISHED = sqlStates(FINISHED_STATES);
  * detoasting; pg_column_size of the meta is its stored size. `full` marks
  * a claim the budget cut short: more jobs may be due though it took fewer
  * than it asked for.
+ *
+ * Only work this node can run is read: for each key in $2 (a
+ * "task_id:body_hash" it claims), a LATERAL index scan of
+ * jobs_active_claim_idx takes that key's head, at most $3 unlocked due rows
+ * in claim order; the heads are merged in claim order (priority, then due
+ * time, then id, across tasks) and cut to $3. Due jobs of other tasks or
+ * other body hashes sit in other ranges of the index and are never visited,
+ * so a claim costs one index descent per key plus the rows it takes. Rows
+ * of a head that the merge leaves out stay locked only until this
+ * statement commits.
  */
 export const pickDueJobs = (quotedSchema: string, budget: string) => `
   select id, upto >= ${budget} as full from (
     select id, bytes, sum(bytes) over (order by priority, run_at, id) as upto
     from (
-      select id, priority, run_at, octet_length(captures::text) + pg_column_size(meta) as bytes from ${quotedSchema}.jobs_active
-      where queue = $1 and state in ${CLAIMABLE} and run_at <= now()
-        and (task_id || ':' || body_hash) = any($2::text[])
-        -- Past its deadline: never started late; the expiry sweep discards it.
-        and (expires_at is null or expires_at > now())
-        -- Jobs with a concurrency key are the keyed claim's (key-queries.ts).
-        and concurrency_key is null
-      order by priority, run_at, id
+      select head.id, head.priority, head.run_at, head.bytes
+      from (select ${keyParts("k")} from unnest($2::text[]) k) key
+      cross join lateral (
+        select j.id, j.priority, j.run_at, octet_length(j.captures::text) + pg_column_size(j.meta) as bytes
+        from ${quotedSchema}.jobs_active j
+        where j.queue = $1 and j.task_id = key.task_id and j.body_hash = key.body_hash
+          and j.state in ${CLAIMABLE} and j.run_at <= now()
+          -- Past its deadline: never started late; the expiry sweep discards it.
+          and (j.expires_at is null or j.expires_at > now())
+          -- Jobs with a concurrency key are the keyed claim's (key-queries.ts).
+          and j.concurrency_key is null
+        order by j.priority, j.run_at, j.id
+        limit $3
+        for update skip locked
+      ) head
+      order by head.priority, head.run_at, head.id
       limit $3
-      for update skip locked
     ) due
   ) sized
   where upto - bytes < ${budget}`;
+
+/**
+ * The claimed rows by their ids as one array: an index lookup by primary key
+ * under any plan. Joined as a table instead, the generic plan of the
+ * prepared claim guesses many picked rows and hashes the whole partition.
+ */
+export const pickedRows = "j.id = any(array(select id from picked))";
+
+/** Whether the byte budget cut the claim short, on every returned row (the producer asks whether any says so). */
+export const budgetFull = "(select coalesce(bool_or(picked.full), false) from picked) as budget_full";
 
 /** A claim's attempt number: one more, saturating below the integer's limit. */
 export const nextAttempt = (t: string) => `least(${t}.attempt, 2147483646) + 1`;
@@ -40,6 +72,10 @@ export const nextAttempt = (t: string) => `least(${t}.attempt, 2147483646) + 1`;
 /** What the executor needs of a claimed job (ClaimedJob), besides its id. */
 export const claimedColumns = (t: string) =>
   ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "row_key", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
+
+/** The claimed rows (CTE `claimed`) as the producer gets them: in claim order, which is the order it starts them in. */
+export const claimedInOrder = (where = "true") =>
+  `c.id::text as id, ${claimedColumns("c")}, c.budget_full from claimed c where ${where} order by c.priority, c.run_at, c.id`;
 
 /**
  * Claim up to $3 due jobs ($5 bytes) of queue $1 whose task this node can
@@ -49,14 +85,16 @@ export const claimedColumns = (t: string) =>
  * row written with a huge one.
  */
 export const fetchJobs = (quotedSchema: string) => `
-with picked as (${pickDueJobs(quotedSchema, "$5")})
-update ${quotedSchema}.jobs_active j
-set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = now(), node_id = $4
-from picked where j.id = picked.id
-  -- A claim need not survive a server crash (the job would just be available
-  -- again: at-least-once holds), so its commit skips the WAL flush wait.
-  and (select set_config('synchronous_commit', 'off', true)) is not null
-returning j.id::text, ${claimedColumns("j")}, picked.full as budget_full`;
+with picked as (${pickDueJobs(quotedSchema, "$5")}), claimed as (
+  update ${quotedSchema}.jobs_active j
+  set state = 'executing', attempt = ${nextAttempt("j")}, attempted_at = now(), node_id = $4
+  where ${pickedRows}
+    -- A claim need not survive a server crash (the job would just be available
+    -- again: at-least-once holds), so its commit skips the WAL flush wait.
+    and (select set_config('synchronous_commit', 'off', true)) is not null
+  returning j.id, j.priority, j.run_at, ${claimedColumns("j")}, ${budgetFull}
+)
+select ${claimedInOrder()}`;
 
 /** The element of array parameter $n for the row being updated: its place is the job id's place in $1. */
 const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1::bigint[], j.id)]`;
@@ -65,10 +103,15 @@ const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1:
  * Records a batch of outcomes (completer.ts) in one statement. Element i of
  * the arrays is one job: $1 its id, $2 its outcome kind, $3 its result (JSON
  * text, for completed), $4 a JSON array holding its recorded error
- * (failures), $5 a delay in ms (retryable, snoozed). Only rows still
- * executing on this node ($6) change, so a late or duplicate outcome is a
- * no-op. A snooze gives its attempt back. One NOTIFY for the jobs that
- * reached a final state.
+ * (failures), $5 a delay in ms (retryable, snoozed, suspended), $8 the ids
+ * a suspended job waits for (an array literal, '{}' for a timer alone).
+ * Only rows still executing on this node ($6) change, so a late or
+ * duplicate outcome is a no-op. A snooze and a suspension give their
+ * attempt back. A suspended job waits ('waiting') while one of its jobs is
+ * unfinished, is available at once when none is, and is scheduled at its
+ * timer when it waits for none. One NOTIFY for the jobs that reached a final
+ * state; waiting jobs whose wait they end are woken (src/steps), with an
+ * insert notice ($7 done, $9 insert channel).
  *
  * No join with unnest(): under a cached generic plan the planner guesses
  * ten rows for the unnested arrays and one for this node's executing jobs,
@@ -78,14 +121,18 @@ const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1:
  */
 export const recordOutcomes = (quotedSchema: string) => {
   const kind = item(2, "text");
+  const waitingFor = `${item(8, "text")}::bigint[]`;
   return `
 with moved as (
   update ${quotedSchema}.jobs j
-  set state = case ${kind} when 'snoozed' then 'scheduled' else ${kind} end,
-      attempt = case ${kind} when 'snoozed' then greatest(j.attempt - 1, 0) else j.attempt end,
+  set state = case ${kind} when 'snoozed' then 'scheduled'
+                when 'suspended' then ${suspendedState(quotedSchema, waitingFor)}
+                else ${kind} end,
+      attempt = case when ${kind} in ('snoozed', 'suspended') then greatest(j.attempt - 1, 0) else j.attempt end,
       result = case ${kind} when 'completed' then ${item(3, "text")}::json else j.result end,
       errors = case when ${item(4, "text")} is null then j.errors else j.errors || ${item(4, "text")}::jsonb end,
-      run_at = case when ${kind} in ('retryable', 'snoozed') then now() + ${item(5, "bigint")} * interval '1 millisecond' else j.run_at end,
+      run_at = case when ${kind} in ('retryable', 'snoozed', 'suspended') then now() + ${item(5, "bigint")} * interval '1 millisecond' else j.run_at end,
+      waiting_for = case ${kind} when 'suspended' then nullif(${waitingFor}, '{}') end,
       completed_at = case ${kind} when 'completed' then now() else j.completed_at end,
       discarded_at = case ${kind} when 'discarded' then now() else j.discarded_at end,
       cancelled_at = case ${kind} when 'cancelled' then now() else j.cancelled_at end,
@@ -93,9 +140,40 @@ with moved as (
       node_id = null
   where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $6
   returning j.id, j.state
+), ended as (
+  select id, state from moved where state in ${FINISHED}
+), woken as (${wakeWaiters(quotedSchema)}
+), woke as (
+  select count(pg_notify($9, json_build_object('queue', queue, 'due', null)::text)) as n from (select distinct queue from woken) q
 )
-select pg_notify($7, string_agg(id::text, ',')) from moved where state in ${FINISHED} having count(*) > 0`;
+select pg_notify($7, string_agg(id::text, ',')) from ended
+where (select n from woke) >= 0
+having count(*) > 0`;
 };
+
+/** A suspended job's state: waiting while a job it waits for is unfinished; with none unfinished, available; with none at all, scheduled (a timer). */
+const suspendedState = (quotedSchema: string, waitingFor: string) => `
+  case when cardinality(${waitingFor}) = 0 then 'scheduled'
+       when exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(${waitingFor})) then 'waiting'
+       else 'available' end`;
+
+/**
+ * Waiting jobs whose wait the jobs that just ended (`ended`) are over:
+ * all they wait for ended, or one failed (not for `after` dependencies:
+ * those wait for all, and a failed one under the 'cancel' policy leaves the
+ * job to the sweep, which cancels it). Two ends committed side by side
+ * each see the other unfinished; the sweep (src/steps, wakeWaitingJobs)
+ * wakes what this misses.
+ */
+const wakeWaiters = (quotedSchema: string) => `
+  update ${quotedSchema}.jobs_active p set state = 'available', run_at = now(), waiting_for = null
+  where p.state = 'waiting' and p.waiting_for && (select array_agg(id) from ended)
+    and ((exists (select 1 from ended e where e.id = any(p.waiting_for) and e.state in ('discarded', 'cancelled'))
+          and not ${waitsForDependencies(quotedSchema, "p")})
+         or not exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(p.waiting_for) and c.id not in (select id from ended)))
+    and not ${failedDependency(quotedSchema, "p", (x) => `(${x} in (select id from ended where state in ('discarded', 'cancelled'))
+      or exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = ${x} and f.state in ('discarded', 'cancelled')))`)}
+  returning p.queue`;
 
 /** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
 export const releaseJobs = (quotedSchema: string) => `
@@ -117,15 +195,25 @@ where j.node_id = $1 and j.state = 'executing' and not (j.id = any($2::bigint[])
   and j.attempted_at < now() - ($3::bigint * interval '1 millisecond')
 returning j.id::text, j.queue`;
 
+/**
+ * A node's row: what it runs (node types, queues with their limits, task ids,
+ * the "task_id:body_hash" keys it claims), its build, and whether that build
+ * is drained.
+ */
 export const registerNode = (quotedSchema: string) => `
-insert into ${quotedSchema}.nodes (node_id, node_types, queues, task_ids, hostname, pid, lease_expires_at)
-values ($1, $2, $3, $4, $5, $6, now() + ($7::bigint * interval '1 millisecond'))
+insert into ${quotedSchema}.nodes (node_id, node_types, queues, task_ids, hostname, pid, lease_expires_at, build_id, task_keys, draining)
+values ($1, $2, $3, $4, $5, $6, now() + ($7::bigint * interval '1 millisecond'), $8, $9,
+        exists (select 1 from ${quotedSchema}.drained_builds d where d.build_id = $8))
 on conflict (node_id) do update set node_types = excluded.node_types, queues = excluded.queues, task_ids = excluded.task_ids,
-  heartbeat_at = now(), lease_expires_at = excluded.lease_expires_at`;
+  build_id = excluded.build_id, task_keys = excluded.task_keys, draining = excluded.draining,
+  heartbeat_at = now(), lease_expires_at = excluded.lease_expires_at
+returning draining`;
 
+/** Keeps the lease, and reads whether the node's build was drained (or undrained) meanwhile. */
 export const heartbeat = (quotedSchema: string) => `
-update ${quotedSchema}.nodes set heartbeat_at = now(), lease_expires_at = now() + ($2::bigint * interval '1 millisecond')
-where node_id = $1 returning node_id`;
+update ${quotedSchema}.nodes n set heartbeat_at = now(), lease_expires_at = now() + ($2::bigint * interval '1 millisecond'),
+  draining = exists (select 1 from ${quotedSchema}.drained_builds d where d.build_id = n.build_id)
+where node_id = $1 returning node_id, draining`;
 
 export const unregisterNode = (quotedSchema: string) => `delete from ${quotedSchema}.nodes where node_id = $1`;
 
@@ -157,18 +245,20 @@ select * from rescued`;
 export const deleteDeadNodes = (quotedSchema: string) => `delete from ${quotedSchema}.nodes where lease_expires_at < now() - interval '1 minute'`;
 
 /**
- * Version skew: a due job whose task no live node advertises, in a queue that
- * live nodes serve, is discarded once it has waited longer than the grace
- * period. Bounded per pass.
+ * Version skew: a due job no live node can run (none claims its task id and
+ * body hash), in a queue live nodes serve, is discarded once it has waited
+ * longer than the grace period, saying whether no node has the task or none
+ * runs that version of it (its capture names differ). Bounded per pass.
  */
 export const discardUnknownTasks = (quotedSchema: string) => `
 with live as (
-  select node_id, task_ids, queues from ${quotedSchema}.nodes where lease_expires_at > now()
+  select node_id, task_ids, task_keys, queues from ${quotedSchema}.nodes where lease_expires_at > now()
 ), stuck as (
-  select j.id from ${quotedSchema}.jobs_active j
+  select j.id, exists (select 1 from live where live.queues ? j.queue and j.task_id = any(live.task_ids)) as task_known
+  from ${quotedSchema}.jobs_active j
   where j.state in ${CLAIMABLE} and j.run_at < now() - ($1::bigint * interval '1 millisecond')
     and exists (select 1 from live where live.queues ? j.queue)
-    and not exists (select 1 from live where j.task_id = any(live.task_ids))
+    and not exists (select 1 from live n where ${nodeRunsJob("j")})
   limit 500
   for update skip locked
 )
@@ -176,12 +266,20 @@ update ${quotedSchema}.jobs j
 set state = 'discarded', discarded_at = now(), finished_at = now(),
     errors = j.errors || jsonb_build_array(jsonb_build_object(
       'attempt', j.attempt, 'at', now(), 'name', 'UnknownTaskError', 'code', 'DURABLE_UNKNOWN_TASK',
-      'message', format('No running node has task "%s"%s after %s ms. Deploy the code that contains it, or delete the job.',
-                        j.task_id,
-                        coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${quotedSchema}.tasks t where t.task_id = j.task_id order by t.last_seen_at desc limit 1), ''),
-                        $1::bigint)))
+      'message', case when stuck.task_known
+        then format('No running node runs version %s of task "%s"%s after %s ms: the running code has this task with other capture names (recorded: %s), so it cannot take this job''s captures. Run a node of the build that enqueued it, or delete the job.',
+                    j.body_hash, j.task_id, ${callerOf(quotedSchema, "j")}, $1::bigint,
+                    coalesce((select nullif(array_to_string(t.capture_names, ', '), '') from ${quotedSchema}.tasks t where t.task_id = j.task_id and t.body_hash = j.body_hash), 'none'))
+        else format('No running node has task "%s"%s after %s ms. Deploy the code that contains it, or delete the job.',
+                    j.task_id, ${callerOf(quotedSchema, "j")}, $1::bigint)
+      end))
 from stuck where j.id = stuck.id and j.state in ${CLAIMABLE}
 returning j.id::text, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
+
+/** Where a job's task was enqueued from, for messages: " (called from file:line:col)", or "". */
+function callerOf(quotedSchema: string, j: string): string {
+  return `coalesce((select format(' (called from %s:%s:%s)', t.file, t.line, t.col) from ${quotedSchema}.tasks t where t.task_id = ${j}.task_id order by (t.body_hash = ${j}.body_hash) desc, t.last_seen_at desc limit 1), '')`;
+}
 
 /** Body hashes recorded for our task ids, to decide which other versions we may run. */
 export const taskVersions = (quotedSchema: string) => `

@@ -64,6 +64,8 @@ function apply(job: EnqueuedJob, outcome: Outcome): AttemptOutcome {
       job.state = "scheduled";
       job.runAt = new Date(Date.now() + outcome.delayMs);
       return { state: job.state, error: asError(outcome.thrown, "snoozed") };
+    // The testing modes run steps inline (no journal, so no suspension); a released job goes back.
+    case "suspended":
     case "released":
       job.state = "available";
       return { state: job.state };

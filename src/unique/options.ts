@@ -20,7 +20,7 @@ const UNIQUE_KEYS = ["by", "keys", "period", "states", "replace"];
 const BY: UniqueBy[] = ["task", "captures", "meta", "queue"];
 const REPLACE: UniqueReplaceField[] = ["captures", "scheduled_at", "meta", "priority", "tags", "max_attempts"];
 /** Cancelled and discarded jobs don't block a new one: the work did not happen. */
-export const DEFAULT_UNIQUE_STATES = ["available", "scheduled", "executing", "retryable", "completed"];
+export const DEFAULT_UNIQUE_STATES = ["available", "scheduled", "executing", "retryable", "waiting", "completed"];
 /** Oban's default window; pass "forever" or a longer period for cache-like dedupe. */
 export const DEFAULT_UNIQUE_PERIOD_MS = 60_000;
 

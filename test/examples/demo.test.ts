@@ -24,6 +24,10 @@ describe("examples/demo (npm start)", { timeout: 180_000 }, () => {
     for (const [state, n] of Object.entries(counts)) expect(run.stdout).toMatch(new RegExp(`${state}\\s+\\d+ awaited here,\\s+${n} in the database`));
     const retried = await db.pool.query(`select attempt, jsonb_array_length(errors) as errors from ${db.q}.jobs where task_id = 'welcome-email' and meta->>'email' = 'grace@example.com'`);
     expect(retried.rows).toEqual([{ attempt: 2, errors: 1 }]);
+    // The demo is a project of its own (DURABLE_ROOT): its workers know its tasks, not the other examples'.
+    const files = await db.pool.query(`select distinct file from ${db.q}.tasks order by 1`);
+    expect(files.rows.map((r) => r.file)).toEqual(["main.ts", "tasks.ts"].filter((f) => files.rows.some((r) => r.file === f)));
+    expect(files.rows.length).toBeGreaterThan(0);
     // Three node types took part: the API process enqueued, two worker processes ran.
     const nodes = await db.pool.query(`select distinct queue from ${db.q}.jobs order by 1`);
     expect(nodes.rows.map((r) => r.queue)).toEqual(["ad_hoc_datasync", "ad_hoc_worker"]);

@@ -15,12 +15,16 @@ describe("group commit of concurrent durable.async() calls", () => {
     d.on("job:insert", ({ jobs }) => statements.push(jobs.length));
     await d.async(tasks.echo, { value: "warm" });
     expect(statements).toEqual([1]);
+    await new Promise((resolve) => setImmediate(resolve));
     const handles = await Promise.all(Array.from({ length: 40 }, (_, i) => d.async(tasks.echo, { value: `c${i}` })));
     // The first call found nothing in flight and went at once; the 39 made meanwhile went together.
     expect(statements).toEqual([1, 1, 39]);
+    // Calls made again by the callers just answered (before the next event-loop turn) form one group.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => d.async(tasks.echo, { value: `again${i}` })));
+    expect(statements).toEqual([1, 1, 39, 5]);
     const rows = await values(db);
-    expect(rows.map((r) => r.v)).toEqual(["warm", ...handles.map((_, i) => `c${i}`)]);
-    expect(handles.map((h) => h.id)).toEqual(rows.slice(1).map((r) => r.id));
+    expect(rows.map((r) => r.v)).toEqual(["warm", ...handles.map((_, i) => `c${i}`), ...Array.from({ length: 5 }, (_, i) => `again${i}`)]);
+    expect(handles.map((h) => h.id)).toEqual(rows.slice(1, 41).map((r) => r.id));
     expect(new Set(handles.map((h) => h.id)).size).toBe(40);
   });
 

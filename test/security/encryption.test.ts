@@ -109,6 +109,16 @@ describe("encryption at rest, end to end", () => {
     expect(JSON.stringify(rows[0])).not.toContain("ada@example.com");
   });
 
+  it("sealed captures and results keep text jsonb cannot hold (NUL, lone surrogates) exactly", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ encryption: { key: newKey() } });
+    const odd = ["a" + String.fromCharCode(0) + "b", "Great job 😀 thanks".slice(0, 11), "😀".slice(1), { ["k" + String.fromCharCode(0)]: "😀"[0] }];
+    const jobs = await d.asyncMany(odd.map((value) => [tasks.echo, { value }] as [typeof tasks.echo, Record<string, unknown>]));
+    expect(await d.awaitAll(jobs, { timeout: "20s" })).toEqual(odd);
+    const { rows } = await db.pool.query(`select captures->>'enc' as c, result->>'enc' as r from ${db.q}.jobs`);
+    expect(rows.every((row) => row.c === "v2" && row.r === "v2")).toBe(true);
+  });
+
   it("a job sealed with a key this worker lacks fails alone, with a clear error; rotation keeps old jobs running", async () => {
     const db = await testDatabase();
     const [oldKey, newer, foreign] = [`old:${newKey()}`, `new:${newKey()}`, `other:${newKey()}`];

@@ -24,7 +24,7 @@ export function runExample(name: string, options: { args?: string[]; env?: Recor
   const started = Date.now();
   const child = spawn(process.execPath, ["--import", "durable-async/register", options.entry ?? "main.ts", ...(options.args ?? [])], {
     cwd: exampleDir(name),
-    env: { ...process.env, DATABASE_URL: databaseUrl(), DURABLE_SCHEMA: options.schema, DURABLE_LOG_LEVEL: "warn", ...options.env },
+    env: { ...process.env, DATABASE_URL: databaseUrl(), DURABLE_ROOT: exampleDir(name), DURABLE_SCHEMA: options.schema, DURABLE_LOG_LEVEL: "warn", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   onTestFinished(() => {

@@ -1,4 +1,4 @@
-// A corpus of 117 call sites in adversarial module layouts (layouts/fixtures/
+// A corpus of 119 call sites in adversarial module layouts (layouts/fixtures/
 // corpus: servers at top level, late imports, enums and namespaces, classes
 // with static blocks, top-level statements that fill a Map, top-level await,
 // decorators, barrels, side-effect imports, CommonJS, JSX, loops…). An
@@ -75,7 +75,7 @@ async function runCorpus(root: string, enqueue: string[], worker: { args: string
   expect(ranOnWorker, "module top levels the worker ran").toEqual([]);
 }
 
-describe("adversarial corpus: 117 call sites, API and worker from different folders", () => {
+describe("adversarial corpus: 119 call sites, API and worker from different folders", () => {
   it("through the Node hook", async () => {
     const root = makeApp("corpus-hook", corpusFiles());
     await runCorpus(root, ["--import", registerHook, "src/enqueue.ts"], { args: ["--import", registerHook, "worker.ts"], cwd: join(root, "src") });

@@ -7,25 +7,25 @@ import { actionForm, layout, type PageContext } from "../layout.js";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-function queueActions(ctx: PageContext, quotedSchema: QueueSummary): Html {
-  const pause = quotedSchema.paused
-    ? actionForm(ctx, "resume", { queue: quotedSchema.name }, "Resume")
-    : actionForm(ctx, "pause", { queue: quotedSchema.name }, "Pause", {
-        extra: html`<label>for <input name="for" size="5" placeholder="1h" aria-label="pause ${quotedSchema.name} for (optional; empty: until resumed)"></label> `,
+function queueActions(ctx: PageContext, queue: QueueSummary): Html {
+  const pause = queue.paused
+    ? actionForm(ctx, "resume", { queue: queue.name }, "Resume")
+    : actionForm(ctx, "pause", { queue: queue.name }, "Pause", {
+        extra: html`<label>for <input name="for" placeholder="1h" aria-label="pause ${queue.name} for (optional; empty: until resumed)"></label> `,
       });
-  const scale = actionForm(ctx, "scale", { queue: quotedSchema.name }, "Scale", {
-    extra: html`<label>to <input type="number" name="concurrency" min="0" max="10000" required aria-label="concurrency per node for ${quotedSchema.name}" style="width:70px" value="${quotedSchema.concurrency ?? quotedSchema.nodeConcurrency}"></label> `,
+  const scale = actionForm(ctx, "scale", { queue: queue.name }, "Scale", {
+    extra: html`<label>to <input type="number" name="concurrency" min="0" max="10000" required aria-label="concurrency per node for ${queue.name}" value="${queue.concurrency ?? queue.nodeConcurrency}"></label> `,
   });
   return html`<td class="actions">${pause} ${scale}</td>`;
 }
 
-function queueRow(ctx: PageContext, quotedSchema: QueueSummary, jobsLink: (p: Record<string, string>) => string): Html {
-  return html`<tr data-queue="${quotedSchema.name}">
-<td><a href="${jobsLink({ queue: quotedSchema.name })}">${quotedSchema.name}</a> ${quotedSchema.paused ? html`<span class="badge s-paused">paused${quotedSchema.pausedUntil ? html` until ${when(quotedSchema.pausedUntil)}` : ""}</span>` : ""}</td>
-${JOB_STATES.map((s) => html`<td class="num">${quotedSchema.counts[s] ? html`<a href="${jobsLink({ queue: quotedSchema.name, state: s })}">${quotedSchema.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
-<td class="num">${quotedSchema.concurrency ?? quotedSchema.nodeConcurrency}${quotedSchema.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${quotedSchema.globalConcurrency ? html`<br><span class="muted">global ${quotedSchema.globalConcurrency}</span>` : ""}</td>
-<td>${quotedSchema.rateLimit ? `${quotedSchema.rateLimit.allowed} / ${formatDuration(quotedSchema.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
-${queueActions(ctx, quotedSchema)}
+function queueRow(ctx: PageContext, queue: QueueSummary, jobsLink: (p: Record<string, string>) => string): Html {
+  return html`<tr data-queue="${queue.name}">
+<td><a href="${jobsLink({ queue: queue.name })}">${queue.name}</a> ${queue.paused ? html`<span class="badge s-paused">paused${queue.pausedUntil ? html` until ${when(queue.pausedUntil)}` : ""}</span>` : ""}</td>
+${JOB_STATES.map((s) => html`<td class="num">${queue.counts[s] ? html`<a href="${jobsLink({ queue: queue.name, state: s })}">${queue.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
+<td class="num">${queue.concurrency ?? queue.nodeConcurrency}${queue.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${queue.globalConcurrency ? html`<br><span class="muted">global ${queue.globalConcurrency}</span>` : ""}</td>
+<td>${queue.rateLimit ? `${queue.rateLimit.allowed} / ${formatDuration(queue.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
+${queueActions(ctx, queue)}
 </tr>`;
 }
 
@@ -51,7 +51,7 @@ export async function overviewPage(ctx: PageContext): Promise<Html> {
 <div id="live" data-live="on">
 <h2>Queues</h2>
 <table id="queues"><thead><tr><th>Queue</th>${JOB_STATES.map((s) => html`<th class="num">${s}</th>`)}<th class="num">Concurrency</th><th>Rate limit</th><th>Actions</th></tr></thead>
-<tbody>${queues.length ? queues.map((quotedSchema) => queueRow(ctx, quotedSchema, jobsLink)) : html`<tr><td colspan="11" class="muted">No queues yet: enqueue a job or start a worker.</td></tr>`}</tbody></table>
+<tbody>${queues.length ? queues.map((queue) => queueRow(ctx, queue, jobsLink)) : html`<tr><td colspan="11" class="muted">No queues yet: enqueue a job or start a worker.</td></tr>`}</tbody></table>
 <p class="muted">Finished counts cover the last 24 hours; a queue whose jobs all finished stays listed meanwhile.</p>
 <h2>Throughput, last hour</h2>
 <p>${plural(completed, "job")} completed, ${failed} failed</p>

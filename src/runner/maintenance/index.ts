@@ -10,8 +10,11 @@ import { pollerService } from "./poller.js";
 import { prunerService } from "./pruner.js";
 import { rescuerService } from "./rescuer.js";
 import type { ServiceSpec } from "./service.js";
+import { knownTasks } from "../../tasks/registry.js";
 import { taskRefreshService } from "./task-refresh.js";
 import { unknownTasksService } from "./unknown-tasks.js";
+import { unrunnableService } from "./unrunnable.js";
+import { waitingJobsService } from "./waiting-jobs.js";
 
 export { MaintenanceService, type ServiceSpec } from "./service.js";
 
@@ -19,6 +22,7 @@ export { MaintenanceService, type ServiceSpec } from "./service.js";
 export interface MaintainedNode {
   readonly nodeId: string;
   register(): Promise<void>;
+  setDraining(draining: boolean): Promise<void>;
   refreshTasks(): Promise<void>;
   refreshControls(): Promise<void>;
   abortCancelled(): Promise<void>;
@@ -31,8 +35,8 @@ export interface MaintainedNode {
 
 /**
  * Every periodic service of a node, with its interval. The heartbeat sets
- * the pace: rescue and the cancel check run as often; the forgotten-claim
- * sweep every fifth beat; the deadline sweep every beat; version-skew cleanup, dead-node cleanup and the
+ * the pace: rescue, the cancel check, the deadline sweep and the waiting-job sweep run as often; the forgotten-claim
+ * sweep and the check for jobs no node can run every fifth beat; version-skew cleanup, dead-node cleanup and the
  * task refresh every tenth; pruning about once a minute.
  */
 export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool; quotedSchema: string; config: NormalizedStart; events: DurableEmitter }): ServiceSpec[] {
@@ -42,13 +46,15 @@ export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool;
   const wake = (queue: string) => node.producers.get(queue)?.wake();
   return [
     pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.pollAll(); await node.refreshControls(); } }),
-    heartbeatService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register() }),
+    heartbeatService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register(), onDraining: (d) => node.setDraining(d) }),
     rescuerService({ pool, quotedSchema, intervalMs: beat, events, logger, wake }),
     cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
+    waitingJobsService({ pool, quotedSchema, intervalMs: beat, wake }),
     expiredJobsService({ pool, quotedSchema, intervalMs: beat, events, logger }),
     ...[
       forgottenClaimsService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
       unknownTasksService({ pool, quotedSchema, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),
+      unrunnableService({ pool, quotedSchema, intervalMs: beat * 5, thresholdMs: config.unrunnableWarnAfterMs, events, logger, ownTaskIds: () => knownTasks().map((t) => t.id) }),
       deadNodesService({ pool, quotedSchema, intervalMs: beat * 10 }),
       taskRefreshService({ intervalMs: beat * 10, refresh: () => node.refreshTasks() }),
       // The slower services still run once soon after start, then at their own pace.
