@@ -43,16 +43,17 @@ with up as (
 ), notified as (${notifyQueue})
 select count(*)::int as n from up where (select count(*) from notified) >= 0`;
 
-/** Partial update: $3/$5/$8 say which settings this call changes; the others keep their value. */
+/** Partial update: $3/$5/$9 say which settings this call changes; the others keep their value. */
 export const configureQueue = (quotedSchema: string) => `
 with up as (
-  insert into ${quotedSchema}.queues as qu (name, global_concurrency, rate_limit_allowed, rate_limit_period_ms, retention)
-  values ($1, $4, $6, $7, $9::jsonb)
+  insert into ${quotedSchema}.queues as qu (name, global_concurrency, rate_limit_allowed, rate_limit_period_ms, rate_limit_by, retention)
+  values ($1, $4, $6, $7, $8, $10::jsonb)
   on conflict (name) do update set
     global_concurrency = case when $3 then excluded.global_concurrency else qu.global_concurrency end,
     rate_limit_allowed = case when $5 then excluded.rate_limit_allowed else qu.rate_limit_allowed end,
     rate_limit_period_ms = case when $5 then excluded.rate_limit_period_ms else qu.rate_limit_period_ms end,
-    retention = case when $8 then excluded.retention else qu.retention end,
+    rate_limit_by = case when $5 then excluded.rate_limit_by else qu.rate_limit_by end,
+    retention = case when $9 then excluded.retention else qu.retention end,
     updated_at = now()
   returning qu.name
 ) ${notifyQueue}`;
@@ -70,7 +71,7 @@ with names as (
 select n.name,
        coalesce(qu.paused and (qu.paused_until is null or qu.paused_until > now()), false) as paused,
        case when qu.paused and qu.paused_until > now() then qu.paused_until end as paused_until,
-       qu.concurrency, qu.global_concurrency, qu.rate_limit_allowed, qu.rate_limit_period_ms, qu.retention, qu.node_type,
+       qu.concurrency, qu.global_concurrency, qu.rate_limit_allowed, qu.rate_limit_period_ms, qu.rate_limit_by, qu.retention, qu.node_type,
        (select coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb) from counts c where c.queue = n.name) as counts,
        (select coalesce(sum(least(greatest((nd.queues->>n.name)::numeric, 0), 1000000)), 0)::int from ${quotedSchema}.nodes nd
          where nd.lease_expires_at > now() and jsonb_typeof(nd.queues) = 'object' and jsonb_typeof(nd.queues->n.name) = 'number') as node_concurrency

@@ -9,6 +9,8 @@ export interface RateLimit {
   /** Jobs that may start in any window of `period`, across all nodes. */
   allowed: number;
   period: string | number;
+  /** "meta.accountId": a window per value of that meta path, so one account cannot use up another's budget. */
+  by?: string;
 }
 
 export interface Retention {
@@ -35,7 +37,7 @@ export interface QueueInfo {
   /** Set for a queue added with add(): the node type whose nodes run it. */
   nodeType: string | null;
   globalConcurrency: number | null;
-  rateLimit: { allowed: number; periodMs: number } | null;
+  rateLimit: { allowed: number; periodMs: number; by?: string } | null;
   retention: { completed?: number; discarded?: number; cancelled?: number } | null;
   /** Unfinished jobs by state. */
   counts: Record<string, number>;
@@ -61,21 +63,36 @@ function positiveInt(option: string, value: unknown, max: number, fix: string): 
   return value as number;
 }
 
-export function normalizeRateLimit(value: unknown): { allowed: number; periodMs: number } | null {
+const BY_SEGMENT = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** "meta.accountId" → "accountId" (stored; nodes split it at dots into a jsonb path). */
+function rateLimitBy(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const parts = typeof value === "string" ? value.split(".") : [];
+  if (parts[0] !== "meta" || parts.length < 2 || parts.length > 6 || !parts.slice(1).every((p) => BY_SEGMENT.test(p))) {
+    throw new InvalidOptionError("rateLimit.by", `expected a meta path like "meta.accountId" (letters, digits, _ and -, up to 5 levels), got ${describe(value)}.`);
+  }
+  return parts.slice(1).join(".");
+}
+
+export function normalizeRateLimit(value: unknown): { allowed: number; periodMs: number; by?: string } | null {
   if (value === null) return null;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new InvalidOptionError("rateLimit", `expected { allowed: 10, period: "1s" } or null to remove it, got ${describe(value)}.`);
   }
   const r = value as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (key !== "allowed" && key !== "period") throw new InvalidOptionError(`rateLimit.${key}`, `is not a rate limit option.${didYouMean(key, ["allowed", "period"])}`);
+    if (!RATE_KEYS.includes(key)) throw new InvalidOptionError(`rateLimit.${key}`, `is not a rate limit option.${didYouMean(key, RATE_KEYS)}`);
   }
   const allowed = positiveInt("rateLimit.allowed", r.allowed, 1_000_000, "It is how many jobs may start per period.");
   if (r.period === undefined) throw new InvalidOptionError("rateLimit.period", `is required: the window length, like "1s" or "1m".`);
   const periodMs = parseDuration("rateLimit.period", r.period);
   if (periodMs < 1 || periodMs > MAX_PERIOD_MS) throw new InvalidOptionError("rateLimit.period", `must be from 1 ms to about 24 days, got ${periodMs} ms.`);
-  return { allowed, periodMs };
+  const by = rateLimitBy(r.by);
+  return by === undefined ? { allowed, periodMs } : { allowed, periodMs, by };
 }
+
+const RATE_KEYS = ["allowed", "period", "by"];
 
 export function normalizeRetention(value: unknown): Record<string, number> | null {
   if (value === null) return null;
@@ -183,7 +200,7 @@ export class QueueControls {
     await t.pool.query(sql.configureQueue(t.quotedSchema), [
       queue, t.channels.control,
       s.global !== undefined, s.global ?? null,
-      s.rate !== undefined, s.rate?.allowed ?? null, s.rate?.periodMs ?? null,
+      s.rate !== undefined, s.rate?.allowed ?? null, s.rate?.periodMs ?? null, s.rate?.by ?? null,
       s.retention !== undefined, s.retention ? JSON.stringify(s.retention) : null,
     ]);
   }
@@ -199,7 +216,7 @@ export class QueueControls {
       nodeConcurrency: r.node_concurrency,
       nodeType: r.node_type ?? null,
       globalConcurrency: r.global_concurrency,
-      rateLimit: r.rate_limit_allowed ? { allowed: r.rate_limit_allowed, periodMs: r.rate_limit_period_ms } : null,
+      rateLimit: r.rate_limit_allowed ? { allowed: r.rate_limit_allowed, periodMs: r.rate_limit_period_ms, ...(r.rate_limit_by ? { by: `meta.${r.rate_limit_by}` } : {}) } : null,
       retention: r.retention,
       counts: r.counts,
     }));

@@ -236,7 +236,7 @@ export class Runner {
           paused: Boolean(row?.paused),
           concurrency: row?.concurrency ?? null,
           globalConcurrency: row?.global_concurrency ?? null,
-          rateLimit: row?.rate_limit_allowed ? { allowed: row.rate_limit_allowed, periodMs: row.rate_limit_period_ms } : null,
+          rateLimit: row?.rate_limit_allowed ? { allowed: row.rate_limit_allowed, periodMs: row.rate_limit_period_ms, by: row.rate_limit_by ? String(row.rate_limit_by).split(".") : null } : null,
         });
       }
     } catch (error) {

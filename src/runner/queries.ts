@@ -288,7 +288,7 @@ select task_id, body_hash, capture_names from ${quotedSchema}.tasks where task_i
 /** Pause is judged by the database clock, so `pause({ for })` resumes on every node at the same moment. */
 export const queueControls = (quotedSchema: string) => `
 select name, coalesce(paused and (paused_until is null or paused_until > now()), false) as paused, concurrency,
-       global_concurrency, rate_limit_allowed, rate_limit_period_ms
+       global_concurrency, rate_limit_allowed, rate_limit_period_ms, rate_limit_by
 from ${quotedSchema}.queues where name = any($1::text[])`;
 
 /** Which of the jobs running here were cancelled meanwhile (the fallback when a done notification was lost). */
