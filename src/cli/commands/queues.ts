@@ -16,11 +16,12 @@ export function register(program: Command): void {
         printTable(
           [
             { header: "queue", value: (q) => q.name },
-            { header: "runs on", value: (q) => (q.nodeType ? `${q.nodeType} (added)` : "") },
             { header: "paused", value: (q) => (q.paused ? (q.pausedUntil ? `until ${q.pausedUntil.toISOString()}` : "yes") : "no") },
             { header: "concurrency", value: (q) => (q.concurrency !== null ? `${q.concurrency} (scaled)` : q.nodeConcurrency), align: "right" },
             { header: "rate limit", value: (q) => (q.rateLimit ? `${q.rateLimit.allowed}/${formatDuration(q.rateLimit.periodMs)}${q.rateLimit.by ? ` per ${q.rateLimit.by}` : ""}` : "") },
             ...JOB_STATES.map((s) => ({ header: s, value: (q: (typeof rows)[number]) => q.counts[s] ?? 0, align: "right" as const })),
+            // Only when some queue was added at run time (durable queues add): which node type runs it.
+            ...(rows.some((q) => q.nodeType) ? [{ header: "added on", value: (q: (typeof rows)[number]) => q.nodeType ?? "" }] : []),
           ],
           rows,
           "No queues yet.",
