@@ -12,6 +12,7 @@ import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions, ScheduleControls } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
+import type { NodesApi } from "./nodes/index.js";
 import { currentSteps } from "./steps/current.js";
 import { inlineStep, sleepOutsideJob } from "./steps/outside.js";
 
@@ -126,6 +127,8 @@ export interface Durable {
   readonly jobs: JobsApi;
   /** Cron entries as stored, with their next run: list, pause, resume, retime, cluster-wide. */
   readonly schedules: ScheduleControls;
+  /** Live nodes by build, and draining a build before a deploy stops it. */
+  readonly nodes: NodesApi;
   /** The underlying instance (pool, schema, runner), for advanced use. */
   readonly instance: DurableInstance;
 }
@@ -194,6 +197,9 @@ export const durable: Durable = {
   },
   get schedules() {
     return defaultInstance().schedules;
+  },
+  get nodes() {
+    return defaultInstance().nodes;
   },
   on(event, listener) {
     const entry = { event, listener, off: current ? current.on(event, listener) : () => undefined };

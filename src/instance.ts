@@ -26,6 +26,7 @@ import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/ind
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, ScheduleControls, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
+import { NodesApi } from "./nodes/index.js";
 
 
 /**
@@ -57,6 +58,7 @@ export class DurableInstance implements BulkOwner {
   readonly jobs: JobsApi = createJobsApi(() => this.target());
   /** Cron entries as stored: list, pause, resume, retime, cluster-wide. */
   readonly schedules = new ScheduleControls(() => this.target());
+  readonly nodes = new NodesApi(() => this.target());
   private readonly crons = new CronScheduler();
   private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
 

@@ -23,7 +23,7 @@ export interface AsyncOptions {
   at?: Date;
   meta?: Record<string, unknown>;
   tags?: string[];
-  /** Stable task name; read by the transformer, ignored at run time. */
+  /** Stable task name; read by the transformer from the call (a string literal); at run time only checked against the call site's id. */
   name?: string;
   backoff?: BackoffOption;
   unique?: UniqueOption;

@@ -78,7 +78,7 @@ select n.name,
 from names n left join ${quotedSchema}.queues qu on qu.name = n.name
 order by n.name`;
 
-import { cancelDescendants } from "../steps/queries.js";
+import { cancelDescendants, deleteJournals } from "../steps/queries.js";
 
 /** Ids are notified in chunks of 200 so no payload nears Postgres' 8000-byte limit. */
 const notifyIds = (channel: string) => `
@@ -121,6 +121,6 @@ with picked as (
   select j.id, j.state from ${quotedSchema}.jobs j where ${where} order by j.id limit ${limit} for update skip locked
 ), gone as (
   delete from ${quotedSchema}.jobs j using picked p where j.id = p.id and j.state = p.state returning j.id
-)
+), ${deleteJournals(quotedSchema)}
 -- deletes notify nobody; the channel parameter is referenced only so every batch statement takes the same parameters
 select count(*)::int as n from gone where ${channel} = ${channel}`;

@@ -168,3 +168,7 @@ update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), fin
     'message', format('job %s, which this job runs after, was %s; this job was cancelled without running. Pass afterFailure: "run" to run it anyway.', d.failed_id, d.failed_state)))
 from doomed d where j.id = d.id and j.state = 'waiting'
 returning j.id::text`;
+
+/** A CTE deleting the journals of the jobs a statement deletes (CTE `gone`, their ids). */
+export const deleteJournals = (quotedSchema: string) => `
+journal as (delete from ${quotedSchema}.steps s using gone g where s.parent_id = g.id)`;
