@@ -4,7 +4,7 @@ import type { NormalizedStart } from "../config/start.js";
 import { describe } from "../config/duration.js";
 import type { Notifier } from "../db/notifier.js";
 import { insertPrepared, prepare, stubsOf, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
-import { InvalidOptionError, UntransformedCallError } from "../errors.js";
+import { DurableError, InvalidOptionError, UntransformedCallError } from "../errors.js";
 import type { DurableEmitter } from "../events/index.js";
 import type { Codec } from "../serialize/codec.js";
 import { isTaskStub, type TaskStub } from "../tasks/registry.js";
@@ -94,7 +94,10 @@ export class StepRuntime {
       const { rowCount } = await client.query(insertChildSteps(quotedSchema), [
         parentId, col((i) => i.slot.key), col((i) => i.slot.position), col((i) => i.slot.kind), col((i) => i.slot.taskId), col((i) => i.slot.caller), col((_, n) => handles[n]!.id),
       ]);
-      if (rowCount !== items.length) throw new Error(`another execution of job ${parentId} recorded these steps first`);
+      if (rowCount !== items.length) {
+        // A node presumed dead still ran this job: its steps stand, this attempt ends and the retry replays them.
+        throw new DurableError("DURABLE_STEP_CONFLICT", `Another execution of job ${parentId} recorded these steps first; this attempt ends and the job's retry replays them.`);
+      }
       await client.query("commit");
       if (events.listenerCount("job:insert") > 0) events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
       return handles;
