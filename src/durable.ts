@@ -11,6 +11,7 @@ import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
+import type { NodesApi } from "./nodes/index.js";
 import { currentSteps } from "./steps/current.js";
 import { inlineStep, sleepOutsideJob } from "./steps/outside.js";
 
@@ -123,6 +124,8 @@ export interface Durable {
   readonly queues: QueueControls;
   /** List, stream, count, export, cancel, retry and delete jobs by filter. */
   readonly jobs: JobsApi;
+  /** Live nodes by build, and draining a build before a deploy stops it. */
+  readonly nodes: NodesApi;
   /** The underlying instance (pool, schema, runner), for advanced use. */
   readonly instance: DurableInstance;
 }
@@ -187,6 +190,9 @@ export const durable: Durable = {
   },
   get jobs() {
     return defaultInstance().jobs;
+  },
+  get nodes() {
+    return defaultInstance().nodes;
   },
   on(event, listener) {
     const entry = { event, listener, off: current ? current.on(event, listener) : () => undefined };

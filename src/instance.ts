@@ -9,6 +9,7 @@ import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle,
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
 import { CallItems } from "./enqueue/call-item.js";
 import { GroupCommit } from "./enqueue/group-commit.js";
+import { hasDependencies, insertWithDependencies } from "./steps/after.js";
 import { reportInsertFailure, wasReported } from "./enqueue/report.js";
 import { Awaiter, type AwaitOptions } from "./await/index.js";
 import { Runner } from "./runner/index.js";
@@ -24,6 +25,7 @@ import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/ind
 import { queueDepth } from "./telemetry/queries.js";
 import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
+import { NodesApi } from "./nodes/index.js";
 
 
 /**
@@ -53,6 +55,7 @@ export class DurableInstance implements BulkOwner {
   /** Issue 4: queue control, job reports/control, cron entries (evaluated only where a runner runs). */
   readonly queues = new QueueControls(() => this.target());
   readonly jobs: JobsApi = createJobsApi(() => this.target());
+  readonly nodes = new NodesApi(() => this.target());
   private readonly crons = new CronScheduler();
   private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
 
@@ -230,7 +233,10 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
     await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
-    const handles = await insertPrepared(client ?? this.pool, this.quotedSchema, this.channels.insert, prepared, !client && namedStatementsEnabled(this.pool));
+    const target = client ?? this.pool;
+    const handles = hasDependencies(prepared)
+      ? await insertWithDependencies(target, this.quotedSchema, prepared, (c) => insertPrepared(c, this.quotedSchema, this.channels.insert, prepared))
+      : await insertPrepared(target, this.quotedSchema, this.channels.insert, prepared, !client && namedStatementsEnabled(this.pool));
     // The payload is one object per job: built only when someone listens (telemetry, the dashboard's feed).
     if (this.events.listenerCount("job:insert") > 0) {
       this.events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });

@@ -5,11 +5,13 @@
 // mutates it.
 import { scanClosure, type ForbiddenUse } from "./captures.js";
 import { declarationSegments } from "./declaration-path.js";
-import { makeDiagnostic, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
+import { makeDiagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
+export { sortDiagnostics };
 import { bodyHash, normalizedCode } from "./hash.js";
 import { findDurableUses, type DurableAlias, type DurableCall, type DurableNonLiteral } from "./call-sites.js";
 import { LaterWrites, type LaterWrite } from "./later-writes.js";
 import { projectRelative } from "./module-path.js";
+import { optionLiteral } from "./option-literal.js";
 import type { ScopeAnalysis } from "./scope-model.js";
 import { analyzeScopes } from "./scopes.js";
 import { planSlice, type SlicePlan } from "./slice.js";
@@ -107,21 +109,6 @@ function stubInsertOffset(program: Node, text: string): number {
   return offset === 0 ? 0 : newline === -1 ? text.length : newline + 1;
 }
 
-function optionLiteral(options: Node | undefined, key: string): { node: Node; value?: string } | undefined {
-  if (!options || options.type !== "ObjectExpression") return undefined;
-  for (const prop of options.properties) {
-    if (prop.type !== "Property" || prop.computed) continue;
-    const name = prop.key.type === "Identifier" ? prop.key.name : undefined;
-    if (name !== key) continue;
-    if (prop.shorthand) return { node: prop.value };
-    const init = prop.value;
-    const value = init.type === "Literal" && typeof init.value === "string" ? init.value
-      : init.type === "TemplateLiteral" && init.expressions.length === 0 ? init.quasis[0].value.cooked : undefined;
-    return { node: init, value };
-  }
-  return undefined;
-}
-
 /** The offset just after the closure's `(`, skipping keywords, its name, type parameters and comments. */
 function paramsOpenParen(fn: Node, text: string): number {
   let i = Math.max(fn.start, fn.id?.end ?? 0, fn.typeParameters?.end ?? 0);
@@ -206,9 +193,9 @@ class FileAnalyzer {
     const ordinal = this.ordinals.get(scopeKey) ?? 0;
     this.ordinals.set(scopeKey, ordinal + 1);
 
-    const name = optionLiteral(call.options, "name");
+    const name = optionLiteral(call.options, "name", this.scopes);
     if (name && name.value === undefined) this.report("DA1011", name.node, "The `name` option is not a string literal.");
-    const nodeType = optionLiteral(call.options, "nodeType");
+    const nodeType = optionLiteral(call.options, "nodeType", this.scopes);
     if (nodeType?.value !== undefined && !this.knownNodeTypes.includes(nodeType.value)) {
       this.report("DA1013", nodeType.node, unknownNodeTypeMessage(nodeType.value, this.knownNodeTypes), nodeType.value);
     }
@@ -297,9 +284,6 @@ class FileAnalyzer {
   }
 }
 
-export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
-  return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-}
 
 /** A file that does not parse: its syntax errors at their own lines, and nothing to rewrite (so no tool reports them in rewritten code). */
 function syntaxErrors(fileName: string, file: string, source: string, errors: ReadonlyArray<{ message: string; offset: number }>): Analysis {

@@ -4,7 +4,8 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { TaskMetadata } from "../src/contract/index.js";
-import { formatDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { formatDiagnostic, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { duplicateIds } from "./duplicates.js";
 import { candidateFiles, isCandidateFile } from "./scan.js";
 import { TransformSession, type SessionOptions } from "./session.js";
 
@@ -44,12 +45,15 @@ export async function runCheck(paths: readonly string[], options: SessionOptions
   const session = new TransformSession({ ...options, cache: false, typeCheck: options.typeCheck ?? true, sliceDiagnostics: true });
   const files: CheckedFile[] = [];
   const base = paths.length ? process.cwd() : session.root;
-  for (const result of await session.transformAll(filesFor(paths, base))) {
+  const results = await session.transformAll(filesFor(paths, base));
+  const duplicates = duplicateIds(results);
+  for (const result of results) {
     if (!result.analysis) continue;
+    const across = duplicates.get(result.fileName) ?? [];
     files.push({
       file: result.analysis.file,
       callSites: result.analysis.callSites.map((s) => ({ id: s.id, kind: s.kind, hash: s.hash, caller: s.caller, captures: s.captures })),
-      diagnostics: result.diagnostics,
+      diagnostics: across.length ? sortDiagnostics([...result.diagnostics, ...across]) : result.diagnostics,
     });
   }
   const all = files.flatMap((f) => f.diagnostics);

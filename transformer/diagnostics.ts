@@ -52,6 +52,7 @@ export const CODES = {
   DA3001: { severity: "warning", fix: "give the variable a concrete type so the transformer can check it is serializable" },
   DA3002: { severity: "warning", fix: "narrow the value to a concrete type before the call so the transformer can check it is serializable" },
   DA3003: { severity: "warning", fix: "make durable calls on the imported `durable` (or a `const` alias of it) in each module; calls through a value handed elsewhere are not compiled and throw at run time" },
+  DA3004: { severity: "warning", fix: "give the capture a flatter type, or capture the part the closure needs; the enqueue-time check still checks the value" },
   DA4001: { severity: "warning", fix: "if it should not run on workers, move it into a function the closure calls, or mark a harmless call /* @__PURE__ */" },
   DA4002: { severity: "warning", fix: "if it should not run on workers, build the value in its declaration instead (e.g. `new Map([...])`), or move the statement into a function" },
   DA4003: { severity: "warning", fix: "set the value up in its declaration, or have the closure read it from a function or another module that both processes load" },
@@ -73,6 +74,11 @@ export function makeDiagnostic(
 /** `src/a.ts:3:7 error DA1001: message. Fix: ...` — one line, grep-friendly. */
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}: ${d.message} Fix: ${d.fix}.`;
+}
+
+/** In file order: line, column, then code. */
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -5,11 +5,21 @@ import { hash } from "node:crypto";
 import type { Comment, Node } from "./syntax.js";
 
 const WORD = /[\p{ID_Continue}$\u200c\u200d\\]/u;
-const BLANKS = /\s+/;
+const BLANKS = /(\s+)/;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/**
+ * Keywords that a line break ends (`return⏎x` returns undefined, `async⏎f`
+ * is no async function): ECMAScript's restricted productions. The other one
+ * is a line break before postfix `++`/`--` (`a⏎++b` is `a; ++b`).
+ */
+const RESTRICTED_BEFORE_BREAK = /(?:^|[^\p{ID_Continue}$\u200c\u200d\\.])(?:return|throw|break|continue|yield|async)$/u;
 
 /**
  * The closure's code without trivia: comments dropped, whitespace between
- * tokens dropped except one space where two word characters would merge.
+ * tokens dropped except one space where two word characters would merge, and
+ * a line break kept where automatic semicolon insertion reads it (after
+ * `return`, `throw`, `break`, `continue`, `yield`, `async`; before `++`/`--`),
+ * so code that means something else never hashes the same.
  * Text inside string, regex, template and JSX-text literals is kept as is.
  * Code between literals and comments is split on whitespace runs by a regex,
  * not walked character by character: this runs cold, once per call site.
@@ -20,10 +30,13 @@ export function normalizedCode(source: string, range: { start: number; end: numb
   const skipped = comments.filter((c) => c.start >= range.start && c.end <= range.end).sort(byStart);
   let out = "";
   let pendingSpace = false;
+  let pendingBreak = false;
   const emit = (text: string): void => {
-    if (pendingSpace && out.length > 0 && WORD.test(out[out.length - 1]!) && WORD.test(text[0]!)) out += " ";
+    if (pendingBreak && out.length > 0 && (text.startsWith("++") || text.startsWith("--") || RESTRICTED_BEFORE_BREAK.test(out))) out += "\n";
+    else if (pendingSpace && out.length > 0 && WORD.test(out[out.length - 1]!) && WORD.test(text[0]!)) out += " ";
     out += text;
     pendingSpace = false;
+    pendingBreak = false;
   };
   let v = 0;
   let c = 0;
@@ -37,6 +50,8 @@ export function normalizedCode(source: string, range: { start: number; end: numb
     }
     if (i === nextComment) {
       pendingSpace = true;
+      // A block comment holding a line break counts as one for semicolon insertion.
+      pendingBreak ||= LINE_BREAK.test(source.slice(i, skipped[c]!.end));
       i = skipped[c++]!.end;
       continue;
     }
@@ -45,10 +60,15 @@ export function normalizedCode(source: string, range: { start: number; end: numb
     let stop = range.end;
     if (nextLiteral > i && nextLiteral < stop) stop = nextLiteral;
     if (nextComment > i && nextComment < stop) stop = nextComment;
-    const words = source.slice(i, stop).split(BLANKS);
-    for (let k = 0; k < words.length; k++) {
-      if (k > 0) pendingSpace = true;
-      if (words[k]!.length > 0) emit(words[k]!);
+    const parts = source.slice(i, stop).split(BLANKS);
+    for (let k = 0; k < parts.length; k++) {
+      const part = parts[k]!;
+      if (k % 2 === 1) {
+        pendingSpace = true;
+        pendingBreak ||= LINE_BREAK.test(part);
+      } else if (part.length > 0) {
+        emit(part);
+      }
     }
     i = stop;
   }

@@ -9,6 +9,7 @@ import type { Project } from "ts-morph";
 import type { Analysis, AnalyzeOptions } from "./analyze.js";
 import { projectRootFrom } from "../src/contract/index.js";
 import { DiskCache, type CachedResult } from "./cache.js";
+import { duplicateIds } from "./duplicates.js";
 import { idRoot } from "./module-path.js";
 import type { RegistryModule } from "./registry-source.js";
 import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable } from "./scan.js";
@@ -206,9 +207,13 @@ export class TransformSession {
   }
 }
 
-/** The results that belong in the registry: modules with stubs, or with diagnostics to report. */
+/** The results that belong in the registry: modules with stubs, or with diagnostics to report (a task id another file uses too is DA1012 in both). */
 export function discoveredModules(results: readonly CachedResult[]): DiscoveredModule[] {
+  const duplicates = duplicateIds(results);
   return results
     .filter((r) => r.tasks.length > 0 || r.diagnostics.length > 0)
-    .map((r) => ({ fileName: r.fileName, tasks: r.tasks, diagnostics: r.diagnostics, sliced: r.slice !== null, cron: r.cron, commonJs: r.commonJs }));
+    .map((r) => ({
+      fileName: r.fileName, tasks: r.tasks, diagnostics: [...r.diagnostics, ...(duplicates.get(r.fileName) ?? [])],
+      sliced: r.slice !== null, cron: r.cron, commonJs: r.commonJs,
+    }));
 }

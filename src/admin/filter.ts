@@ -37,6 +37,6 @@ export function parseMetaPairs(pairs: string[], option = "meta"): Record<string,
 export function isScoped(filter: JobFilter): boolean {
   return Boolean(
     (filter.ids && filter.ids.length) || filter.id !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.task !== undefined ||
-      filter.meta || filter.tags?.length || filter.since || filter.until || filter.inserted || filter.completed,
+      filter.meta || filter.tags?.length || filter.since || filter.until || filter.inserted || filter.completed || filter.waitingForNode !== undefined,
   );
 }

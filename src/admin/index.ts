@@ -8,6 +8,9 @@ import { isEncrypted } from "../serialize/encryption.js";
 import { isJobId } from "../config/job-id.js";
 import * as sql from "./queries.js";
 import { OPERATION_STATES } from "../jobs/states.js";
+import { NodesApi } from "../nodes/index.js";
+import { waitingAmong, waitingReason, type WaitingReason } from "../nodes/live.js";
+import { stepTree, type StepTree } from "../steps/tree.js";
 
 export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
 
@@ -45,9 +48,12 @@ export interface TaskSummary {
   nodeIds: string[];
 }
 
-/** A report row plus its progress, for list views. */
+export type { WaitingReason };
+
+/** A report row plus its progress, and why it waits when no live node can run it, for list views. */
 export interface JobView extends JobRecord {
   progress: Progress;
+  waitingFor: WaitingReason | null;
 }
 
 /** A stored value as operators may see it: plain JSON, or redacted when sealed with a key. */
@@ -88,6 +94,10 @@ export interface JobDetail {
   caller: { file: string; fn: string | null; line: number; column: number } | null;
   source: string | null;
   captureNames: string[];
+  /** Due, and no live node can run it: what it waits for. */
+  waitingFor: WaitingReason | null;
+  /** Durable steps: its parent, what it waits for, its journal (src/steps/tree.ts). */
+  steps: StepTree;
 }
 
 /** Which states each bulk operation touches (the control module's own list), for progress counting. */
@@ -96,10 +106,13 @@ const TOUCHES: Record<"retry" | "cancel" | "delete", readonly JobState[]> = OPER
 export class Admin {
   readonly target: DurableTarget;
   private readonly controls: QueueControls;
+  /** Nodes by build; drain and undrain a build. */
+  readonly builds: NodesApi;
 
   constructor(readonly pool: pg.Pool, readonly schema: string) {
     this.target = { pool, quotedSchema: quoteSchema(schema), channels: channels(schema) };
     this.controls = new QueueControls(async () => this.target);
+    this.builds = new NodesApi(async () => this.target);
   }
 
   private get quotedSchema(): string {
@@ -151,7 +164,7 @@ export class Admin {
 
   async job(id: string): Promise<JobDetail | null> {
     if (!isJobId(id)) return null;
-    const { rows } = await this.pool.query(sql.jobDetail(this.quotedSchema), [id]);
+    const [{ rows }, steps] = await Promise.all([this.pool.query(sql.jobDetail(this.quotedSchema), [id]), stepTree(this.pool, this.quotedSchema, id)]);
     const r = rows[0];
     if (!r) return null;
     const { file, fn, line, col, source, capture_names, captures, result, errors, unique_key: _unique, timeout_ms: _timeout, ...rest } = r;
@@ -166,6 +179,8 @@ export class Admin {
       caller: file ? { file, fn, line, column: col } : null,
       source: source ?? null,
       captureNames: capture_names ?? [],
+      waitingFor: (await this.waitingFor([r.id])).get(r.id) ?? null,
+      steps,
     };
   }
 
@@ -175,7 +190,15 @@ export class Admin {
     const ids = result.jobs.map((j) => j.id);
     const progress = new Map<string, Progress>();
     if (ids.length) for (const r of (await this.pool.query(sql.progressOf(this.quotedSchema), [ids])).rows) progress.set(r.id, r.progress);
-    return { jobs: result.jobs.map((j) => ({ ...j, progress: progress.get(j.id) ?? null })), next: result.next };
+    const waiting = await this.waitingFor(ids);
+    return { jobs: result.jobs.map((j) => ({ ...j, progress: progress.get(j.id) ?? null, waitingFor: waiting.get(j.id) ?? null })), next: result.next };
+  }
+
+  /** Of these jobs, the due ones no live node can run, with what each waits for. */
+  private async waitingFor(ids: string[]): Promise<Map<string, WaitingReason>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.pool.query(waitingAmong(this.quotedSchema), [ids]);
+    return new Map(rows.map((r) => [r.id as string, waitingReason(r)]));
   }
 
   count(filter: JobFilter): Promise<number> {

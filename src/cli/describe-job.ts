@@ -47,10 +47,31 @@ export function describeJob(job: JobDetail): string {
   if (job.tags.length) put("tags", job.tags.join(", "));
   lines.push("", "source:", indent(job.source === null ? "(not recorded)" : textOf(job.source)), "", "captures:", indent(shown(job.captures)));
   lines.push("", "result:", indent(shown(job.result)));
+  lines.push(...stepLines(job));
   if (job.errorsProblem) lines.push("", `errors: ${job.errorsProblem}`);
   if (job.errors.length) {
     lines.push("", "errors:");
     for (const e of job.errors) lines.push(`  attempt ${e.attempt} at ${e.at}: ${e.name ?? "Error"}: ${e.message}`, indent(e.stack ?? "", 4));
   }
   return lines.join("\n") + "\n";
+}
+
+const relative = (r: { id: string; task_id: string; state: string }) => `job ${r.id} ${textOf(r.task_id, 200)} (${r.state})`;
+
+/** The job among durable steps: its parent, what it waits for, and its journal as a tree. */
+function stepLines(job: JobDetail): string[] {
+  const { parent, waitingFor, steps, truncated } = job.steps ?? { parent: null, waitingFor: [], steps: [], truncated: false };
+  const lines: string[] = [];
+  if (parent) lines.push("", `parent:      ${relative(parent)}`);
+  if (waitingFor.length) lines.push("", `waiting for: ${waitingFor.length > 20 ? `${waitingFor.slice(0, 20).join(", ")} and ${waitingFor.length - 20} more` : waitingFor.join(", ")}`);
+  if (!steps.length) return lines;
+  lines.push("", "steps:");
+  steps.forEach((s, i) => {
+    const branch = i === steps.length - 1 && !truncated ? "└─" : "├─";
+    const what = s.job ? relative(s.job) : s.kind === "sleep" ? `timer due ${at(s.wakeAt)}` : s.value ? shown(s.value).replace(/\s*\n\s*/g, " ").slice(0, 200) : "";
+    const label = s.kind === "after" ? "after" : s.kind;
+    lines.push(`  ${branch} ${label.padEnd(5)} ${textOf(s.key, 200)}: ${what}${s.caller ? `  [${textOf(s.caller, 300)}]` : ""}`);
+  });
+  if (truncated) lines.push("  └─ … (more steps; see the steps table)");
+  return lines;
 }

@@ -102,7 +102,8 @@ export function withFilter(command: Command): Command {
     .option("--meta <key=value>", "meta containment, e.g. orgId=42 (repeatable)", collect)
     .option("--tag <tag>", "jobs carrying this tag (repeatable)", collect)
     .option("--since <date>", "inserted at or after (a date, or an age like 2h)", dateArg)
-    .option("--until <date>", "inserted before (a date, or an age like 30m)", dateArg);
+    .option("--until <date>", "inserted before (a date, or an age like 30m)", dateArg)
+    .option("--waiting-for-node", "only due jobs no live node can run (no node has their task, or that version of it)");
 }
 
 export function filterFrom(options: Record<string, any>, ids: string[] = []): JobFilter {
@@ -121,6 +122,7 @@ export function filterFrom(options: Record<string, any>, ids: string[] = []): Jo
   if (options.tag?.length) filter.tags = options.tag;
   if (options.since) filter.since = options.since;
   if (options.until) filter.until = options.until;
+  if (options.waitingForNode) filter.waitingForNode = true;
   try {
     normalizeFilter(filter);
   } catch (error) {

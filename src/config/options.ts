@@ -4,6 +4,7 @@ import { describeMs, MAX_DUE_DELAY_MS, MAX_TIMER_MS } from "./limits.js";
 import { unstorableReason } from "../serialize/text.js";
 import { didYouMean } from "../contract/index.js";
 import { normalizeUnique, type NormalizedUnique } from "../unique/options.js";
+import { normalizeAfter, type AfterFailure, type NormalizedAfter } from "../steps/after-options.js";
 
 /** Options of durable.async / durable.run, as the user writes them. */
 export interface AsyncOptions {
@@ -20,12 +21,16 @@ export interface AsyncOptions {
   at?: Date;
   meta?: Record<string, unknown>;
   tags?: string[];
-  /** Stable task name; read by the transformer, ignored at run time. */
+  /** Stable task name; read by the transformer from the call (a string literal); at run time only checked against the call site's id. */
   name?: string;
   backoff?: BackoffOption;
   unique?: UniqueOption;
   /** A pg client inside a transaction: the job commits or rolls back with it. */
   client?: QueryableClient;
+  /** Jobs (handles or ids) that must complete first; the job waits (state `waiting`) until they end. */
+  after?: Array<{ id: string } | string | number>;
+  /** When a job in `after` is discarded or cancelled: "cancel" this job (default) or "run" it anyway. */
+  afterFailure?: AfterFailure;
 }
 
 export type BackoffOption =
@@ -69,9 +74,11 @@ export interface NormalizedJobOptions {
   backoff: BackoffPolicy | null;
   unique: NormalizedUnique | undefined;
   client: QueryableClient | undefined;
+  /** `after` and `afterFailure` (src/steps/after-options.ts), when given. */
+  dependencies?: NormalizedAfter;
 }
 
-const ASYNC_KEYS = ["nodeType", "queue", "maxAttempts", "timeout", "priority", "delay", "at", "meta", "tags", "name", "backoff", "unique", "client"];
+const ASYNC_KEYS = ["nodeType", "queue", "maxAttempts", "timeout", "priority", "delay", "at", "meta", "tags", "name", "backoff", "unique", "client", "after", "afterFailure"];
 
 export function queueForNodeType(nodeType: string): string {
   return `ad_hoc_${nodeType}`;
@@ -103,6 +110,7 @@ export function normalizeAsyncOptions(input: unknown, defaults: JobDefaults): No
     backoff: o.backoff === undefined ? null : normalizeBackoff(o.backoff),
     unique: o.unique === undefined ? undefined : normalizeUnique(o.unique),
     client: clientOf(o.client),
+    ...(o.after === undefined && o.afterFailure === undefined ? {} : { dependencies: normalizeAfter(o.after, o.afterFailure) }),
   };
 }
 

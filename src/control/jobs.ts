@@ -24,7 +24,7 @@ async function inBatches(t: DurableTarget, filter: JobFilter, allowed: readonly 
   let total = 0;
   for (let deadlocks = 0; ; ) {
     const params: unknown[] = [];
-    const where = filterWhere(f, params, states);
+    const where = filterWhere(f, params, states, t.quotedSchema);
     params.push(BATCH, channel);
     try {
       const { rows } = await t.pool.query(statement(t.quotedSchema, where, `$${params.length - 1}`, `$${params.length}::text`), params);

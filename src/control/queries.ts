@@ -62,6 +62,8 @@ select n.name,
 from names n left join ${quotedSchema}.queues qu on qu.name = n.name
 order by n.name`;
 
+import { cancelDescendants, deleteJournals } from "../steps/queries.js";
+
 /** Ids are notified in chunks of 200 so no payload nears Postgres' 8000-byte limit. */
 const notifyIds = (channel: string) => `
 select pg_notify(${channel}, string_agg(id::text, ','))
@@ -73,16 +75,18 @@ from (select id, (row_number() over () - 1) / 200 as chunk from moved) m group b
  * cancelled, instead of slipping through and starting.
  */
 export const cancelJobs = (quotedSchema: string, where: string, limit: string, channel: string) => `
-with picked as (
+with recursive picked as (
   select j.id, j.state from ${quotedSchema}.jobs_active j where ${where} order by j.id limit ${limit} for update
-), moved as (
+), cancelled as (
   update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), node_id = null,
     errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'name', 'Cancel',
       'code', 'DURABLE_CANCELLED', 'message', 'cancelled with durable.jobs.cancel()'))
   from picked p where j.id = p.id and j.state = p.state
   returning j.id
-), notified as (${notifyIds(channel)})
-select count(*)::int as n from moved where (select count(*) from notified) >= 0`;
+), ${cancelDescendants(quotedSchema)},
+moved as (select id from cancelled union all select id from cascaded),
+notified as (${notifyIds(channel)})
+select count(*)::int as n from cancelled where (select count(*) from notified) >= 0`;
 
 /** Back to available now; a job whose attempts are used up gets one more. */
 export const retryJobs = (quotedSchema: string, where: string, limit: string, channel: string) => `
@@ -101,6 +105,6 @@ with picked as (
   select j.id, j.state from ${quotedSchema}.jobs j where ${where} order by j.id limit ${limit} for update skip locked
 ), gone as (
   delete from ${quotedSchema}.jobs j using picked p where j.id = p.id and j.state = p.state returning j.id
-)
+), ${deleteJournals(quotedSchema)}
 -- deletes notify nobody; the channel parameter is referenced only so every batch statement takes the same parameters
 select count(*)::int as n from gone where ${channel} = ${channel}`;

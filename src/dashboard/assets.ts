@@ -24,6 +24,7 @@ code { font-size:12.5px; }
 .s-completed { background:#dcfce7; color:var(--ok); } .s-discarded, .s-cancelled { background:#fee4e2; color:var(--bad); }
 .s-executing { background:#dbeafe; color:#1d4ed8; } .s-retryable { background:#fef0c7; color:var(--warn); } .s-paused { background:#fee4e2; color:var(--bad); }
 .muted { color:var(--muted); } .error { color:var(--bad); }
+.waiting-for { color:#92400e; background:#fffbeb; border-radius:4px; padding:1px 6px; font-size:12px; }
 .bar { position:relative; width:160px; height:14px; background:#e5e7eb; border-radius:7px; overflow:hidden; display:inline-block; vertical-align:middle; }
 .bar > span { position:absolute; left:0; top:0; bottom:0; background:var(--accent); }
 .bar-label { font-size:12px; margin-left:6px; }

@@ -27,6 +27,12 @@ export class CallItems {
     if (typeof captures !== "object" || captures === null || Array.isArray(captures)) {
       throw new InvalidOptionError("captures", `expected the captures object the transformer passes, got ${describe(captures)}.`);
     }
+    // The transformer pins ids from a `name` it can read at build time; one that only arrives now was not applied.
+    // (A cron entry's name is the entry's, passed on by durable.cron itself.)
+    const name = method !== "cron" && typeof options === "object" && options !== null ? (options as AsyncOptions).name : undefined;
+    if (name !== undefined && name !== (stub as TaskStub).id) {
+      throw new InvalidOptionError("name", `durable.${method}() got the name ${describe(name)} at run time, but its task id is "${(stub as TaskStub).id}": the transformer reads \`name\` at build time only, from a string literal in the call's options (or a const object literal in the same file). Write { name: ${JSON.stringify(String(name))} } in the call.`);
+    }
     return { stub: stub as TaskStub, captures: captures as Record<string, unknown>, options: this.options(options) };
   }
 

@@ -1,6 +1,9 @@
+import { deleteJournals } from "../steps/queries.js";
+
 // SQL of pruning. Each statement deletes one bounded batch, oldest first,
 // through the (state, finished_at) or (queue, finished_at) index, and skips
-// rows another node is deleting, so every node can prune at once.
+// rows another node is deleting, so every node can prune at once. A pruned
+// job's journal (durable steps) goes with it; the count is of jobs.
 
 export const queueRetentions = (quotedSchema: string) => `
 select name, retention from ${quotedSchema}.queues where retention is not null and retention <> '{}'::jsonb`;
@@ -13,8 +16,10 @@ with doomed as (
   order by finished_at
   limit $4
   for update skip locked
-)
-delete from ${quotedSchema}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state`;
+), gone as (
+  delete from ${quotedSchema}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state returning j.id
+), ${deleteJournals(quotedSchema)}
+select 1 from gone`;
 
 /** A queue's own retention for state $1. */
 export const pruneQueue = (quotedSchema: string) => `
@@ -24,8 +29,10 @@ with doomed as (
   order by finished_at
   limit $4
   for update skip locked
-)
-delete from ${quotedSchema}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state`;
+), gone as (
+  delete from ${quotedSchema}.jobs_finished j using doomed d where j.id = d.id and j.state = d.state returning j.id
+), ${deleteJournals(quotedSchema)}
+select 1 from gone`;
 
 /** Cron ticks are only needed to dedupe recent ticks and to know an entry ran before; keep each entry's latest. */
 export const pruneCronTicks = (quotedSchema: string) => `

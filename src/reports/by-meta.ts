@@ -45,7 +45,7 @@ export async function reportByMeta(t: DurableTarget, options: MetaReportOptions)
   }
   assertStorableText("by", options.by);
   const params: unknown[] = [];
-  const where = filterWhere(normalizeFilter(options.filter ?? {}), params);
+  const where = filterWhere(normalizeFilter(options.filter ?? {}), params, undefined, t.quotedSchema);
   params.push(options.by);
   const { rows } = await t.pool.query(sql.countByMetaAndState(t.quotedSchema, where, `$${params.length}::text`), params);
   const byKey = new Map<string | null, MetaReportRow>();

@@ -43,7 +43,7 @@ async function* csvLines(source: DurableTarget | (() => Promise<DurableTarget>),
   // One chunk per keyset page: memory holds one page, however many rows match.
   for (let after: string | null = null; ; ) {
     const params: unknown[] = [];
-    const where = filterWhere(f, params);
+    const where = filterWhere(f, params, undefined, t.quotedSchema);
     if (after !== null) params.push(after);
     params.push(batchSize);
     const { rows } = await t.pool.query({

@@ -1,11 +1,13 @@
 import type { NormalizedFilter } from "./filter.js";
+import { waitingForNode } from "../nodes/live.js";
 
 /**
  * Compiles a validated filter into a parameterized WHERE clause over alias
  * `j`, appending its values to `params`. The state test is always `state =
  * any(...)` so the planner prunes the partitions a filter cannot match.
+ * `quotedSchema` is the schema of the nodes table, for `waitingForNode`.
  */
-export function filterWhere(f: NormalizedFilter, params: unknown[], states: readonly string[] | null = f.states): string {
+export function filterWhere(f: NormalizedFilter, params: unknown[], states: readonly string[] | null = f.states, quotedSchema = ""): string {
   const parts: string[] = [];
   const p = (value: unknown) => {
     params.push(value);
@@ -28,5 +30,9 @@ export function filterWhere(f: NormalizedFilter, params: unknown[], states: read
   if (f.insertedTo) parts.push(`j.inserted_at < ${p(f.insertedTo)}`);
   if (f.completedFrom) parts.push(`j.completed_at >= ${p(f.completedFrom)}`);
   if (f.completedTo) parts.push(`j.completed_at < ${p(f.completedTo)}`);
+  if (f.waitingForNode !== null) {
+    if (!quotedSchema) throw new Error("filterWhere: waitingForNode needs the schema of the nodes table");
+    parts.push(`${f.waitingForNode ? "" : "not "}${waitingForNode(quotedSchema, "j")}`);
+  }
   return parts.length ? parts.join(" and ") : "true";
 }

@@ -36,6 +36,8 @@ export interface JobFilter {
   since?: Date;
   /** Shorthand for inserted: { to: until }. */
   until?: Date;
+  /** true: only due jobs no live node can run (no node serves the queue, has the task, or runs that body hash); false: the others. */
+  waitingForNode?: boolean;
   /** Bulk cancel/retry/delete refuse an empty filter unless it says `all: true`. */
   all?: boolean;
 }
@@ -51,9 +53,10 @@ export interface NormalizedFilter {
   insertedTo: Date | null;
   completedFrom: Date | null;
   completedTo: Date | null;
+  waitingForNode: boolean | null;
 }
 
-const FILTER_KEYS = ["id", "ids", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until", "all"];
+const FILTER_KEYS = ["id", "ids", "state", "queue", "task", "meta", "tags", "inserted", "completed", "since", "until", "waitingForNode", "all"];
 
 const strings = (option: string, value: unknown, example: string): string[] => {
   const list = Array.isArray(value) ? value : [value];
@@ -130,6 +133,9 @@ export function normalizeFilter(input: unknown, option = "filter"): NormalizedFi
   const [completedFrom, completedTo] = range(`${option}.completed`, f.completed);
   const since = date(`${option}.since`, f.since);
   const until = date(`${option}.until`, f.until);
+  if (f.waitingForNode !== undefined && typeof f.waitingForNode !== "boolean") {
+    throw new InvalidOptionError(`${option}.waitingForNode`, `expected true (only jobs no live node can run) or false, got ${describe(f.waitingForNode)}.`);
+  }
   if ((since && insertedFrom) || (until && insertedTo)) {
     throw new InvalidOptionError(`${option}.since`, "and `inserted` both bound the insert time; use one of them.");
   }
@@ -144,6 +150,7 @@ export function normalizeFilter(input: unknown, option = "filter"): NormalizedFi
     insertedTo: insertedTo ?? until,
     completedFrom,
     completedTo,
+    waitingForNode: (f.waitingForNode as boolean | undefined) ?? null,
   };
 }
 

@@ -69,7 +69,7 @@ function pageOptions(page: unknown, maxLimit: number, defaultLimit: number) {
 
 async function page(t: DurableTarget, filter: ReturnType<typeof normalizeFilter>, limit: number, order: "asc" | "desc", after: string | null): Promise<JobPage> {
   const params: unknown[] = [];
-  const where = filterWhere(filter, params);
+  const where = filterWhere(filter, params, undefined, t.quotedSchema);
   let afterParam: string | null = null;
   if (after !== null) {
     params.push(after);
@@ -107,7 +107,7 @@ export async function* streamJobs(t: DurableTarget, filter: JobFilter = {}, opti
 
 export async function countJobs(t: DurableTarget, filter: JobFilter = {}): Promise<number> {
   const params: unknown[] = [];
-  const where = filterWhere(normalizeFilter(filter), params);
+  const where = filterWhere(normalizeFilter(filter), params, undefined, t.quotedSchema);
   const { rows } = await t.pool.query(sql.countJobs(t.quotedSchema, where), params);
   return Number(rows[0].n);
 }
@@ -115,7 +115,7 @@ export async function countJobs(t: DurableTarget, filter: JobFilter = {}): Promi
 /** Matching jobs per state (states without jobs are 0). */
 export async function countJobsByState(t: DurableTarget, filter: JobFilter = {}): Promise<Record<JobState, number>> {
   const params: unknown[] = [];
-  const where = filterWhere(normalizeFilter(filter), params);
+  const where = filterWhere(normalizeFilter(filter), params, undefined, t.quotedSchema);
   const { rows } = await t.pool.query(sql.countByState(t.quotedSchema, where), params);
   const counts: Record<JobState, number> = { available: 0, scheduled: 0, executing: 0, retryable: 0, waiting: 0, completed: 0, discarded: 0, cancelled: 0 };
   for (const r of rows) counts[r.state as JobState] = Number(r.n);

@@ -1,4 +1,5 @@
 import { CLAIMABLE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
+import { failedDependency, waitsForDependencies } from "../steps/queries.js";
 import { nodeRunsJob } from "../nodes/live.js";
 
 // Every statement the runner sends, one function each, so the SQL that
@@ -153,16 +154,21 @@ const suspendedState = (quotedSchema: string, waitingFor: string) => `
        else 'available' end`;
 
 /**
- * Waiting jobs whose wait the jobs that just ended (\`ended\`) are over:
- * all they wait for ended, or one failed. Two ends committed side by side
+ * Waiting jobs whose wait the jobs that just ended (`ended`) are over:
+ * all they wait for ended, or one failed (not for `after` dependencies:
+ * those wait for all, and a failed one under the 'cancel' policy leaves the
+ * job to the sweep, which cancels it). Two ends committed side by side
  * each see the other unfinished; the sweep (src/steps, wakeWaitingJobs)
  * wakes what this misses.
  */
 const wakeWaiters = (quotedSchema: string) => `
   update ${quotedSchema}.jobs_active p set state = 'available', run_at = now(), waiting_for = null
   where p.state = 'waiting' and p.waiting_for && (select array_agg(id) from ended)
-    and (exists (select 1 from ended e where e.id = any(p.waiting_for) and e.state in ('discarded', 'cancelled'))
+    and ((exists (select 1 from ended e where e.id = any(p.waiting_for) and e.state in ('discarded', 'cancelled'))
+          and not ${waitsForDependencies(quotedSchema, "p")})
          or not exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(p.waiting_for) and c.id not in (select id from ended)))
+    and not ${failedDependency(quotedSchema, "p", (x) => `(${x} in (select id from ended where state in ('discarded', 'cancelled'))
+      or exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = ${x} and f.state in ('discarded', 'cancelled')))`)}
   returning p.queue`;
 
 /** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */

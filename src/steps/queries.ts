@@ -1,9 +1,11 @@
-import { FINISHED_STATES, sqlStates } from "../jobs/states.js";
+import { ACTIVE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
 
 // The statements of durable steps: the journal (steps table), a job's wait
 // for others (jobs.waiting_for), and the wake-ups when they end.
 
 const FINISHED = sqlStates(FINISHED_STATES);
+const ACTIVE = sqlStates(ACTIVE_STATES);
+const FAILED = "('discarded', 'cancelled')";
 
 /**
  * A job's whole journal in one query, each child with its current outcome,
@@ -52,6 +54,63 @@ select wake_at, now() as now from ins
 union all
 select wake_at, now() from ${quotedSchema}.steps where parent_id = $1 and step_key = $2 and not exists (select 1 from ins)`;
 
+/**
+ * CTEs (for a WITH RECURSIVE list) that cancel the unfinished descendants
+ * of the jobs in `cancelled`: their children, the children's children, …
+ * (through the journal), so cancelling a parent stops the work it started.
+ * Defines `cascaded` (the ids it cancelled).
+ */
+export const cancelDescendants = (quotedSchema: string) => `
+descendants(id) as (
+  select s.child_id from ${quotedSchema}.steps s where s.parent_id in (select id from cancelled) and s.child_id is not null
+  union
+  select s.child_id from ${quotedSchema}.steps s join descendants d on s.parent_id = d.id where s.child_id is not null
+), cascaded as (
+  update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), node_id = null,
+    errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'name', 'Cancel',
+      'code', 'DURABLE_CANCELLED', 'message', 'cancelled with its parent job'))
+  where j.id in (select id from descendants) and j.id not in (select id from cancelled) and j.state in ${ACTIVE}
+  returning j.id
+)`;
+
+/**
+ * Jobs inserted with `after` (in the inserting transaction): one journal row
+ * per dependency (kind 'after', the policy in task_id, negative positions so
+ * they never meet the job's own steps), and the job waits while a dependency
+ * is unfinished, or failed under the 'cancel' policy (the sweep cancels it).
+ * $1 job ids, $2 their dependency ids as array literals, $3 the policies.
+ */
+export const recordDependencies = (quotedSchema: string) => `
+with d as (
+  select id, deps::bigint[] as deps, policy from unnest($1::bigint[], $2::text[], $3::text[]) as d(id, deps, policy)
+), journal as (
+  insert into ${quotedSchema}.steps (parent_id, step_key, position, kind, task_id, child_id)
+  select d.id, 'after#' || u.dep, -u.ord::int, 'after', d.policy, u.dep from d, unnest(d.deps) with ordinality as u(dep, ord)
+  on conflict do nothing
+)
+update ${quotedSchema}.jobs_active j set state = 'waiting', waiting_for = d.deps
+from d where j.id = d.id and j.state in ('available', 'scheduled')
+  and (exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(d.deps))
+       or (d.policy = 'cancel' and exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = any(d.deps) and f.state in ${FAILED})))
+returning j.id::text, j.state`;
+
+/**
+ * True (for waiting job p) when a dependency it was inserted `after` under
+ * the 'cancel' policy failed: such a job is cancelled, never woken. `failed`
+ * is SQL for "job id x failed" (the statement's own ends may not be visible
+ * in jobs_finished yet).
+ */
+export const failedDependency = (quotedSchema: string, p: string, failed: (x: string) => string) => `
+  exists (select 1 from ${quotedSchema}.steps s
+          where s.parent_id = ${p}.id and s.kind = 'after' and s.task_id = 'cancel' and s.child_id = any(${p}.waiting_for) and ${failed("s.child_id")})`;
+
+/** True when p waits for dependencies it was inserted `after` (they wake it only once all ended, even if one failed). */
+export const waitsForDependencies = (quotedSchema: string, p: string) => `
+  exists (select 1 from ${quotedSchema}.steps s where s.parent_id = ${p}.id and s.kind = 'after' and s.child_id = any(${p}.waiting_for))`;
+
+const failedInFinished = (quotedSchema: string) => (x: string) =>
+  `exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = ${x} and f.state in ${FAILED})`;
+
 /** The state of awaited jobs, with the outcome of those that ended, in one query for all an execution waits on. */
 export const readOutcomes = (quotedSchema: string) => `
 select id::text, state,
@@ -71,7 +130,9 @@ with due as (
   select p.id from ${quotedSchema}.jobs_active p
   where p.state = 'waiting'
     and (not exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(p.waiting_for))
-         or exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = any(p.waiting_for) and f.state in ('discarded', 'cancelled')))
+         or (exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = any(p.waiting_for) and f.state in ${FAILED})
+             and not ${waitsForDependencies(quotedSchema, "p")}))
+    and not ${failedDependency(quotedSchema, "p", failedInFinished(quotedSchema))}
   limit 1000
   for update skip locked
 ), woken as (
@@ -80,3 +141,34 @@ with due as (
   returning j.queue
 )
 select distinct queue from woken`;
+
+/**
+ * Waiting jobs a failed `after` dependency cancels (policy 'cancel'), with
+ * the dependency named. Bounded per pass; their own dependents follow on
+ * the next pass.
+ */
+export const cancelFailedDependents = (quotedSchema: string) => `
+with doomed as (
+  select p.id, x.failed_id, x.failed_state
+  from ${quotedSchema}.jobs_active p
+  cross join lateral (
+    select f.id as failed_id, f.state as failed_state from ${quotedSchema}.steps s
+    join ${quotedSchema}.jobs_finished f on f.id = s.child_id and f.state in ${FAILED}
+    where s.parent_id = p.id and s.kind = 'after' and s.task_id = 'cancel' and s.child_id = any(p.waiting_for)
+    limit 1
+  ) x
+  where p.state = 'waiting'
+  order by p.id
+  limit 500
+  for update of p skip locked
+)
+update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), waiting_for = null,
+  errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'name', 'DependencyFailedError',
+    'code', 'DURABLE_DEPENDENCY_FAILED',
+    'message', format('job %s, which this job runs after, was %s; this job was cancelled without running. Pass afterFailure: "run" to run it anyway.', d.failed_id, d.failed_state)))
+from doomed d where j.id = d.id and j.state = 'waiting'
+returning j.id::text`;
+
+/** A CTE deleting the journals of the jobs a statement deletes (CTE `gone`, their ids). */
+export const deleteJournals = (quotedSchema: string) => `
+journal as (delete from ${quotedSchema}.steps s using gone g where s.parent_id = g.id)`;

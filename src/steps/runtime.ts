@@ -4,13 +4,14 @@ import type { NormalizedStart } from "../config/start.js";
 import { describe } from "../config/duration.js";
 import type { Notifier } from "../db/notifier.js";
 import { insertPrepared, prepare, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
-import { InvalidOptionError, UntransformedCallError } from "../errors.js";
+import { DurableError, InvalidOptionError, UntransformedCallError } from "../errors.js";
 import type { DurableEmitter } from "../events/index.js";
 import type { Codec } from "../serialize/codec.js";
 import { isTaskStub, type TaskStub } from "../tasks/registry.js";
 import { callSiteFromStack, untransformedHint } from "../tasks/call-site.js";
 import { captureTrace } from "../telemetry/index.js";
 import { insertChildSteps } from "./queries.js";
+import { hasDependencies, recordAfterInsert } from "./after.js";
 import type { StepSlot } from "./journal.js";
 
 export interface StepRuntimeDeps {
@@ -86,12 +87,17 @@ export class StepRuntime {
     const client = await pool.connect();
     try {
       await client.query("begin");
-      const handles = await insertPrepared(client, quotedSchema, insertChannel, items.map((i) => i.prepared));
+      const prepared = items.map((i) => i.prepared);
+      let handles = await insertPrepared(client, quotedSchema, insertChannel, prepared);
+      if (hasDependencies(prepared)) handles = await recordAfterInsert(client, quotedSchema, prepared, handles);
       const col = <T>(f: (item: ChildInsert, i: number) => T) => items.map(f);
       const { rowCount } = await client.query(insertChildSteps(quotedSchema), [
         parentId, col((i) => i.slot.key), col((i) => i.slot.position), col((i) => i.slot.kind), col((i) => i.slot.taskId), col((i) => i.slot.caller), col((_, n) => handles[n]!.id),
       ]);
-      if (rowCount !== items.length) throw new Error(`another execution of job ${parentId} recorded these steps first`);
+      if (rowCount !== items.length) {
+        // A node presumed dead still ran this job: its steps stand, this attempt ends and the retry replays them.
+        throw new DurableError("DURABLE_STEP_CONFLICT", `Another execution of job ${parentId} recorded these steps first; this attempt ends and the job's retry replays them.`);
+      }
       await client.query("commit");
       if (events.listenerCount("job:insert") > 0) events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
       return handles;

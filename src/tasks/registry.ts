@@ -83,6 +83,9 @@ export function __durableModules(entries: Array<{ tasks: TaskMetadata[]; load: (
   for (const entry of entries) {
     const module: LazyModule = { tasks: entry.tasks, load: entry.load, cron: entry.cron === true };
     for (const task of entry.tasks) {
+      // Two modules under one id would run each other's jobs: refuse, naming both places.
+      const known = registry.metadata.get(task.id);
+      if (known && known.hash !== task.hash) throw new DuplicateTaskError(task.id, where(known), where(task));
       if (!registry.stubs.has(task.id)) registry.metadata.set(task.id, task);
       registry.lazy.set(task.id, module);
     }

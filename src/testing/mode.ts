@@ -1,4 +1,5 @@
 import { normalizeAsyncOptions } from "../config/options.js";
+import { jobContextStorage } from "../context.js";
 import { DEFAULT_NODE_TYPES } from "../contract/index.js";
 import { describe } from "../config/duration.js";
 import { setTestingTarget, type TestingTarget } from "../durable.js";
@@ -79,6 +80,8 @@ export class TestingRuntime implements TestingTarget {
 
   async await(job: unknown): Promise<unknown> {
     const found = this.find(job);
+    // Inside a running job an await is a step: the awaited job runs now (a worker would suspend the parent until it ends).
+    if (jobContextStorage.getStore() && ["available", "scheduled", "retryable"].includes(found.state)) await this.runToOutcome(found);
     if (found.state === "completed") return found.result;
     const last = found.errors.at(-1) ?? null;
     if (found.state === "discarded") throw new JobFailedError(found.id, last);

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { databaseUrl, eventually, testDatabase } from "../support/db.js";
 import * as tasks from "../support/dashboard-tasks.mjs";
 import { CSV_COLUMNS } from "../../src/reports/index.js";
+import { insertHostile } from "../support/hostile-rows.js";
 
 // The real built binary (npm test builds first), against a real database.
 const BIN = join(process.cwd(), "dist/src/cli/bin.js");
@@ -50,7 +51,7 @@ describe("durable CLI", () => {
   it("prints help for every command and exits 0", async () => {
     const top = await durable(["--help"]);
     expect(top.code).toBe(0);
-    for (const c of ["worker", "migrate", "dashboard", "check", "build", "jobs", "queues", "dev"]) expect(top.stdout).toContain(c);
+    for (const c of ["worker", "migrate", "dashboard", "check", "build", "jobs", "queues", "nodes", "dev"]) expect(top.stdout).toContain(c);
     for (const args of [["jobs", "--help"], ["jobs", "list", "--help"], ["queues", "pause", "--help"], ["worker", "--help"], ["dashboard", "--help"], ["dev", "--help"]]) {
       const r = await durable(args);
       expect(r.code, args.join(" ")).toBe(0);
@@ -128,7 +129,11 @@ describe("durable CLI", () => {
     const table = await durable(["jobs", "list", ...s]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^\s*ID\s+STATE\s+QUEUE\s+TASK\s+ATTEMPT\s+PROGRESS\s+INSERTED\s+RUNNING\s+LAST ERROR$/);
+    // No worker runs datasync here: its job waits, and the table adds what it waits for.
+    expect(lines[0]).toMatch(/^\s*ID\s+STATE\s+QUEUE\s+TASK\s+ATTEMPT\s+PROGRESS\s+INSERTED\s+RUNNING\s+LAST ERROR\s+WAITING FOR A NODE$/);
+    expect(lines.find((l) => l.includes("ad_hoc_datasync"))).toMatch(/a node that serves queue ad_hoc_datasync/);
+    const onlyWaiting = await durable(["jobs", "list", ...s, "--waiting-for-node", "--json"]);
+    expect(JSON.parse(onlyWaiting.stdout).map((j: { id: string }) => j.id)).toEqual([waiting.id]);
     // The executing import shows for how long it has run.
     expect(lines.find((l) => l.includes("executing"))).toMatch(/executing.*\d+s\s/);
     expect(lines).toHaveLength(5);
@@ -195,6 +200,22 @@ describe("durable CLI", () => {
     expect(piped.stderr).toBe("");
   });
 
+  it("lists and shows hostile rows (the meta column too), exit 0, never a raw error", async () => {
+    const db = await testDatabase();
+    await (await db.start({ run: false })).async(tasks.sendWelcomeEmail, { user: { id: 1, email: "a@example.com" } }, { meta: { orgId: 7 } });
+    const ids = await insertHostile(db);
+    const outputs: string[] = [];
+    for (const args of [["jobs", "list", "--limit", "100", "--meta-column"], ["jobs", "list", "--json", "--limit", "100"], ["jobs", "show", ids[10]!]]) {
+      const r = await durable([...args, "--schema", db.schema]);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(r.stdout.length, args.join(" ")).toBeLessThan(args.includes("--json") ? 10_000_000 : 1_000_000);
+      outputs.push(r.stdout);
+    }
+    for (const id of ids) expect(outputs[0]).toMatch(new RegExp(`^\\s*${id}\\s`, "m"));
+    expect(outputs[0]).toContain(`{"orgId":7}`);
+    expect(outputs[2]).toMatch(/more characters not shown|…/);
+  });
+
   it("lists, pauses, resumes and scales queues", async () => {
     const db = await testDatabase();
     const d = await db.start({ run: false });
@@ -211,6 +232,23 @@ describe("durable CLI", () => {
     await durable(["queues", "scale", "ad_hoc_worker", "3", ...s]);
     const after = JSON.parse((await durable(["queues", "list", "--json", ...s])).stdout);
     expect(after[0]).toMatchObject({ paused: false, concurrency: 3 });
+  });
+
+  it("lists live nodes by build, drains and undrains a build", async () => {
+    const db = await testDatabase();
+    await db.start({ version: "v7", heartbeatInterval: 200 });
+    const s = ["--schema", db.schema];
+    const list = await durable(["nodes", ...s]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^BUILD\s+NODES\s+HOSTS\s+TASKS\s+JOBS ONLY IT RUNS$/m);
+    expect(list.stdout).toMatch(/^v7\s+1\s/m);
+    const drained = await durable(["nodes", "drain", "v7", ...s]);
+    expect(drained.stdout).toMatch(/^Drained build v7 \(1 live node\)/);
+    expect(JSON.parse((await durable(["nodes", "list", "--json", ...s])).stdout)[0]).toMatchObject({ build: "v7", draining: true });
+    expect((await durable(["nodes", "undrain", "v7", ...s])).stdout).toMatch(/^Undrained build v7 \(1 live node\)/);
+    const bad = await durable(["nodes", "drain", "two words", ...s]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/build name/);
   });
 
   it("runs a worker that loads the user's module and executes its jobs until SIGTERM", async () => {

@@ -32,6 +32,11 @@ describe("the dashboard with hostile rows", () => {
       const list = await get("/jobs");
       for (const id of [good.id, ...ids]) expect(list).toContain(`data-job="${id}"`);
       expect(list.length).toBeLessThan(1_000_000); // the 2 MB meta is not copied into the list
+      // The meta column shows every row's meta, cut short: the 2 MB one, arrays, strings, deep nesting.
+      const withMeta = await get("/jobs?meta_column=1");
+      for (const id of [good.id, ...ids]) expect(withMeta).toContain(`data-job="${id}"`);
+      expect(withMeta).toContain(`{&quot;orgId&quot;:7}`);
+      expect(withMeta.length).toBeLessThan(1_000_000);
       for (const id of [good.id, ...ids]) {
         const page = await get(`/jobs/${id}`);
         expect(page).toContain(`Job ${id}`);

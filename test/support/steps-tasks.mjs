@@ -87,3 +87,40 @@ export const fanOut = def("steps#fanOut", ["count"], async ({ count }) => {
   const results = await durable.awaitAll(handles);
   return results.reduce((a, b) => a + b, 0);
 });
+
+/**
+ * Two children, then code between steps that hangs on the first attempt
+ * (the test kills its process there), then a third child. A rescue replays
+ * it on another process: the first two children come from the journal.
+ */
+export const crashBetweenSteps = def("steps#crashBetweenSteps", [], async () => {
+  const { jobId, attempt } = durable.context();
+  const [a, b] = await durable.awaitAll([durable.async(child, { n: 1 }), durable.async(child, { n: 2 })]);
+  const marked = await durable.step(() => `marked by ${process.pid}`);
+  if (attempt === 1) {
+    process.send?.({ betweenSteps: jobId, pid: process.pid });
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+  }
+  const c = await durable.run(child, { n: 3 });
+  return { sum: a + b + c, marked, finishedBy: process.pid };
+});
+
+/** Runs until its signal aborts (a cancel). */
+export const blockingChild = def("steps#blockingChild", [], () => {
+  const { signal } = durable.context();
+  effects.push("blocking started");
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+});
+
+/** Awaits a blocking child; reports how the await ended. */
+export const awaitsBlocking = def("steps#awaitsBlocking", [], async () => {
+  const handle = await durable.async(blockingChild, {});
+  try {
+    return await durable.await(handle);
+  } catch (error) {
+    return { name: error.name, code: error.code, jobId: error.jobId };
+  }
+});
+
+/** A parent whose child itself awaits a blocking grandchild. */
+export const grandparent = def("steps#grandparent", [], async () => durable.run(awaitsBlocking, {}));

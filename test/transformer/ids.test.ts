@@ -63,6 +63,17 @@ describe("task id stability", () => {
     expect(edited.hash).not.toBe(original.hash);
   });
 
+  it("sees line breaks that change what the code means (semicolon insertion)", async () => {
+    const hashOf = async (closure: string) => (await site(body(closure))).hash;
+    // `return⏎x` returns undefined; `a⏎++b` is `a; ++b`, `a++⏎b` is `a++; b`.
+    expect(await hashOf("() => {\n  return\n  user.id;\n}")).not.toBe(await hashOf("() => {\n  return user.id;\n}"));
+    expect(await hashOf("() => {\n  let a = n, b = n;\n  a\n  ++b;\n  return [a, b];\n}"))
+      .not.toBe(await hashOf("() => {\n  let a = n, b = n;\n  a++\n  b;\n  return [a, b];\n}"));
+    expect(await hashOf("() => {\n  return /* a\n comment */ user.id;\n}")).not.toBe(await hashOf("() => {\n  return user.id;\n}"));
+    // Line breaks anywhere else are formatting.
+    expect(await hashOf("() => {\n  return send(\n    user.id,\n    n,\n  );\n}")).toBe(await hashOf("() => { return send(user.id, n,); }"));
+  });
+
   it("uses the literal name option as the id", async () => {
     const named = await site(body(`${closure}, { name: "notify-user" }`));
     expect(named.id).toBe("notify-user");

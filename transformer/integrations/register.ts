@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { processProjectRoot } from "../../src/contract/index.js";
 import type { CachedResult } from "../cache.js";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
+import { duplicateIds } from "../duplicates.js";
 import { SLICE_QUERY } from "../registry-source.js";
 import { scanSources } from "../scan.js";
 import { loadSyntax, TransformSession } from "../session.js";
@@ -58,6 +59,9 @@ function loaderFor(fileName: string, result: CachedResult): () => Promise<unknow
 
 async function registerProjectModules(): Promise<void> {
   const results = await scanProject();
+  // Two files pinning one task id would run each other's jobs: refuse to start, naming both.
+  const duplicates = [...duplicateIds([...results.values()]).values()].flat();
+  if (duplicates.length > 0) throw new DurableTransformError(duplicates);
   // CommonJS is compiled synchronously: load the parser now if it may be needed.
   if ([...results.values()].some((r) => r.commonJs) || isCommonJsEntry(process.argv[1])) await loadSyntax();
   const modules: Array<{ tasks: unknown[]; load: () => Promise<unknown>; cron: boolean }> = [];

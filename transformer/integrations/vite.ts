@@ -4,7 +4,8 @@
 // starts the worker, the registry of every stub module comes with it; a
 // worker loads each module's worker-side slice (`<file>?durable-slice`).
 import { readFileSync } from "node:fs";
-import { formatDiagnostic } from "../diagnostics.js";
+import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
+import { duplicateIds } from "../duplicates.js";
 import { isSliceId, registryImport, registryModuleSource, SLICE_QUERY } from "../registry-source.js";
 import { isCandidateFile, mentionsDurable } from "../scan.js";
 import { TransformSession, type SessionOptions } from "../session.js";
@@ -48,7 +49,11 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
       if (id === RESOLVED_REGISTRY_ID) {
         // Absolute paths: Vite serves them in SSR/Vitest and via /@fs in dev.
         // A CommonJS module is imported whole: Vite leaves require() to Node, which cannot load a slice.
-        return registryModuleSource(await session.discover(), (m) => m.fileName + (m.sliced && !m.commonJs ? SLICE_QUERY : ""), options.runtimeModule);
+        const modules = await session.discover();
+        // Each file's own errors fail its transform; a task id two files pin fails the registry.
+        const duplicates = [...duplicateIds(modules).values()].flat();
+        if (duplicates.length > 0) throw new DurableTransformError(duplicates);
+        return registryModuleSource(modules, (m) => m.fileName + (m.sliced && !m.commonJs ? SLICE_QUERY : ""), options.runtimeModule);
       }
       if (!isSliceId(id)) return null;
       const fileName = id.slice(0, -SLICE_QUERY.length);

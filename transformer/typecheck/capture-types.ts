@@ -6,7 +6,7 @@ import type { Project } from "ts-morph";
 import { ts } from "ts-morph";
 import type { Analysis, AnalyzeOptions } from "../analyze.js";
 import { makeDiagnostic, type Diagnostic } from "../diagnostics.js";
-import { checkSerializable, registeredClassNames } from "./serializable.js";
+import { checkSerializable, registeredIn } from "./serializable.js";
 
 /** Puts the analyzed text into the project (reusing an unchanged file) and returns its compiler node. */
 function sourceFileFor(project: Project, analysis: Analysis): ts.SourceFile {
@@ -33,7 +33,7 @@ export function checkCaptureTypes(project: Project, analysis: Analysis, options:
   if (!analysis.callSites.some((site) => site.captureReferences.length > 0)) return [];
   const sf = sourceFileFor(project, analysis);
   const checker = project.getTypeChecker().compilerObject;
-  const registered = registeredClassNames([analysis.source]);
+  const registered = new Set(registeredIn(sf));
   for (const name of options.serializableClasses ?? []) registered.add(name);
   // Untyped JavaScript would warn on every capture; the enqueue-time check on
   // the actual values covers it.

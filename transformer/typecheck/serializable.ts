@@ -37,7 +37,12 @@ export interface CheckContext {
   registeredClasses: ReadonlySet<string>;
 }
 
-const MAX_DEPTH = 6;
+/**
+ * How deep the check follows properties and elements. Recursive types stop
+ * at the first repeat; a type still deeper than this (a generic that nests a
+ * new type at every level) is reported as unchecked, not passed.
+ */
+const MAX_DEPTH = 24;
 
 function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
@@ -56,64 +61,91 @@ function classChain(type: ts.Type, checker: ts.TypeChecker): string[] {
   return names;
 }
 
+type Visit = (t: ts.Type, path: string, depth: number) => void;
+
+/** Primitives, `any`/`unknown`/symbols (reported): the types whose check ends at the type itself. */
+function leafProblem(flags: ts.TypeFlags, path: string): SerializabilityProblem | null | undefined {
+  if (flags & ts.TypeFlags.Any) return { code: "DA3001", path, detail: "has type `any`" };
+  if (flags & ts.TypeFlags.Unknown) return { code: "DA3002", path, detail: "has type `unknown`" };
+  if (flags & (ts.TypeFlags.ESSymbol | ts.TypeFlags.UniqueESSymbol)) return { code: "DA2004", path, detail: "is a symbol" };
+  if (flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.BooleanLike |
+    ts.TypeFlags.EnumLike | ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void | ts.TypeFlags.Never)) return null;
+  return undefined;
+}
+
+/** Functions (`Function` itself too, which has no call signature), and what only exists in this process. */
+function processBoundProblem(t: ts.Type, chain: readonly string[], path: string, checker: ts.TypeChecker): SerializabilityProblem | undefined {
+  for (const name of chain) {
+    const code = PROCESS_BOUND[name];
+    if (code) return { code, path, detail: `is a ${name}, which only exists in this process` };
+  }
+  if (chain[0] === "Function" || chain[0] === "CallableFunction" || chain[0] === "NewableFunction" ||
+    checker.getSignaturesOfType(t, ts.SignatureKind.Call).length > 0 || checker.getSignaturesOfType(t, ts.SignatureKind.Construct).length > 0) {
+    return { code: "DA2001", path, detail: "is a function" };
+  }
+  return undefined;
+}
+
+/**
+ * A class instance round-trips only when its own class is registered:
+ * superjson looks up the instance's constructor, so a subclass of a
+ * registered class arrives as a plain object.
+ */
+function classProblem(sym: ts.Symbol, ctx: CheckContext, path: string): SerializabilityProblem | undefined {
+  const name = sym.getName();
+  // Registration usually sits next to the class, in its own module.
+  const declaredIn = sym.declarations?.[0]?.getSourceFile();
+  if (ctx.registeredClasses.has(name) || (declaredIn && registeredIn(declaredIn).has(name))) return undefined;
+  return { code: "DA2007", path, detail: `is an instance of class ${name}, which is not registered with superjson` };
+}
+
+/** Containers, arrays and tuples: their elements. Returns false for any other type. */
+function visitElements(t: ts.Type, symbolName: string | undefined, path: string, depth: number, checker: ts.TypeChecker, visit: Visit): boolean {
+  const isContainer = (symbolName !== undefined && CONTAINERS.has(symbolName)) || checker.isArrayType(t) || checker.isTupleType(t);
+  if (!isContainer) return false;
+  for (const arg of checker.getTypeArguments(t as ts.TypeReference) ?? []) visit(arg, join(path, "[]"), depth + 1);
+  return true;
+}
+
+/** An object type: its properties (a method is a problem) and its index signatures (`Record<string, T>`). */
+function visitMembers(t: ts.Type, path: string, depth: number, checker: ts.TypeChecker, visit: Visit): SerializabilityProblem | undefined {
+  for (const prop of t.getProperties()) {
+    const decl = prop.valueDeclaration ?? prop.declarations?.[0];
+    if (decl && (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl) || ts.isGetAccessor(decl))) {
+      return { code: "DA2002", path: join(path, prop.getName()), detail: "is a method" };
+    }
+    if (!decl) continue;
+    visit(checker.getTypeOfSymbolAtLocation(prop, decl), join(path, prop.getName()), depth + 1);
+  }
+  for (const info of checker.getIndexInfosOfType(t)) visit(info.type, join(path, "[key]"), depth + 1);
+  return undefined;
+}
+
 export function checkSerializable(type: ts.Type, ctx: CheckContext): SerializabilityProblem[] {
   const problems: SerializabilityProblem[] = [];
   const seen = new Set<ts.Type>();
-  const visit = (t: ts.Type, path: string, depth: number): void => {
-    if (problems.length > 0 || depth > MAX_DEPTH || seen.has(t)) return;
-    const flags = t.getFlags();
-    if (flags & ts.TypeFlags.Any) return void problems.push({ code: "DA3001", path, detail: "has type `any`" });
-    if (flags & ts.TypeFlags.Unknown) return void problems.push({ code: "DA3002", path, detail: "has type `unknown`" });
-    if (flags & (ts.TypeFlags.ESSymbol | ts.TypeFlags.UniqueESSymbol)) return void problems.push({ code: "DA2004", path, detail: "is a symbol" });
-    if (flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.BooleanLike |
-      ts.TypeFlags.EnumLike | ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void | ts.TypeFlags.Never)) return;
+  const report = (problem: SerializabilityProblem | undefined): void => void (problem && problems.push(problem));
+  const visit: Visit = (t, path, depth) => {
+    if (problems.length > 0 || seen.has(t)) return;
+    const leaf = leafProblem(t.getFlags(), path);
+    if (leaf !== undefined) return report(leaf ?? undefined);
+    if (depth > MAX_DEPTH) return report({ code: "DA3004", path, detail: `is nested more than ${MAX_DEPTH} levels deep, past what the build checks` });
     seen.add(t);
-    if (t.isUnion() || t.isIntersection()) {
-      for (const member of t.types) visit(member, path, depth);
-      return;
-    }
-    if (flags & ts.TypeFlags.TypeParameter) {
+    if (t.isUnion() || t.isIntersection()) return t.types.forEach((member) => visit(member, path, depth));
+    if (t.getFlags() & ts.TypeFlags.TypeParameter) {
       const constraint = ctx.checker.getBaseConstraintOfType(t);
-      if (constraint) visit(constraint, path, depth);
-      return;
+      return constraint ? visit(constraint, path, depth) : undefined;
     }
     const symbolName = (t.aliasSymbol ?? t.getSymbol())?.getName();
     const chain = classChain(t, ctx.checker);
-    for (const name of chain) {
-      const code = PROCESS_BOUND[name];
-      if (code) return void problems.push({ code, path, detail: `is a ${name}, which only exists in this process` });
-    }
-    if (ctx.checker.getSignaturesOfType(t, ts.SignatureKind.Call).length > 0 ||
-      ctx.checker.getSignaturesOfType(t, ts.SignatureKind.Construct).length > 0) {
-      return void problems.push({ code: "DA2001", path, detail: "is a function" });
-    }
+    const bound = processBoundProblem(t, chain, path, ctx.checker);
+    if (bound) return report(bound);
+    // Map and Set are superjson's own, but their contents must round-trip too.
+    if (visitElements(t, symbolName, path, depth, ctx.checker, visit)) return;
     if (symbolName && SUPERJSON_TYPES.has(symbolName)) return;
-    if (symbolName && CONTAINERS.has(symbolName)) {
-      for (const arg of ctx.checker.getTypeArguments(t as ts.TypeReference) ?? []) visit(arg, join(path, "[]"), depth + 1);
-      return;
-    }
-    if (ctx.checker.isArrayType(t) || ctx.checker.isTupleType(t)) {
-      for (const arg of ctx.checker.getTypeArguments(t as ts.TypeReference)) visit(arg, join(path, "[]"), depth + 1);
-      return;
-    }
     const sym = t.getSymbol();
-    if (sym && sym.flags & ts.SymbolFlags.Class) {
-      // Registration usually sits next to the class, in its own module.
-      const declaredIn = sym.declarations?.[0]?.getSourceFile();
-      const nearby = declaredIn ? registeredIn(declaredIn) : new Set<string>();
-      if (!chain.some((name) => ctx.registeredClasses.has(name) || nearby.has(name))) {
-        return void problems.push({ code: "DA2007", path, detail: `is an instance of class ${sym.getName()}, which is not registered with superjson` });
-      }
-      return;
-    }
-    for (const prop of t.getProperties()) {
-      const decl = prop.valueDeclaration ?? prop.declarations?.[0];
-      if (decl && (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl) || ts.isGetAccessor(decl))) {
-        return void problems.push({ code: "DA2002", path: join(path, prop.getName()), detail: "is a method" });
-      }
-      if (!decl) continue;
-      visit(ctx.checker.getTypeOfSymbolAtLocation(prop, decl), join(path, prop.getName()), depth + 1);
-    }
+    if (sym && sym.flags & ts.SymbolFlags.Class) return report(classProblem(sym, ctx, path));
+    report(visitMembers(t, path, depth, ctx.checker, visit));
   };
   visit(type, "", 0);
   return problems;
@@ -121,18 +153,23 @@ export function checkSerializable(type: ts.Type, ctx: CheckContext): Serializabi
 
 const registeredByFile = new WeakMap<ts.SourceFile, Set<string>>();
 
-function registeredIn(sf: ts.SourceFile): Set<string> {
+/** The classes a file registers with superjson: `registerClass(Foo)` calls in its code (never in comments or strings). */
+export function registeredIn(sf: ts.SourceFile): Set<string> {
   let names = registeredByFile.get(sf);
-  if (!names) registeredByFile.set(sf, (names = registeredClassNames([sf.text])));
-  return names;
-}
-
-/** `SuperJSON.registerClass(Foo)` / `registerClass(Foo, …)` in the given texts. */
-export function registeredClassNames(texts: Iterable<string>): Set<string> {
-  const names = new Set<string>();
-  const pattern = /registerClass\s*\(\s*([A-Za-z_$][\w$]*)/g;
-  for (const text of texts) {
-    for (const match of text.matchAll(pattern)) names.add(match[1]!);
-  }
+  if (names) return names;
+  names = new Set<string>();
+  registeredByFile.set(sf, names);
+  if (!sf.text.includes("registerClass")) return names;
+  const found = names;
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
+      const arg = node.arguments[0];
+      if (name === "registerClass" && arg && ts.isIdentifier(arg)) found.add(arg.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
   return names;
 }

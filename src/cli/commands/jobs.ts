@@ -35,6 +35,9 @@ const LIST_COLUMNS: Array<{ header: string; value: (j: JobView) => string | numb
   { header: "last error", value: (j) => j.lastError?.message ?? "", max: 50 },
 ];
 
+/** Shown only when a listed job waits for a node: the reason, e.g. "waiting for a node with task X (hash …)". */
+const WAITING_COLUMN = { header: "waiting for a node", value: (j: JobView) => j.waitingFor?.text.replace(/^waiting for /, "") ?? "", max: 70 };
+
 function registerList(jobs: Command): void {
   withConnection(withFilter(jobs.command("list").description("list jobs, newest first")))
     .option("--limit <n>", "rows to show", intArg(1, 1000, "a row count"), 50)
@@ -47,7 +50,8 @@ function registerList(jobs: Command): void {
         const { jobs: rows, next } = await admin.list(filter, { limit: options.limit, after: options.after });
         if (options.json) return printJson(rows);
         const meta = { header: "meta", value: (j: JobView) => textOf(j.meta, 200), max: 40 };
-        const columns = options.metaColumn ? [...LIST_COLUMNS.slice(0, -1), meta, LIST_COLUMNS.at(-1)!] : LIST_COLUMNS;
+        const base = rows.some((j) => j.waitingFor) ? [...LIST_COLUMNS, WAITING_COLUMN] : LIST_COLUMNS;
+        const columns = options.metaColumn ? [...base.slice(0, LIST_COLUMNS.length - 1), meta, ...base.slice(LIST_COLUMNS.length - 1)] : base;
         printTable(columns, rows, "No jobs match.");
         if (next) process.stderr.write(`more: add --after ${next} for the next page\n`);
       });
@@ -74,7 +78,7 @@ function registerBulk(jobs: Command, name: "retry" | "cancel" | "delete", verb: 
     .action(async (ids: string[] | undefined, options) => {
       const filter = filterFrom(options, ids ?? []);
       if (!isScoped(filter)) {
-        throw new CliError(`give job ids or a filter (--state, --queue, --task, --meta, --tag, --since, --until); \`durable jobs ${name}\` alone would touch every job.`, 2);
+        throw new CliError(`give job ids or a filter (--state, --queue, --task, --meta, --tag, --since, --until, --waiting-for-node); \`durable jobs ${name}\` alone would touch every job.`, 2);
       }
       await withAdmin(options, async (admin) => {
         const n = await bulk(admin, name, filter);

@@ -44,7 +44,7 @@ function summary(ctx: PageContext, job: JobDetail): Html {
   const started = job.state === "executing" ? finiteDate(job.attempted_at) : null;
   const tags = Array.isArray(job.tags) ? job.tags : [];
   return html`<dl class="grid" id="summary">
-<dt>State</dt><dd id="state">${stateBadge(job.state)}${started ? html` <span id="running-for">running for ${span(Date.now() - started.getTime())}</span>` : ""}</dd>
+<dt>State</dt><dd id="state">${stateBadge(job.state)}${started ? html` <span id="running-for">running for ${span(Date.now() - started.getTime())}</span>` : ""}${job.waitingFor ? html` <span id="waiting-for" class="waiting-for">${textOf(job.waitingFor.text, 1_000)}</span>` : ""}</dd>
 <dt>Task</dt><dd><code>${textOf(job.task_id, 500)}</code> <span class="muted">body ${job.body_hash}</span></dd>
 <dt>Called from</dt><dd id="caller">${caller ? html`<code>${caller.file}:${caller.line}:${caller.column}</code>${caller.fn ? html` in <code>${caller.fn}</code>` : ""}` : html`<span class="muted">unknown (task not recorded)</span>`}</dd>
 <dt>Queue</dt><dd><a href="${ctx.base}/jobs?queue=${encodeURIComponent(job.queue)}">${job.queue}</a> · priority ${job.priority}</dd>
@@ -57,12 +57,29 @@ function summary(ctx: PageContext, job: JobDetail): Html {
 </dl>`;
 }
 
+const jobLink = (ctx: PageContext, r: { id: string; task_id: string; state: string }): Html =>
+  html`<a href="${ctx.base}/jobs/${encodeURIComponent(r.id)}">job ${r.id}</a> <code>${textOf(r.task_id, 200)}</code> ${stateBadge(r.state)}`;
+
+/** Durable steps: the parent, what a waiting job waits for, and the journal (children with their states, inline values, timers). */
+function stepsSection(ctx: PageContext, job: JobDetail): Html {
+  const tree = job.steps;
+  if (!tree || (!tree.parent && !tree.steps.length && !tree.waitingFor.length)) return html``;
+  return html`<h2>Steps</h2><div id="steps">
+${tree.parent ? html`<p id="parent">Parent: ${jobLink(ctx, tree.parent)}</p>` : ""}
+${tree.waitingFor.length ? html`<p id="waiting-for">Waiting for ${tree.waitingFor.length} job${tree.waitingFor.length === 1 ? "" : "s"}: ${tree.waitingFor.slice(0, 50).map((id) => html`<a href="${ctx.base}/jobs/${encodeURIComponent(id)}">${id}</a> `)}</p>` : ""}
+${tree.steps.length ? html`<table id="journal"><thead><tr><th>Step</th><th>Kind</th><th>Outcome</th><th>Called from</th></tr></thead><tbody>${tree.steps.map((s) => html`<tr>
+<td><code>${textOf(s.key, 200)}</code></td><td>${s.kind}</td>
+<td>${s.job ? jobLink(ctx, s.job) : s.kind === "sleep" ? html`due ${when(s.wakeAt)}` : value(s.value)}</td>
+<td class="muted">${s.caller ? textOf(s.caller, 300) : ""}</td></tr>`)}</tbody></table>${tree.truncated ? html`<p class="muted">More steps than shown.</p>` : ""}` : ""}
+</div>`;
+}
+
 export async function jobPage(ctx: PageContext, id: string): Promise<Html | null> {
   const job = await ctx.admin.job(id);
   if (!job) return null;
   const fields = { id: job.id };
   const canRetry = ["retryable", "discarded", "cancelled", "completed"].includes(job.state);
-  const canCancel = ["available", "scheduled", "retryable", "executing"].includes(job.state);
+  const canCancel = ["available", "scheduled", "retryable", "executing", "waiting"].includes(job.state);
   return layout(ctx, `Job ${job.id}`, "jobs", html`<h1>Job ${job.id} ${stateBadge(job.state)}</h1>
 <div id="live" data-live="on">
 <p>${canRetry ? actionForm(ctx, "retry", fields, "Retry") : ""} ${canCancel ? actionForm(ctx, "cancel", fields, "Cancel", { danger: true, confirm: "Cancel this job?" }) : ""}
@@ -72,6 +89,7 @@ ${summary(ctx, job)}
 ${job.source ? html`<pre id="source">${textOf(job.source)}</pre>` : html`<p class="muted">The tasks table has no source for this body hash.</p>`}
 <h2>Captures</h2><div id="captures">${value(job.captures)}</div>
 <h2>Result</h2><div id="result">${value(job.result)}</div>
+${stepsSection(ctx, job)}
 <h2>Attempts and errors</h2>
 <div id="errors">${errorsSection(job)}</div>
 <h2>Timeline</h2>

@@ -5,7 +5,7 @@ import { html, span, when, type Html } from "../html.js";
 import { actionForm, layout, progressBar, stateBadge, type PageContext } from "../layout.js";
 
 const PAGE = 50;
-const FILTER_KEYS = ["state", "queue", "task", "meta", "tags", "since", "until"] as const;
+const FILTER_KEYS = ["state", "queue", "task", "meta", "tags", "since", "until", "waiting_for_node"] as const;
 
 /** Reads the jobs filter from query or form fields; throws an error naming the field. */
 export function filterFromParams(params: URLSearchParams): JobFilter {
@@ -28,6 +28,7 @@ export function filterFromParams(params: URLSearchParams): JobFilter {
   if (tags?.length) filter.tags = tags;
   if (date("since")) filter.since = date("since");
   if (date("until")) filter.until = date("until");
+  if (get("waiting_for_node") === "1") filter.waitingForNode = true;
   const ids = params.getAll("id").filter(isJobId);
   if (ids.length) filter.ids = ids;
   normalizeFilter(filter); // the reports' own validation, so a bad field is reported here, not as a 500
@@ -75,6 +76,7 @@ ${STATE_NAMES.map((s) => html`<option value="${s}" ${field("state") === s ? html
 <label>Tags<input name="tags" value="${field("tags")}" size="12" placeholder="a,b"></label>
 <label>Inserted since<input name="since" type="datetime-local" value="${field("since")}"></label>
 <label>until<input name="until" type="datetime-local" value="${field("until")}"></label>
+<label class="check"><span>Waiting for a node</span><input type="checkbox" name="waiting_for_node" value="1" ${field("waiting_for_node") === "1" ? html`checked` : ""}></label>
 <label class="check"><span>Meta column</span><input type="checkbox" name="meta_column" value="1" ${showMeta ? html`checked` : ""}></label>
 <button type="submit">Filter</button> <a href="${ctx.base}/jobs">clear</a>
 </form>
@@ -98,7 +100,7 @@ function jobRow(ctx: PageContext, j: JobView, showMeta: boolean): Html {
   const meta = showMeta ? textOf(j.meta, 2_000) : "";
   return html`<tr data-job="${j.id}">
 <td><a href="${ctx.base}/jobs/${j.id}">${j.id}</a></td><td>${stateBadge(j.state)}</td><td>${j.queue}</td>
-<td><code>${textOf(j.task, 200)}</code></td><td class="num">${j.attempt}/${j.maxAttempts}</td><td>${progressBar(j.progress)}</td>
+<td><code>${textOf(j.task, 200)}</code>${j.waitingFor ? html`<div class="waiting-for">${textOf(j.waitingFor.text, 400)}</div>` : ""}</td><td class="num">${j.attempt}/${j.maxAttempts}</td><td>${progressBar(j.progress)}</td>
 <td>${when(j.insertedAt)}</td><td class="running">${running ? span(Date.now() - running.getTime()) : ""}</td>
 ${showMeta ? html`<td class="meta" title="${meta.slice(0, 1_000)}">${meta.slice(0, 160)}</td>` : ""}
 <td class="error">${j.lastError ? j.lastError.message.slice(0, 140) : ""}</td></tr>`;

@@ -1,4 +1,5 @@
 import { JOB_STATES, type NodeSummary, type QueueSummary } from "../../admin/index.js";
+import type { BuildInfo } from "../../nodes/index.js";
 import { textOf } from "../../reports/index.js";
 import { throughputChart } from "../chart.js";
 import { html, when, type Html } from "../html.js";
@@ -42,8 +43,20 @@ function nodeRow(ctx: PageContext, n: NodeSummary): Html {
 </tr>`;
 }
 
+/** Live nodes by build: what each build can run, and how many pending jobs only it can (0: it can be stopped). */
+function buildsTable(ctx: PageContext, builds: BuildInfo[]): Html {
+  const row = (b: BuildInfo) => html`<tr data-build="${b.build ?? ""}">
+<td><code>${textOf(b.build ?? "(unnamed)", 120)}</code>${b.draining ? html` <span class="badge s-retryable">draining</span>` : ""}</td>
+<td>${b.nodes.map((n) => html`<div><code>${n.nodeId}</code></div>`)}</td>
+<td>${b.taskIds.length ? html`<details><summary>${plural(b.taskIds.length, "task")}</summary>${b.taskIds.map((t) => html`<div><a href="${ctx.base}/tasks#${encodeURIComponent(t)}"><code>${t}</code></a></div>`)}</details>` : html`<span class="muted">none</span>`}</td>
+<td class="num jobs-only">${b.jobsOnlyItRuns}</td></tr>`;
+  return html`<table id="builds"><thead><tr><th>Build</th><th>Live nodes</th><th>Can run</th><th class="num">Pending jobs only it runs</th></tr></thead>
+<tbody>${builds.length ? builds.map(row) : html`<tr><td colspan="4" class="muted">No live nodes.</td></tr>`}</tbody></table>
+<p class="muted">A build with 0 pending jobs only it runs can be stopped. <code>durable nodes drain &lt;build&gt;</code> sends new work to the other builds first.</p>`;
+}
+
 export async function overviewPage(ctx: PageContext): Promise<Html> {
-  const [queues, nodes, throughput] = await Promise.all([ctx.admin.queues(), ctx.admin.nodes(), ctx.admin.throughput()]);
+  const [queues, nodes, throughput, builds] = await Promise.all([ctx.admin.queues(), ctx.admin.nodes(), ctx.admin.throughput(), ctx.admin.builds.builds()]);
   const jobsLink = (params: Record<string, string>) => `${ctx.base}/jobs?${new URLSearchParams(params)}`;
   const completed = throughput.reduce((n, b) => n + b.completed, 0);
   const failed = throughput.reduce((n, b) => n + b.failed, 0);
@@ -56,6 +69,8 @@ export async function overviewPage(ctx: PageContext): Promise<Html> {
 <h2>Throughput, last hour</h2>
 <p>${plural(completed, "job")} completed, ${failed} failed</p>
 ${throughputChart(throughput)}
+<h2>Builds</h2>
+${buildsTable(ctx, builds)}
 <h2>Nodes</h2>
 <table id="nodes"><thead><tr><th>Node</th><th>Node types</th><th>Queues</th><th class="num">Heartbeat</th><th>Host</th><th>Tasks</th></tr></thead>
 <tbody>${nodes.length ? nodes.map((n) => nodeRow(ctx, n)) : html`<tr><td colspan="6" class="muted">No nodes are running.</td></tr>`}</tbody></table>

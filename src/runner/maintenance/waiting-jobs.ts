@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { wakeWaitingJobs } from "../../steps/queries.js";
+import { cancelFailedDependents, wakeWaitingJobs } from "../../steps/queries.js";
 import type { ServiceSpec } from "./service.js";
 
 /**
@@ -8,13 +8,17 @@ import type { ServiceSpec } from "./service.js";
  * does not wake (a rescue, a cancel, a version-skew discard), or before the
  * suspension was written. A waiting job is never stuck longer than this
  * service's interval (other nodes claim what it wakes on their next poll).
+ * It also cancels the jobs whose `after` dependency failed (unless they run
+ * anyway).
  */
 export function waitingJobsService(deps: { pool: pg.Pool; quotedSchema: string; intervalMs: number; wake: (queue: string) => void }): ServiceSpec {
   const text = wakeWaitingJobs(deps.quotedSchema);
+  const cancel = cancelFailedDependents(deps.quotedSchema);
   return {
     during: "waking waiting jobs",
     intervalMs: deps.intervalMs,
     async run() {
+      await deps.pool.query(cancel);
       const { rows } = await deps.pool.query(text);
       for (const row of rows) deps.wake(row.queue);
     },

@@ -1,0 +1,37 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { eventually, testDatabase } from "../support/db.js";
+import * as tasks from "../support/steps-tasks.mjs";
+
+type Db = Awaited<ReturnType<typeof testDatabase>>;
+const stateOf = async (db: Db, task: string) => (await db.pool.query(`select id::text, state, errors from ${db.q}.jobs where task_id = $1`, [task])).rows;
+
+describe("durable steps and cancellation", () => {
+  beforeEach(() => tasks.reset());
+
+  it("a cancelled child makes the parent's await reject with JobCancelledError on its replay", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ queues: { ad_hoc_worker: 2 } });
+    const parent = await d.async(tasks.awaitsBlocking, {});
+    await eventually("the parent to wait for its running child", async () =>
+      (await stateOf(db, "steps#blockingChild"))[0]?.state === "executing" && (await stateOf(db, "steps#awaitsBlocking"))[0]?.state === "waiting");
+    expect(await d.jobs.cancel({ task: "steps#blockingChild" })).toBe(1);
+    const child = (await stateOf(db, "steps#blockingChild"))[0];
+    expect(await d.await(parent, { timeout: "20s" })).toEqual({ name: "JobCancelledError", code: "DURABLE_JOB_CANCELLED", jobId: child.id });
+  });
+
+  it("cancelling a parent cancels its unfinished children and theirs", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ queues: { ad_hoc_worker: 3 } });
+    const top = await d.async(tasks.grandparent, {});
+    await eventually("the grandchild to run", async () => (await stateOf(db, "steps#blockingChild"))[0]?.state === "executing");
+    expect(await d.jobs.cancel({ task: "steps#grandparent" })).toBe(1);
+    const middle = (await stateOf(db, "steps#awaitsBlocking"))[0];
+    const leaf = (await stateOf(db, "steps#blockingChild"))[0];
+    expect(middle.state).toBe("cancelled");
+    expect(leaf.state).toBe("cancelled");
+    expect(leaf.errors.at(-1)).toMatchObject({ code: "DURABLE_CANCELLED", message: "cancelled with its parent job" });
+    expect(await d.await(top, { timeout: "5s" }).catch((e: Error) => e.name)).toBe("JobCancelledError");
+    // The running grandchild's node aborts it: its signal fires.
+    await eventually("the grandchild's closure to stop", async () => d.runner!.runningCount === 0);
+  });
+});
