@@ -6,7 +6,7 @@
 // entry never imports, and loads each one's worker-side slice lazily (a
 // worker must be able to run their tasks without running their top level).
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, extname } from "node:path";
+import { dirname, extname, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message, OnLoadArgs, OnLoadResult, Plugin, PluginBuild } from "esbuild";
 import { registryImport, registryModuleSource } from "../registry-source.js";
@@ -15,6 +15,7 @@ import { discoveredModules, TransformSession, type FileResult, type SessionOptio
 import { exactPathsFilter, firstEntryPoint, LOADERS } from "./esbuild-filters.js";
 import { BuildMessages } from "./esbuild-messages.js";
 import { inlineSourceMap } from "./inline-source-map.js";
+import { originalLocation } from "./map-errors.js";
 
 export interface DurableEsbuildOptions extends SessionOptions {
   /** Import the registry module from every module that takes the runtime (default: when bundling). */
@@ -64,6 +65,8 @@ class DurableBuild {
   private builds = 0;
   /** This build's results for the scanned files, started before esbuild asks, so its parser and our analysis run side by side. */
   private results = new Map<string, Promise<FileResult>>();
+  /** Files this build loaded rewritten: esbuild's messages about them are mapped back. */
+  private readonly transformed = new Set<string>();
 
   constructor(private readonly build: PluginBuild, private readonly options: DurableEsbuildOptions) {
     const initial = build.initialOptions;
@@ -82,6 +85,7 @@ class DurableBuild {
   setup(): void {
     const { build } = this;
     build.onStart(() => this.start());
+    build.onEnd((result) => this.mapBack(result));
     build.onResolve({ filter: /^durable-async:registry$/ }, (args) => ({ path: args.path, namespace: NAMESPACE }));
     build.onResolve({ filter: /^durable-async-slice:/ }, (args) => ({ path: args.path.slice(SLICE_PREFIX.length), namespace: SLICE_NAMESPACE }));
     build.onLoad({ filter: /^durable-async:registry$/, namespace: NAMESPACE }, () => this.loadRegistry());
@@ -133,7 +137,38 @@ class DurableBuild {
     if (result.tasks.length === 0 && result.diagnostics.length === 0 && !registry) return undefined; // nothing to change
     const { errors, warnings } = this.messages.of(result.diagnostics, args.path);
     if (result.diagnostics.some((d) => d.severity === "error")) return { errors, warnings };
+    if (result.tasks.length > 0) this.transformed.add(args.path);
     return { contents: withMap(result, registry), loader: LOADERS[extname(args.path)] ?? "default", warnings, resolveDir: dirname(args.path) };
+  }
+
+  /**
+   * esbuild's own errors in a transformed module (a symbol declared twice)
+   * point into the rewrite: put them at the user's line. A build that writes
+   * no source maps had none made, so the file is transformed again with one.
+   */
+  private async mapBack(result: { errors: Message[]; warnings: Message[] }): Promise<void> {
+    const base = this.build.initialOptions.absWorkingDir ?? process.cwd();
+    const maps = new Map<string, { map: string | null; source: string }>();
+    const mapped = async <T extends { location: Message["location"] }>(item: T): Promise<void> => {
+      const location = item.location;
+      const fileName = location && resolvePath(base, location.file);
+      if (!location || !fileName || !this.transformed.has(fileName)) return;
+      let known = maps.get(fileName);
+      if (!known) maps.set(fileName, (known = await this.mapOf(fileName)));
+      if (known.map) item.location = originalLocation(location, known.map, known.source);
+    };
+    for (const message of [...result.errors, ...result.warnings]) {
+      if (message.pluginName) continue; // ours: at the user's line already
+      await mapped(message);
+      for (const note of message.notes) await mapped(note);
+    }
+  }
+
+  private async mapOf(fileName: string): Promise<{ map: string | null; source: string }> {
+    const source = readFileSync(fileName, "utf8");
+    const map = (await this.result(fileName))?.map
+      ?? (await new TransformSession({ ...this.options, root: this.session.explicitRoot, sourceMaps: true, cache: false }).transform(fileName, source)).map;
+    return { map, source };
   }
 
   /** A module's worker-side slice (the module itself when it is its own slice, as a module edited since the registry was made may be). */

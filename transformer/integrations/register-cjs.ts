@@ -9,6 +9,7 @@ import { dirname, extname, sep } from "node:path";
 import { isCandidateFile, mentionsDurable } from "../scan.js";
 import { SLICE_QUERY } from "../registry-source.js";
 import { inlineSourceMap } from "./inline-source-map.js";
+import { mappedFailure } from "./map-errors.js";
 import { requireOptional } from "../optional.js";
 
 type Compile = (this: object, content: string, fileName: string) => unknown;
@@ -29,12 +30,16 @@ const TS_LOADERS: Record<string, "ts" | "tsx"> = { ".ts": "ts", ".cts": "ts", ".
 const slices = new WeakSet<object>();
 let esbuild: typeof import("esbuild") | undefined;
 
-/** TypeScript to CommonJS, with esbuild (chaining the inline map the transform put there). */
-function transpile(code: string, fileName: string): string {
+/** TypeScript to CommonJS, with esbuild (chaining the inline map the transform put there); its errors mapped back through `rewrite`. */
+function transpile(code: string, fileName: string, rewrite?: { map: string; source: string }): string {
   esbuild ??= requireOptional("esbuild", "running CommonJS TypeScript through the Node hook", () => createRequire(import.meta.url)("esbuild") as typeof import("esbuild"));
-  return esbuild.transformSync(code, {
-    loader: TS_LOADERS[extname(fileName)], format: "cjs", target: "node20", sourcemap: "inline", sourcefile: fileName,
-  }).code;
+  try {
+    return esbuild.transformSync(code, {
+      loader: TS_LOADERS[extname(fileName)], format: "cjs", target: "node20", sourcemap: "inline", sourcefile: fileName,
+    }).code;
+  } catch (error) {
+    throw rewrite ? mappedFailure(error, fileName, rewrite.map, rewrite.source) : error;
+  }
 }
 
 /** `transform` returns the module's transformed code and map; it throws on transform errors. */
@@ -43,12 +48,14 @@ export function installCommonJsHook(transform: (fileName: string, source: string
   const compile = internals.prototype._compile;
   internals.prototype._compile = function (content: string, fileName: string) {
     let code = content;
+    let rewrite: { map: string; source: string } | undefined;
     const ours = !fileName.includes(`${sep}node_modules${sep}`);
     if (ours && !slices.has(this) && isCandidateFile(fileName) && mentionsDurable(content)) {
       const out = transform(fileName, content);
       code = out.map ? out.code + inlineSourceMap(out.map) : out.code;
+      if (out.map) rewrite = { map: out.map, source: content };
     }
-    if (ours && TS_LOADERS[extname(fileName)]) code = transpile(code, fileName);
+    if (ours && TS_LOADERS[extname(fileName)]) code = transpile(code, fileName, rewrite);
     return compile.call(this, code, fileName);
   };
 }

@@ -14,6 +14,7 @@ import { isSliceId } from "../registry-source.js";
 import { mentionsDurable } from "../scan.js";
 import { TransformSession, type FileResult } from "../session.js";
 import { inlineSourceMap } from "./inline-source-map.js";
+import { mappedFailure } from "./map-errors.js";
 import { loadOptional } from "../optional.js";
 
 let esbuild: Promise<typeof import("esbuild")> | undefined;
@@ -72,23 +73,27 @@ function resultOf(fileName: string, source: string): Promise<FileResult> {
   return session.transform(fileName, source);
 }
 
-/** The module's transformed code, or its worker-side slice. */
-async function transformDurable(fileName: string, source: string, slice: boolean): Promise<string> {
-  if (!mentionsDurable(source)) return source;
+/** The module's transformed code, or its worker-side slice, with its map (null when the code is the source). */
+async function transformDurable(fileName: string, source: string, slice: boolean): Promise<{ code: string; map: string | null }> {
+  if (!mentionsDurable(source)) return { code: source, map: null };
   const result = await resultOf(fileName, source);
   if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
   if (!slice) for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
   // A module that is its own slice is never asked for one; if it is, the module's code is the slice.
-  const out = slice && result.slice ? result.slice : result;
-  return out.map ? out.code + inlineSourceMap(out.map) : out.code;
+  return slice && result.slice ? result.slice : result;
 }
+
+const withMap = (out: { code: string; map: string | null }): string => (out.map ? out.code + inlineSourceMap(out.map) : out.code);
 
 async function loadTypeScript(url: string, fileName: string, loader: Loader, context: Parameters<Load>[1], next: Load) {
   const source = await readFile(fileName, "utf8");
   // A TypeScript file written as CommonJS (`require("durable-async")`, no import or export) runs as CommonJS, as durable check reads it.
   if (mentionsDurable(source) && !isSliceId(url) && (await resultOf(fileName, source)).commonJs) return next(url, { ...context, format: "commonjs" });
   const input = await transformDurable(fileName, source, isSliceId(url));
-  const out = await (await loadEsbuild()).transform(input, { loader, format: "esm", target: "node20", sourcemap: "inline", sourcefile: fileName });
+  const esbuild = await loadEsbuild();
+  // esbuild's errors point into the rewrite: map them back to the user's lines.
+  const out = await esbuild.transform(withMap(input), { loader, format: "esm", target: "node20", sourcemap: "inline", sourcefile: fileName })
+    .catch((error: unknown) => { throw input.map ? mappedFailure(error, fileName, input.map, source) : error; });
   return { format: "module", source: out.code, shortCircuit: true };
 }
 
@@ -105,5 +110,5 @@ export async function load(url: string, context: Parameters<Load>[1], next: Load
   if (loaded.source == null || loaded.format === "commonjs") return loaded;
   const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString("utf8");
   if (!mentionsDurable(source)) return loaded;
-  return { ...loaded, source: await transformDurable(fileName, source, isSliceId(url)) };
+  return { ...loaded, source: withMap(await transformDurable(fileName, source, isSliceId(url))) };
 }
