@@ -31,21 +31,19 @@ export interface ChildInsert {
   slot: StepSlot;
 }
 
-/**
- * How long an execution waits in place for the jobs it awaits before it
- * suspends. Children that end within it cost no replay; past it the slot is
- * worth more than the wait (on a one-slot queue the children cannot even
- * start while the parent holds it).
- */
-export const WAIT_IN_PLACE_MS = 250;
-
 /** A runner's step machinery: what every execution's StepScope shares (pool, codec, options, done notices). */
 export class StepRuntime {
   private readonly doneListeners = new Set<(ids: string[]) => void>();
+  /**
+   * How long an execution waits in place for the jobs it awaits before it
+   * suspends (`stepWait`). Children that end within it cost no replay; past
+   * it the slot is worth more than the wait (on a one-slot queue the
+   * children cannot even start while the parent holds it).
+   */
   readonly waitInPlaceMs: number;
 
   constructor(readonly deps: StepRuntimeDeps) {
-    this.waitInPlaceMs = WAIT_IN_PLACE_MS;
+    this.waitInPlaceMs = deps.config.stepWaitMs;
     deps.notifier?.on("done", ({ ids }) => {
       for (const listener of this.doneListeners) listener(ids);
     });
