@@ -3,7 +3,7 @@ import { normalizeAsyncOptions, type NormalizedJobOptions } from "../config/opti
 import type { NormalizedStart } from "../config/start.js";
 import { describe } from "../config/duration.js";
 import type { Notifier } from "../db/notifier.js";
-import { insertPrepared, prepare, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
+import { insertPrepared, prepare, stubsOf, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
 import { DurableError, InvalidOptionError, UntransformedCallError } from "../errors.js";
 import type { DurableEmitter } from "../events/index.js";
 import type { Codec } from "../serialize/codec.js";
@@ -81,7 +81,7 @@ export class StepRuntime {
    */
   async insertChildren(parentId: string, items: ChildInsert[]): Promise<JobHandle[]> {
     const { pool, quotedSchema, catalog, insertChannel, events } = this.deps;
-    await catalog.ensure(pool, items.map((i) => i.prepared.item.stub));
+    await catalog.ensure(pool, stubsOf(items.map((i) => i.prepared)));
     const client = await pool.connect();
     try {
       await client.query("begin");
