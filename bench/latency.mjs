@@ -22,7 +22,9 @@ const env = { pgUrl: server.url, redis: redis ? { host: redis.host, port: redis.
 const load = [os.loadavg()[0]];
 
 const { DurableInstance } = await import(distUrl("src/index.js"));
-const { fetchJobs, recordOutcomes } = await import(distUrl("src/runner/queries.js"));
+const { fetchJobs } = await import(distUrl("src/runner/queries.js"));
+// The runner's own writer of outcomes, so this follows its statement as it changes.
+const { PgOutcomeStore } = await import(distUrl("src/runner/outcome-store.js"));
 const { noop } = await import("./tasks.mjs");
 const SCHEMA = "bench_latency";
 const Q = `"${SCHEMA}"`;
@@ -41,7 +43,16 @@ await listener.query(`listen "${channels.insert}"`);
 await listener.query(`listen "${channels.done}"`);
 const pool = api.pool;
 const named = (name, text, values) => ({ name: `latency-${name}`, text, values });
+const outcomes = new PgOutcomeStore(pool, Q, "latency-node", channels.done, channels.insert);
 const noticeAfter = () => new Promise((resolve) => (onNotice = resolve));
+
+process.on("uncaughtException", async (error) => {
+  console.error(error);
+  await redis?.stop();
+  await server.stop();
+  dropSnapshot();
+  process.exit(1);
+});
 
 const steps = {
   "round trip (select 1)": [],
@@ -70,7 +81,7 @@ for (let i = 0; i < samples + 10; i++) {
   if (rows[0]?.id !== handle.id) throw new Error(`claimed ${rows[0]?.id}, expected ${handle.id}`);
   const done = noticeAfter();
   t = nowMs();
-  await pool.query(named("outcome", recordOutcomes(Q), [[handle.id], ["completed"], [String(i)], [null], [null], "latency-node", channels.done]));
+  await outcomes.write([{ job: rows[0], outcome: { kind: "completed", result: String(i) }, startedAt: 0 }]);
   const recorded = nowMs();
   const doneAt = await done;
   if (keep) steps["completion statement + commit (WAL flush)"].push(recorded - t), steps["  + done NOTIFY delivered"].push(doneAt - t);

@@ -7,9 +7,10 @@ import type { DurableEvents, EventName } from "./events/index.js";
 import { DurableInstance } from "./instance.js";
 import { currentContext } from "./context.js";
 import { ConfigError } from "./errors.js";
+import { recordCallIfRecording } from "./config/job-semantics.js";
 import { markCallBoundary } from "./tasks/call-site.js";
 import { loadDeclaredCron } from "./cron/declared.js";
-import type { CronOptions } from "./cron/index.js";
+import type { CronOptions, ScheduleControls } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
 import type { NodesApi } from "./nodes/index.js";
 import { currentSteps } from "./steps/current.js";
@@ -124,6 +125,8 @@ export interface Durable {
   readonly queues: QueueControls;
   /** List, stream, count, export, cancel, retry and delete jobs by filter. */
   readonly jobs: JobsApi;
+  /** Cron entries as stored, with their next run: list, pause, resume, retime, cluster-wide. */
+  readonly schedules: ScheduleControls;
   /** Live nodes by build, and draining a build before a deploy stops it. */
   readonly nodes: NodesApi;
   /** The underlying instance (pool, schema, runner), for advanced use. */
@@ -153,7 +156,8 @@ export const durable: Durable = {
     }
   },
   async(fn: any, captures?: any, options?: any) {
-    return (currentSteps() ?? testingTarget() ?? defaultInstance()).async(fn, captures, options);
+    // Inside an onDiscard hook function (config/job-semantics.ts): recorded, whatever the mode.
+    return recordCallIfRecording([fn, captures, options]) ?? (currentSteps() ?? testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   bulk(fn: () => unknown) {
     return (testingTarget() ?? defaultInstance()).bulk(fn);
@@ -190,6 +194,9 @@ export const durable: Durable = {
   },
   get jobs() {
     return defaultInstance().jobs;
+  },
+  get schedules() {
+    return defaultInstance().schedules;
   },
   get nodes() {
     return defaultInstance().nodes;

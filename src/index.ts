@@ -21,7 +21,7 @@ export {
 } from "./serialize/encryption.js";
 export { sealPlaces, type SealPlace } from "./serialize/codec.js";
 // Issue 4: uniqueness, cron, queue/job control, reports, pruning.
-export type { CronOptions } from "./cron/index.js";
+export type { CronOptions, ScheduleControls, ScheduleInfo } from "./cron/index.js";
 export type { QueueControls, QueueSettings, QueueInfo, RateLimit, Retention, JobsApi } from "./control/index.js";
 export {
   JOB_STATES, STATE_GROUPS, type JobFilter, type JobState, type StateGroup, type TimeRange, type JobRecord, type JobPage, type PageOptions,

@@ -1,11 +1,12 @@
 import type pg from "pg";
 import type { AsyncOptions } from "./config/options.js";
+import { recordCallIfRecording } from "./config/job-semantics.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
 import { channels, logDatabase, migrate, namedStatementsEnabled, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
-import { insertPrepared, prepare, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
+import { insertPrepared, prepare, stubsOf, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
 import { joinBulk, runBulk, type BulkOwner } from "./enqueue/bulk.js";
 import { CallItems } from "./enqueue/call-item.js";
 import { GroupCommit } from "./enqueue/group-commit.js";
@@ -23,7 +24,7 @@ import { describe, parseDuration } from "./config/duration.js";
 import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
-import { CronScheduler, cronSpec, type CronOptions } from "./cron/index.js";
+import { CronScheduler, cronSpec, ScheduleControls, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
 import { NodesApi } from "./nodes/index.js";
 
@@ -55,6 +56,8 @@ export class DurableInstance implements BulkOwner {
   /** Issue 4: queue control, job reports/control, cron entries (evaluated only where a runner runs). */
   readonly queues = new QueueControls(() => this.target());
   readonly jobs: JobsApi = createJobsApi(() => this.target());
+  /** Cron entries as stored: list, pause, resume, retime, cluster-wide. */
+  readonly schedules = new ScheduleControls(() => this.target());
   readonly nodes = new NodesApi(() => this.target());
   private readonly crons = new CronScheduler();
   private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
@@ -121,7 +124,12 @@ export class DurableInstance implements BulkOwner {
     if (config.run && Object.keys(config.queues).length > 0) {
       this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
-      this.crons.start({ pool: db.pool, quotedSchema: this.quotedSchema, logger: config.logger, onError: (during, error) => this.reportError(during, error) });
+      this.crons.start({
+        pool: db.pool, quotedSchema: this.quotedSchema, logger: config.logger, onError: (during, error) => this.reportError(during, error),
+        refreshIntervalMs: Math.max(config.pollIntervalMs, 1_000),
+      });
+      // A schedule changed from the API (pause, retime) re-arms at once; the refresh timer is the fallback.
+      this.notifier?.on("control", ({ queue }) => void (queue.startsWith("cron:") && this.crons.refresh()));
     } else {
       this.presence = new NodePresence(db.pool, this.quotedSchema, config);
       await this.presence.start();
@@ -166,6 +174,9 @@ export class DurableInstance implements BulkOwner {
    * failure is always logged and emitted, even if nobody awaits the promise.
    */
   async<T = unknown>(stub: TaskStub | (() => T), captures?: Record<string, unknown>, options?: AsyncOptions): Promise<JobHandle<Awaited<T>>> {
+    // Inside an onDiscard hook function: the call is recorded, not inserted.
+    const recorded = recordCallIfRecording([stub, captures, options]);
+    if (recorded) return recorded;
     // Prepared first: a bad capture throws here, at the call, not as a rejection.
     const prepared = this.prepare(this.item("async", stub, captures, options), captureTrace());
     // Inside durable.bulk(): collected now, inserted with the others.
@@ -232,7 +243,7 @@ export class DurableInstance implements BulkOwner {
     if (client && prepared.some((p) => p.item.options.client !== client)) {
       throw new InvalidOptionError("client", "all jobs of one bulk insert must use the same client.");
     }
-    await this.catalog.ensure(this.pool, prepared.map((p) => p.item.stub));
+    await this.catalog.ensure(this.pool, stubsOf(prepared));
     const target = client ?? this.pool;
     const handles = hasDependencies(prepared)
       ? await insertWithDependencies(target, this.quotedSchema, prepared, (c) => insertPrepared(c, this.quotedSchema, this.channels.insert, prepared))
@@ -288,13 +299,15 @@ export class DurableInstance implements BulkOwner {
       throw new InvalidOptionError("name", `"${spec.name}" is already used by another cron entry; give each entry its own name.`);
     }
     const item = this.item("cron", stub, captures, spec.jobOptions);
-    const prepared = this.prepare(item, null);
+    this.prepare(item, null);
     this.cronCalls.push([expression, stub, captures, options]);
     this.crons.add({
       ...spec,
       stub: item.stub,
       insert: async (client) => {
-        await this.catalog.ensure(this.pool, [item.stub]);
+        // Prepared per tick: a deadline counts from the tick's insert, and a hook snapshots its captures then.
+        const prepared = this.prepare(this.item("cron", stub, captures, spec.jobOptions), null);
+        await this.catalog.ensure(this.pool, stubsOf([prepared]));
         const [handle] = await insertPrepared(client, this.quotedSchema, this.channels.insert, [prepared]);
         this.events.emit("job:insert", { jobs: [{ id: handle!.id, queue: handle!.queue, task: handle!.task, conflict: handle!.conflict }] });
         return handle!;

@@ -67,7 +67,7 @@ export function formatReport({ results, skipped, machine, size }) {
   out.push("");
   out.push(`machine: ${machine.cpus}, ${machine.memory}, Node ${machine.node}; ${machine.postgres}`);
   out.push(`build: ${machine.build}`);
-  out.push(`mode: ${machine.mode} (${size.reps} rounds, each running every system once; rates are medians over rounds, latencies pool all rounds' samples; ${size.drainJobs.toLocaleString("en-US")} jobs per drain; ${size.bulkJobs.toLocaleString("en-US")} jobs in calls of ${size.bulkBatch} per bulk insert; pickup/await n=${size.pickup}; pg-boss: ${size.pollingPeerDrainJobs.toLocaleString("en-US")} jobs per drain, latency n=${size.pollingPeerSamples}); took ${machine.seconds} s`);
+  out.push(`mode: ${machine.mode} (${size.reps} rounds, each running every system once; rates are medians over rounds, latencies pool all rounds' samples; ${size.drainJobs.toLocaleString("en-US")} jobs per drain; ${size.bulkJobs.toLocaleString("en-US")} jobs in calls of ${size.bulkBatch} per bulk insert; pickup/await n=${size.pickup}; enqueue: ${size.singleJobs.toLocaleString("en-US")} sequential, ${size.concurrentJobs.toLocaleString("en-US")} by 4 and by 32 producers); took ${machine.seconds} s`);
   if (machine.load) {
     const busy = machine.load.max > 3;
     out.push(`1-min load average during the run: mean ${machine.load.mean.toFixed(1)}, max ${machine.load.max.toFixed(1)} on ${machine.cpus.split(" ")[0]} cores${busy ? " (WARNING: other work was running; figures are skewed)" : ""}`);

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { Readable } from "node:stream";
 import { QueueControls, cancelJobs, deleteJobs, retryJobs, type DurableTarget, type QueueInfo } from "../control/index.js";
+import { ScheduleControls } from "../cron/schedules.js";
 import { channels, quoteSchema } from "../db/schema.js";
 import type { RecordedError } from "../errors.js";
 import { countJobs, jobsCsv, listJobs, recordedErrors, streamJobs, type JobFilter, type JobRecord, type JobState } from "../reports/index.js";
@@ -106,12 +107,15 @@ const TOUCHES: Record<"retry" | "cancel" | "delete", readonly JobState[]> = OPER
 export class Admin {
   readonly target: DurableTarget;
   private readonly controls: QueueControls;
+  /** Cron entries as stored: list, pause, resume, retime (the same API as durable.schedules). */
+  readonly schedules: ScheduleControls;
   /** Nodes by build; drain and undrain a build. */
   readonly builds: NodesApi;
 
   constructor(readonly pool: pg.Pool, readonly schema: string) {
     this.target = { pool, quotedSchema: quoteSchema(schema), channels: channels(schema) };
     this.controls = new QueueControls(async () => this.target);
+    this.schedules = new ScheduleControls(async () => this.target);
     this.builds = new NodesApi(async () => this.target);
   }
 
@@ -261,10 +265,16 @@ export class Admin {
   scale(queue: string, concurrency: number): Promise<void> {
     return this.controls.scale(queue, concurrency);
   }
+  addQueue(queue: string, nodeType: string, concurrency?: number): Promise<void> {
+    return this.controls.add(queue, concurrency === undefined ? { nodeType } : { nodeType, concurrency });
+  }
+  removeQueue(queue: string): Promise<void> {
+    return this.controls.remove(queue);
+  }
 }
 
 function idleQueue(name: string): QueueSummary {
-  return { name, paused: false, pausedUntil: null, concurrency: null, nodeConcurrency: 0, globalConcurrency: null, rateLimit: null, retention: null, counts: {} };
+  return { name, paused: false, pausedUntil: null, concurrency: null, nodeConcurrency: 0, nodeType: null, globalConcurrency: null, rateLimit: null, retention: null, counts: {} };
 }
 
 /** A node's queue map; anything else a row may hold reads as no queues. */

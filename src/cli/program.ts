@@ -5,6 +5,7 @@ import { register as dev } from "./commands/dev.js";
 import { register as jobs } from "./commands/jobs.js";
 import { register as migrate } from "./commands/migrate.js";
 import { register as queues } from "./commands/queues.js";
+import { register as schedules } from "./commands/schedules.js";
 import { register as nodes } from "./commands/nodes.js";
 import { register as worker } from "./commands/worker.js";
 import { CliError } from "./shared.js";
@@ -64,6 +65,7 @@ export async function createProgram(): Promise<Command> {
   await transformerCommand(program, "build", "bundle the app with call sites transformed");
   jobs(program);
   queues(program);
+  schedules(program);
   nodes(program);
   dev(program);
   // Usage errors in nested commands too: exit 2 like most Unix tools, with commander's message.

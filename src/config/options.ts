@@ -4,6 +4,8 @@ import { describeMs, MAX_DUE_DELAY_MS, MAX_TIMER_MS } from "./limits.js";
 import { unstorableReason } from "../serialize/text.js";
 import { didYouMean } from "../contract/index.js";
 import { normalizeUnique, type NormalizedUnique } from "../unique/options.js";
+import { concurrencyOf, debounceOf, expiresAtOf, NOT_FOR_HOOKS, recordHook } from "./job-semantics.js";
+import type { TaskStub } from "../tasks/registry.js";
 import { normalizeAfter, type AfterFailure, type NormalizedAfter } from "../steps/after-options.js";
 
 /** Options of durable.async / durable.run, as the user writes them. */
@@ -27,6 +29,16 @@ export interface AsyncOptions {
   unique?: UniqueOption;
   /** A pg client inside a transaction: the job commits or rolls back with it. */
   client?: QueryableClient;
+  /** Discard the job, never run it, if it has not started within this duration of the call ("10m"). */
+  deadline?: string | number;
+  /** Discard the job, never run it, if it has not started by this time. */
+  expiresAt?: Date;
+  /** A function making one durable.async() call: that job is inserted when this one is discarded. */
+  onDiscard?: () => unknown;
+  /** Run after this quiet time; a later call with the same unique key replaces the waiting job's captures and due time. */
+  debounce?: string | number;
+  /** At most `limit` (default 1) jobs with this key run at once across all nodes. */
+  concurrency?: { key: string | number; limit?: number };
   /** Jobs (handles or ids) that must complete first; the job waits (state `waiting`) until they end. */
   after?: Array<{ id: string } | string | number>;
   /** When a job in `after` is discarded or cancelled: "cancel" this job (default) or "run" it anyway. */
@@ -48,7 +60,7 @@ export interface UniqueOption {
   period?: string | number;
   /** States of an existing job that count as a conflict (default: all but cancelled and discarded). */
   states?: string[];
-  replace?: Array<"scheduled_at" | "meta" | "priority" | "tags" | "max_attempts">;
+  replace?: Array<"captures" | "scheduled_at" | "meta" | "priority" | "tags" | "max_attempts">;
 }
 
 export interface QueryableClient {
@@ -74,11 +86,18 @@ export interface NormalizedJobOptions {
   backoff: BackoffPolicy | null;
   unique: NormalizedUnique | undefined;
   client: QueryableClient | undefined;
+  expiresAt: Date | null;
+  /** The hook job's stub, captures and options, recorded at the call. */
+  onDiscard: { stub: TaskStub; captures: Record<string, unknown>; options: NormalizedJobOptions } | null;
+  concurrency: { key: string; limit: number } | null;
   /** `after` and `afterFailure` (src/steps/after-options.ts), when given. */
   dependencies?: NormalizedAfter;
 }
 
-const ASYNC_KEYS = ["nodeType", "queue", "maxAttempts", "timeout", "priority", "delay", "at", "meta", "tags", "name", "backoff", "unique", "client", "after", "afterFailure"];
+const ASYNC_KEYS = [
+  "nodeType", "queue", "maxAttempts", "timeout", "priority", "delay", "at", "meta", "tags", "name", "backoff", "unique", "client",
+  "after", "afterFailure", "deadline", "expiresAt", "onDiscard", "debounce", "concurrency",
+];
 
 export function queueForNodeType(nodeType: string): string {
   return `ad_hoc_${nodeType}`;
@@ -99,19 +118,50 @@ export function normalizeAsyncOptions(input: unknown, defaults: JobDefaults): No
   for (const key of Object.keys(o)) {
     if (!ASYNC_KEYS.includes(key)) throw new InvalidOptionError(key, `is not an option of durable.async.${didYouMean(key, ASYNC_KEYS)}`);
   }
+  const debounceMs = debounceOf(o.debounce);
   return {
     queue: queueOf(o, defaults),
     maxAttempts: integerIn("maxAttempts", o.maxAttempts ?? defaults.maxAttempts, 1, 1000, "Use maxAttempts: 1 to run at most once."),
     timeoutMs: timeoutOf(o.timeout, defaults.timeoutMs),
     priority: integerIn("priority", o.priority ?? 0, 0, 9, "0 (runs first) to 9 (runs last)."),
-    runAt: runAtOf(o),
+    runAt: debounceMs === null ? runAtOf(o) : debouncedRunAt(o, debounceMs),
     meta: metaOf(o.meta),
     tags: tagsOf(o.tags),
     backoff: o.backoff === undefined ? null : normalizeBackoff(o.backoff),
-    unique: o.unique === undefined ? undefined : normalizeUnique(o.unique),
+    unique: debounceMs === null ? (o.unique === undefined ? undefined : normalizeUnique(o.unique)) : debouncedUnique(o.unique),
     client: clientOf(o.client),
+    expiresAt: expiresAtOf(o),
+    onDiscard: hookOf(o.onDiscard, defaults),
+    concurrency: concurrencyOf(o.concurrency),
     ...(o.after === undefined && o.afterFailure === undefined ? {} : { dependencies: normalizeAfter(o.after, o.afterFailure) }),
   };
+}
+
+function debouncedRunAt(o: Record<string, unknown>, debounceMs: number): Date {
+  if (o.delay !== undefined || o.at !== undefined) throw new InvalidOptionError("debounce", "cannot be combined with `delay` or `at`: the debounce is the delay.");
+  return new Date(Date.now() + debounceMs);
+}
+
+/**
+ * Debounce is uniqueness among *waiting* jobs with the latest values: the key
+ * is the task and meta unless `unique` says otherwise; a later call replaces
+ * the waiting job's captures and due time; once it started, a new call
+ * enqueues a new job.
+ */
+function debouncedUnique(value: unknown): NormalizedUnique {
+  const base = normalizeUnique(value === undefined ? { by: ["task", "meta"] } : value);
+  return { ...base, periodMs: null, states: ["available", "scheduled"], replace: [...new Set([...base.replace, "captures" as const, "scheduled_at" as const])] };
+}
+
+function hookOf(value: unknown, defaults: JobDefaults): NormalizedJobOptions["onDiscard"] {
+  const call = recordHook("onDiscard", value);
+  if (call === null) return null;
+  if (call.options !== undefined && call.options !== null && typeof call.options === "object") {
+    for (const [key, why] of Object.entries(NOT_FOR_HOOKS)) {
+      if ((call.options as Record<string, unknown>)[key] !== undefined) throw new InvalidOptionError(`onDiscard: ${key}`, `is not an option of a discard hook: ${why}. Remove it.`);
+    }
+  }
+  return { stub: call.stub, captures: call.captures, options: normalizeAsyncOptions(call.options, defaults) };
 }
 
 function queueOf(o: Record<string, unknown>, defaults: JobDefaults): string {

@@ -55,6 +55,8 @@ export interface StartOptions {
   heartbeatInterval?: string | number;
   leaseTtl?: string | number;
   unknownTaskGrace?: string | number;
+  /** How long a job awaiting unfinished jobs (durable steps) waits in place before it suspends and frees its slot (default 250 ms; 0 suspends at once). */
+  stepWait?: string | number;
   /** How long due jobs wait with no live node able to run them before a worker logs a warning (once per task) and emits `job:unrunnable` (default 1 minute). */
   unrunnableWarnAfter?: string | number;
   /** This build's name in the nodes table (e.g. a release tag or commit). Default: DURABLE_VERSION, else a hash of the task manifest. */
@@ -92,6 +94,7 @@ export interface NormalizedStart {
   heartbeatIntervalMs: number;
   leaseTtlMs: number;
   unknownTaskGraceMs: number;
+  stepWaitMs: number;
   unrunnableWarnAfterMs: number;
   version: string | null;
   bodyHashPolicy: BodyHashPolicy;
@@ -103,7 +106,7 @@ export interface NormalizedStart {
 const START_KEYS = [
   "database", "listenDatabase", "pooler", "preparedStatements", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate",
   "logger", "notifications", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
-  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "unrunnableWarnAfter", "version", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
+  "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "stepWait", "unrunnableWarnAfter", "version", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
 const POLICIES: BodyHashPolicy[] = ["run-if-captures-match", "always", "hold"];
@@ -139,6 +142,7 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     maxClaimBytes: positiveInt("maxClaimBytes", input.maxClaimBytes, DEFAULT_MAX_CLAIM_BYTES),
     ...resolveLease(input),
     unknownTaskGraceMs: duration("unknownTaskGrace", input.unknownTaskGrace, 15 * 60_000, 1, MAX_DUE_DELAY_MS),
+    stepWaitMs: duration("stepWait", input.stepWait, 250, 0, 60_000),
     unrunnableWarnAfterMs: duration("unrunnableWarnAfter", input.unrunnableWarnAfter, 60_000, 0, MAX_DUE_DELAY_MS),
     version: resolveVersion(input.version),
     bodyHashPolicy: policy,

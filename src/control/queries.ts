@@ -28,16 +28,32 @@ with up as (
   returning qu.name
 ) ${notifyQueue}`;
 
-/** Partial update: $3/$5/$8 say which settings this call changes; the others keep their value. */
+/** A queue started at run time on every node of node type $3, with per-node concurrency $4. */
+export const addQueue = (quotedSchema: string) => `
+with up as (
+  insert into ${quotedSchema}.queues as qu (name, node_type, concurrency) values ($1, $3, $4)
+  on conflict (name) do update set node_type = excluded.node_type, concurrency = excluded.concurrency, updated_at = now()
+  returning qu.name
+) ${notifyQueue}`;
+
+/** Only queues added at run time are removed; the count says whether there was one. */
+export const removeQueue = (quotedSchema: string) => `
+with up as (
+  update ${quotedSchema}.queues set node_type = null, updated_at = now() where name = $1 and node_type is not null returning name
+), notified as (${notifyQueue})
+select count(*)::int as n from up where (select count(*) from notified) >= 0`;
+
+/** Partial update: $3/$5/$9 say which settings this call changes; the others keep their value. */
 export const configureQueue = (quotedSchema: string) => `
 with up as (
-  insert into ${quotedSchema}.queues as qu (name, global_concurrency, rate_limit_allowed, rate_limit_period_ms, retention)
-  values ($1, $4, $6, $7, $9::jsonb)
+  insert into ${quotedSchema}.queues as qu (name, global_concurrency, rate_limit_allowed, rate_limit_period_ms, rate_limit_by, retention)
+  values ($1, $4, $6, $7, $8, $10::jsonb)
   on conflict (name) do update set
     global_concurrency = case when $3 then excluded.global_concurrency else qu.global_concurrency end,
     rate_limit_allowed = case when $5 then excluded.rate_limit_allowed else qu.rate_limit_allowed end,
     rate_limit_period_ms = case when $5 then excluded.rate_limit_period_ms else qu.rate_limit_period_ms end,
-    retention = case when $8 then excluded.retention else qu.retention end,
+    rate_limit_by = case when $5 then excluded.rate_limit_by else qu.rate_limit_by end,
+    retention = case when $9 then excluded.retention else qu.retention end,
     updated_at = now()
   returning qu.name
 ) ${notifyQueue}`;
@@ -55,7 +71,7 @@ with names as (
 select n.name,
        coalesce(qu.paused and (qu.paused_until is null or qu.paused_until > now()), false) as paused,
        case when qu.paused and qu.paused_until > now() then qu.paused_until end as paused_until,
-       qu.concurrency, qu.global_concurrency, qu.rate_limit_allowed, qu.rate_limit_period_ms, qu.retention,
+       qu.concurrency, qu.global_concurrency, qu.rate_limit_allowed, qu.rate_limit_period_ms, qu.rate_limit_by, qu.retention, qu.node_type,
        (select coalesce(jsonb_object_agg(c.state, c.n), '{}'::jsonb) from counts c where c.queue = n.name) as counts,
        (select coalesce(sum(least(greatest((nd.queues->>n.name)::numeric, 0), 1000000)), 0)::int from ${quotedSchema}.nodes nd
          where nd.lease_expires_at > now() and jsonb_typeof(nd.queues) = 'object' and jsonb_typeof(nd.queues->n.name) = 'number') as node_concurrency

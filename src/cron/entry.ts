@@ -4,7 +4,7 @@ import { describe } from "../config/duration.js";
 import type { AsyncOptions } from "../config/options.js";
 
 /** Options of durable.cron: the entry's own, plus any job option of durable.async except the ones that need a caller. */
-export interface CronOptions extends Omit<AsyncOptions, "client" | "delay" | "at"> {
+export interface CronOptions extends Omit<AsyncOptions, "client" | "delay" | "at" | "debounce" | "expiresAt"> {
   /** The entry's stable name (default: the task id). One job per (name, tick) across all nodes. */
   name?: string;
   /** IANA time zone the expression is read in (default "UTC"). */
@@ -28,6 +28,8 @@ const NOT_FOR_CRON: Record<string, string> = {
   client: "a cron job is not inserted inside a caller's transaction",
   delay: "the expression decides when the job runs",
   at: "the expression decides when the job runs",
+  debounce: "the expression decides when the job runs",
+  expiresAt: "a fixed date would expire every later tick; use `deadline`, counted from each tick",
 };
 
 /** Validates the expression, time zone and entry options; job options are validated by the caller like durable.async's. */

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { QueryableClient } from "../config/options.js";
 import type { Logger } from "../events/index.js";
+import { Cron } from "croner";
 import type { CronSpec } from "./entry.js";
 import * as sql from "./queries.js";
 import { withTransaction } from "../db/tx.js";
@@ -18,6 +19,15 @@ export interface SchedulerDeps {
   logger: Logger;
   onError: (during: string, error: unknown) => void;
   onTick?: (name: string, tick: Date, jobId: string) => void;
+  /** How often entries are re-read from the database (pause, retime), besides control notifications. */
+  refreshIntervalMs?: number;
+}
+
+/** What the API changed for an entry (schedules.ts): the scheduler arms this, not the declared expression. */
+interface LiveState {
+  paused: boolean;
+  expression: string;
+  schedule: Cron;
 }
 
 /** setTimeout overflows past ~24.8 days; longer waits re-arm hourly. */
@@ -35,6 +45,8 @@ export class CronScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private deps: SchedulerDeps | null = null;
   private inflight = new Set<Promise<unknown>>();
+  private readonly live = new Map<string, LiveState>();
+  private refreshTimer: NodeJS.Timeout | null = null;
 
   has(name: string): boolean {
     return this.entries.has(name);
@@ -49,28 +61,86 @@ export class CronScheduler {
   }
 
   add(entry: CronEntry): void {
-    const timer = this.timers.get(entry.name);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(entry.name);
+    this.disarm(entry.name);
     this.entries.set(entry.name, entry);
-    if (this.deps) this.begin(entry);
+    this.live.set(entry.name, { paused: false, expression: entry.expression, schedule: entry.schedule });
+    if (this.deps) this.track(this.declare([entry]).then(() => this.refresh()).finally(() => this.begin(entry)));
   }
 
   start(deps: SchedulerDeps): void {
     this.deps = deps;
-    for (const entry of this.entries.values()) this.begin(entry);
+    const entries = [...this.entries.values()];
+    // Declared and read back before arming: an entry paused from the API stays paused on a node that starts later.
+    this.track(this.declare(entries).then(() => this.refresh()).finally(() => { for (const entry of entries) this.begin(entry); }));
+    const every = deps.refreshIntervalMs ?? 5_000;
+    this.refreshTimer = setInterval(() => void this.refresh(), every);
+    this.refreshTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.deps = null;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = null;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.inflight]);
   }
 
+  private disarm(name: string): void {
+    const timer = this.timers.get(name);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(name);
+  }
+
   private begin(entry: CronEntry): void {
-    const work = (entry.catchUp ? this.catchUp(entry) : Promise.resolve()).finally(() => this.arm(entry, new Date()));
+    if (!this.deps || this.entries.get(entry.name) !== entry || this.timers.has(entry.name)) return;
+    const live = this.live.get(entry.name);
+    const work = (entry.catchUp && !live?.paused ? this.catchUp(entry) : Promise.resolve()).finally(() => this.arm(entry, new Date()));
     this.track(work);
+  }
+
+  /** Writes the entries as declared in code (expression, tz, task); what the API changed stays. */
+  private async declare(entries: CronEntry[]): Promise<void> {
+    const deps = this.deps;
+    if (!deps || entries.length === 0) return;
+    try {
+      await deps.pool.query(sql.declareEntries(deps.quotedSchema), [entries.map((e) => e.name), entries.map((e) => e.expression), entries.map((e) => e.tz), entries.map((e) => e.stub.id)]);
+    } catch (error) {
+      deps.onError("recording cron entries", error);
+    }
+  }
+
+  /**
+   * Re-reads pause and expression overrides (a control notification, the
+   * refresh timer) and re-arms the entries that changed. A stale node is
+   * harmless meanwhile: the tick's claim re-checks both.
+   */
+  async refresh(): Promise<void> {
+    const deps = this.deps;
+    if (!deps || this.entries.size === 0) return;
+    let rows: Array<{ name: string; paused: boolean; override_expression: string | null }>;
+    try {
+      rows = (await deps.pool.query(sql.entryOverrides(deps.quotedSchema), [[...this.entries.keys()]])).rows;
+    } catch (error) {
+      return deps.onError("reading cron entries", error);
+    }
+    for (const row of rows) {
+      const entry = this.entries.get(row.name);
+      const live = this.live.get(row.name);
+      if (!entry || !live) continue;
+      const expression = row.override_expression ?? entry.expression;
+      if (live.paused === row.paused && live.expression === expression) continue;
+      let schedule = live.schedule;
+      try {
+        if (expression !== live.expression) schedule = new Cron(expression, { paused: true, timezone: entry.tz });
+      } catch (error) {
+        deps.onError(`reading the new expression of cron entry "${entry.name}"`, error);
+        continue;
+      }
+      this.live.set(row.name, { paused: row.paused, expression, schedule });
+      this.disarm(row.name);
+      if (!row.paused) this.arm(entry, new Date());
+    }
   }
 
   private track(promise: Promise<unknown>): void {
@@ -79,14 +149,17 @@ export class CronScheduler {
   }
 
   private arm(entry: CronEntry, after: Date): void {
-    if (!this.deps || this.entries.get(entry.name) !== entry) return;
-    const next = entry.schedule.nextRun(after);
+    const live = this.live.get(entry.name);
+    if (!this.deps || this.entries.get(entry.name) !== entry || !live || live.paused) return;
+    const next = live.schedule.nextRun(after);
     if (!next) return;
+    void this.deps.pool.query(sql.recordNextRun(this.deps.quotedSchema), [entry.name, next]).catch(() => undefined);
     const wait = next.getTime() - Date.now();
     const timer = setTimeout(() => {
       this.timers.delete(entry.name);
       if (wait > MAX_WAIT_MS) return this.arm(entry, after);
-      this.track(this.fire(entry, next, false).finally(() => this.arm(entry, next)));
+      // Re-armed only if still current: a refresh meanwhile armed the new expression itself.
+      this.track(this.fire(entry, next, false).finally(() => this.live.get(entry.name) === live && this.arm(entry, next)));
     }, Math.max(0, Math.min(wait, MAX_WAIT_MS)));
     timer.unref();
     this.timers.set(entry.name, timer);
@@ -98,7 +171,10 @@ export class CronScheduler {
     if (!deps) return false;
     try {
       const jobId = await withTransaction(deps.pool, async (client) => {
-        const claimed = await client.query(missed ? sql.claimMissedTick(deps.quotedSchema) : sql.claimTick(deps.quotedSchema), [entry.name, tick]);
+        const expression = this.live.get(entry.name)?.expression ?? entry.expression;
+        const claimed = missed
+          ? await client.query(sql.claimMissedTick(deps.quotedSchema), [entry.name, tick])
+          : await client.query(sql.claimLiveTick(deps.quotedSchema), [entry.name, tick, expression]);
         // Another node won this tick: nothing was written, the commit is empty.
         if (claimed.rowCount !== 1) return null;
         const job = await entry.insert(client);
@@ -123,7 +199,8 @@ export class CronScheduler {
     if (!last) return;
     const now = Date.now();
     let missed: Date | null = null;
-    for (let at: Date | null = entry.schedule.nextRun(last), i = 0; at && at.getTime() <= now && i < MAX_CATCHUP_STEPS; at = entry.schedule.nextRun(at), i++) missed = at;
+    const schedule = this.live.get(entry.name)?.schedule ?? entry.schedule;
+    for (let at: Date | null = schedule.nextRun(last), i = 0; at && at.getTime() <= now && i < MAX_CATCHUP_STEPS; at = schedule.nextRun(at), i++) missed = at;
     if (missed) await this.fire(entry, missed, true);
   }
 }

@@ -7,8 +7,9 @@ import { filterFromParams } from "./pages/jobs.js";
 import { pathUrl, readForm, redirect, send } from "./respond.js";
 import type { Guard } from "./security.js";
 
-// The dashboard's POST actions: queue pause/resume/scale and job
-// retry/cancel/delete, through the same admin API the CLI uses.
+// The dashboard's POST actions: queue pause/resume/scale/add/remove, cron
+// entry pause/resume/retime and job retry/cancel/delete, through the same
+// admin API the CLI uses.
 
 export async function handleAction(req: IncomingMessage, res: ServerResponse, ctx: PageContext, guard: Guard, name: string): Promise<void> {
   if (ctx.readOnly) return send(res, 403, html`<h1>Read-only</h1><p>This dashboard runs in read-only mode; actions are disabled.</p>`);
@@ -19,7 +20,8 @@ export async function handleAction(req: IncomingMessage, res: ServerResponse, ct
   }
   let notice: string | null;
   try {
-    notice = name === "pause" || name === "resume" || name === "scale" ? await queueAction(ctx, name, form) : await jobAction(ctx, name, form);
+    notice = name === "pause" || name === "resume" || name === "scale" ? await queueAction(ctx, name, form)
+      : (await runtimeAction(ctx, name, form)) ?? (await jobAction(ctx, name, form));
   } catch (error) {
     return send(res, 400, html`<h1>Action failed</h1><p class="error">${(error as Error).message}</p><p><a href="${ctx.base}/">Back</a></p>`);
   }
@@ -42,6 +44,37 @@ async function queueAction(ctx: PageContext, name: "pause" | "resume" | "scale",
   const forText = form.get("for")?.trim();
   await ctx.admin.pause(queue, forText ? parseDuration("for", forText) : undefined);
   return `Queue ${queue}: paused${forText ? ` for ${forText}` : ""}.`;
+}
+
+/** Queues added at run time and cron entries; null when `name` is none of these. */
+async function runtimeAction(ctx: PageContext, name: string, form: URLSearchParams): Promise<string | null> {
+  const entry = form.get("name") ?? "";
+  switch (name) {
+    case "queue-add": {
+      const queue = validateQueueName("queue", form.get("queue"));
+      const concurrency = form.get("concurrency") ? Number(form.get("concurrency")) : undefined;
+      await ctx.admin.addQueue(queue, form.get("nodeType") ?? "", concurrency);
+      return `Queue ${queue}: added on ${form.get("nodeType")} nodes.`;
+    }
+    case "queue-remove": {
+      const queue = validateQueueName("queue", form.get("queue"));
+      await ctx.admin.removeQueue(queue);
+      return `Queue ${queue}: removed.`;
+    }
+    case "schedule-pause":
+      await ctx.admin.schedules.pause(entry);
+      return `Schedule ${entry}: paused.`;
+    case "schedule-resume":
+      await ctx.admin.schedules.resume(entry);
+      return `Schedule ${entry}: resumed.`;
+    case "schedule-retime": {
+      const expression = form.get("expression")?.trim() || null;
+      const s = await ctx.admin.schedules.retime(entry, expression);
+      return `Schedule ${entry}: ${s.expression}${expression === null ? " (as in code)" : ""}.`;
+    }
+    default:
+      return null;
+  }
 }
 
 async function jobAction(ctx: PageContext, name: string, form: URLSearchParams): Promise<string | null> {

@@ -7,6 +7,8 @@ import { isTaskStub, type TaskStub } from "../tasks/registry.js";
 import { callSiteFromStack, untransformedHint } from "../tasks/call-site.js";
 import type { EnqueueItem } from "./index.js";
 
+const RELATIVE_OPTIONS = ["delay", "deadline", "debounce", "onDiscard"] as const;
+
 /**
  * Turns the stub/captures/options triple the transformer emits into an
  * EnqueueItem, or explains why the call is wrong. Validated option objects
@@ -42,8 +44,9 @@ export class CallItems {
     // Each call site builds a fresh object: equal to the last one, it shares that one's validated result.
     if (this.lastOptions && sameOptions(this.lastOptions.raw, options)) return this.lastOptions.normalized;
     const normalized = this.normalize(options);
-    // `delay` is relative to now, so its normalization cannot be reused later.
-    const reusable = typeof options === "object" && options !== null && (options as AsyncOptions).delay === undefined;
+    // `delay`, `deadline` and `debounce` are relative to now, and an onDiscard hook snapshots its captures:
+    // such normalizations cannot be reused later.
+    const reusable = typeof options === "object" && options !== null && !RELATIVE_OPTIONS.some((k) => (options as AsyncOptions)[k] !== undefined);
     // A copy, not the caller's object: an options object mutated and passed again must not match.
     if (reusable) this.lastOptions = { raw: snapshotOptions(options), normalized: Object.freeze(normalized) };
     return normalized;

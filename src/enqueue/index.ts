@@ -105,8 +105,36 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, m
       // Hashed from the serialized captures, before the codec: encryption is randomized.
       uniqueKey: o.unique ? uniqueKey({ task: item.stub.id, queue: o.queue, captures: serialized, meta: o.meta }, o.unique, where, codec.digest) : null,
       trace,
+      expiresAt: o.expiresAt,
+      onDiscard: o.onDiscard ? hookDocument(o.onDiscard, codec, maxCaptureBytes) : null,
+      concurrencyKey: o.concurrency?.key ?? null,
+      concurrencyLimit: o.concurrency?.limit ?? null,
     },
   };
+}
+
+/**
+ * The discard hook as the database trigger reads it (migrations/0007): the
+ * hook job's row, its captures serialized now (encrypted when encryption is
+ * on) and carried as a JSON string holding their exact text.
+ */
+function hookDocument(hook: NonNullable<NormalizedJobOptions["onDiscard"]>, codec: Codec, maxCaptureBytes: number): string {
+  // Sealed for the hook job's own row: the trigger stores this row key with it.
+  const rowKey = codec.sealed ? randomUUID() : null;
+  const place = sealPlaces.captures(hook.stub.id, rowKey);
+  const { text } = serializeCaptures(hook.captures, `${whereOf(hook.stub)} (onDiscard)`, (payload) => codec.encode(payload, place), maxCaptureBytes);
+  const o = hook.options;
+  return JSON.stringify({
+    task_id: hook.stub.id, body_hash: hook.stub.hash, queue: o.queue, priority: o.priority, max_attempts: o.maxAttempts,
+    timeout_ms: o.timeoutMs, backoff: o.backoff, meta: o.meta, tags: o.tags, captures: text, row_key: rowKey,
+  });
+}
+
+/** The stubs a batch needs in the tasks table: each job's, and its discard hook's. */
+export function stubsOf(prepared: PreparedItem[]): TaskStub[] {
+  const stubs = prepared.map((p) => p.item.stub);
+  for (const p of prepared) if (p.item.options.onDiscard) stubs.push(p.item.options.onDiscard.stub);
+  return stubs;
 }
 
 const UNIQUE_BATCH = 1_000;

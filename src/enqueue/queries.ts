@@ -34,6 +34,12 @@ export interface JobRow {
   uniqueKey: string | null;
   /** JSON text or null. */
   trace: string | null;
+  /** Discard the job if not started by then. */
+  expiresAt: Date | null;
+  /** JSON text of the discard hook (see migrations/0007) or null. */
+  onDiscard: string | null;
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
 }
 
 export interface InsertedRow {
@@ -49,14 +55,16 @@ export function insertJobsSql(quotedSchema: string): string {
 with tpl as materialized (
   select * from rows from (jsonb_to_recordset($1::jsonb)
     as (queue text, task_id text, body_hash text, priority smallint, max_attempts int, timeout_ms int, backoff jsonb,
-        meta jsonb, tags jsonb, run_at timestamptz, trace jsonb)) with ordinality as t(queue, task_id, body_hash, priority,
-        max_attempts, timeout_ms, backoff, meta, tags, run_at, trace, i)
+        meta jsonb, tags jsonb, run_at timestamptz, trace jsonb, expires_at timestamptz, on_discard jsonb, concurrency_key text,
+        concurrency_limit int)) with ordinality as t(queue, task_id, body_hash, priority,
+        max_attempts, timeout_ms, backoff, meta, tags, run_at, trace, expires_at, on_discard, concurrency_key, concurrency_limit, i)
 ), ins as (
-  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace, row_key)
+  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at,
+                                    unique_key, trace, row_key, expires_at, on_discard, concurrency_key, concurrency_limit)
   select case when t.run_at > now() then 'scheduled' else 'available' end,
          t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, (r.v->>1)::json, t.meta,
          case when t.tags = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t.tags)) end,
-         coalesce(t.run_at, now()), r.v->>2, t.trace, (r.v->>3)::uuid
+         coalesce(t.run_at, now()), r.v->>2, t.trace, (r.v->>3)::uuid, t.expires_at, t.on_discard, t.concurrency_key, t.concurrency_limit
   from jsonb_array_elements($2::jsonb) as r(v)
        -- offset 0 keeps this a per-row subquery: pulled up into a join, the
        -- planner may hash the rows and emit them out of order.
@@ -84,13 +92,25 @@ const str = (value: string | null) => (value === null ? "null" : JSON.stringify(
 function templateOf(r: JobRow): string {
   return `{"queue":${str(r.queue)},"task_id":${str(r.taskId)},"body_hash":${str(r.bodyHash)},"priority":${r.priority},` +
     `"max_attempts":${r.maxAttempts},"timeout_ms":${r.timeoutMs},"backoff":${r.backoff ?? "null"},"meta":${r.meta},"tags":${r.tags},` +
-    `"run_at":${r.runAt ? str(r.runAt.toISOString()) : "null"},"trace":${r.trace ?? "null"}}`;
+    `"run_at":${r.runAt ? str(r.runAt.toISOString()) : "null"},"trace":${r.trace ?? "null"}` +
+    (r.expiresAt || r.onDiscard || r.concurrencyKey !== null ? semanticsTemplate(r) : "") + "}";
+}
+
+/** The fields of migration 0007, written only when a row uses one of them (the common template stays as short as it was). */
+function semanticsTemplate(r: JobRow): string {
+  return `,"expires_at":${r.expiresAt ? str(r.expiresAt.toISOString()) : "null"},"on_discard":${r.onDiscard ?? "null"},` +
+    `"concurrency_key":${str(r.concurrencyKey)},"concurrency_limit":${r.concurrencyLimit ?? "null"}`;
 }
 
 function sameTemplate(a: JobRow, b: JobRow): boolean {
   return a.queue === b.queue && a.taskId === b.taskId && a.bodyHash === b.bodyHash && a.priority === b.priority &&
     a.maxAttempts === b.maxAttempts && a.timeoutMs === b.timeoutMs && a.backoff === b.backoff && a.meta === b.meta &&
-    a.tags === b.tags && a.trace === b.trace && (a.runAt === b.runAt || (a.runAt !== null && b.runAt !== null && a.runAt.getTime() === b.runAt.getTime()));
+    a.tags === b.tags && a.trace === b.trace && sameDate(a.runAt, b.runAt) && sameDate(a.expiresAt, b.expiresAt) &&
+    a.onDiscard === b.onDiscard && a.concurrencyKey === b.concurrencyKey && a.concurrencyLimit === b.concurrencyLimit;
+}
+
+function sameDate(a: Date | null, b: Date | null): boolean {
+  return a === b || (a !== null && b !== null && a.getTime() === b.getTime());
 }
 
 /** [templates document, rows document]; JSON-text fields are spliced in without re-encoding. */
@@ -129,10 +149,11 @@ export function insertParams(rows: JobRow[], channel: string): unknown[] {
 export function insertOneSql(quotedSchema: string): string {
   return `
 with ins as (
-  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace, row_key)
+  insert into ${quotedSchema}.jobs (state, queue, task_id, body_hash, priority, max_attempts, timeout_ms, backoff, captures, meta, tags, run_at, unique_key, trace, row_key,
+                                    expires_at, on_discard, concurrency_key, concurrency_limit)
   values (case when $10::timestamptz > now() then 'scheduled' else 'available' end, $1, $2, $3, $4, $5, $6, $7::jsonb, $8::json, $9::jsonb,
           case when $11::text = '[]' then '{}'::text[] else array(select jsonb_array_elements_text($11::jsonb)) end,
-          coalesce($10::timestamptz, now()), $12, $13::jsonb, $15::uuid)
+          coalesce($10::timestamptz, now()), $12, $13::jsonb, $15::uuid, $16::timestamptz, $17::jsonb, $18::text, $19::int)
   returning id, state, queue, run_at
 )
 select id::text as id, state,
@@ -149,7 +170,10 @@ function cached(texts: Map<string, string>, quotedSchema: string, build: (quoted
 }
 
 function insertOneParams(r: JobRow, channel: string): unknown[] {
-  return [r.queue, r.taskId, r.bodyHash, r.priority, r.maxAttempts, r.timeoutMs, r.backoff, r.captures, r.meta, r.runAt, r.tags, r.uniqueKey, r.trace, channel, r.rowKey];
+  return [
+    r.queue, r.taskId, r.bodyHash, r.priority, r.maxAttempts, r.timeoutMs, r.backoff, r.captures, r.meta, r.runAt, r.tags, r.uniqueKey, r.trace, channel, r.rowKey,
+    r.expiresAt, r.onDiscard, r.concurrencyKey, r.concurrencyLimit,
+  ];
 }
 
 /**

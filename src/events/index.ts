@@ -22,6 +22,8 @@ export interface DurableEvents {
   "job:error": { job: JobEventInfo; state: "retryable" | "discarded" | "cancelled" | "scheduled"; error: Error; durationMs: number };
   "job:rescue": { jobs: Array<{ id: string; state: string }> };
   "job:discard-unknown": { jobs: Array<{ id: string; task: string }> };
+  /** Jobs discarded because they had not started by their deadline. */
+  "job:expired": { jobs: Array<{ id: string; task: string; queue: string }> };
   /** Due jobs no live node can run have waited past `unrunnableWarnAfter`: once per queue, task and body hash. */
   "job:unrunnable": { tasks: Array<{ queue: string; task: string; hash: string; count: number; waitedMs: number; reason: "queue" | "task" | "hash"; message: string }> };
   "queue:change": { queue: string; change: Record<string, unknown> };

@@ -20,6 +20,7 @@ import { reportOutcome } from "./outcome-report.js";
 import { PgOutcomeStore } from "./outcome-store.js";
 import { Producer } from "./producer.js";
 import * as sql from "./queries.js";
+import { syncRuntimeQueues } from "./runtime-queues.js";
 import { buildDrained } from "../nodes/queries.js";
 import { StepRuntime } from "../steps/index.js";
 
@@ -63,7 +64,7 @@ export class Runner {
         if (dueMs !== null) this.producers.get(entry.job.queue)?.wakeAt(dueMs);
       },
     });
-    const executorDeps: ExecutorDeps = {
+    this.executorDeps = {
       pool,
       quotedSchema,
       events,
@@ -73,9 +74,31 @@ export class Runner {
       steps: new StepRuntime({ pool, quotedSchema, config, codec: deps.codec, catalog: deps.catalog, events, notifier: deps.notifier, insertChannel: channels(deps.schema).insert }),
     };
     this.drain = new DrainState(pool, quotedSchema, config.logger);
-    for (const [queue, limit] of Object.entries(config.queues)) {
-      const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);
-      this.producers.set(queue, new Producer(queue, limit, () => this.drain.keysFor(queue, this.taskKeys), source, (job, controller) => executeJob(job, controller, executorDeps), config.logger));
+    for (const [queue, limit] of Object.entries(config.queues)) this.addProducer(queue, limit);
+  }
+
+  private readonly executorDeps: ExecutorDeps;
+  /** Queues this node runs because durable.queues.add() named one of its node types (runtime-queues.ts). */
+  private readonly runtimeQueues = new Set<string>();
+
+  addProducer(queue: string, limit: number): Producer {
+    const { pool, quotedSchema, config } = this.deps;
+    const source = new PgJobSource(pool, quotedSchema, queue, this.nodeId, config.maxClaimBytes);
+    const producer = new Producer(queue, limit, () => this.drain.keysFor(queue, this.taskKeys), source, (job, controller) => executeJob(job, controller, this.executorDeps), config.logger);
+    this.producers.set(queue, producer);
+    return producer;
+  }
+
+  /** A queue removed at run time: its running jobs get the shutdown grace, the rest go back at once. */
+  async retireProducer(producer: Producer): Promise<void> {
+    const left = await producer.stop(Date.now() + this.deps.config.shutdownGraceMs);
+    if (left.length === 0) return;
+    try {
+      await this.deps.pool.query(sql.releaseJobs(this.deps.quotedSchema), [left, this.nodeId]);
+    } catch (error) {
+      this.report("releasing the jobs of a removed queue", error);
+    } finally {
+      producer.abortRunning();
     }
   }
 
@@ -111,6 +134,10 @@ export class Runner {
 
   wakeAll(): void {
     for (const p of this.producers.values()) p.wake();
+  }
+
+  pollAll(): void {
+    for (const p of this.producers.values()) p.poll();
   }
 
   /** Every job this node holds: running, buffered, or finished with its outcome not yet written. */
@@ -198,8 +225,9 @@ export class Runner {
   }
 
   private async readControls(): Promise<void> {
-    const { pool, quotedSchema } = this.deps;
+    const { pool, quotedSchema, config } = this.deps;
     try {
+      await syncRuntimeQueues(pool, quotedSchema, config.nodeTypes, this, this.runtimeQueues);
       const { rows } = await pool.query(sql.queueControls(quotedSchema), [[...this.producers.keys()]]);
       const byName = new Map(rows.map((r) => [r.name, r]));
       for (const [name, producer] of this.producers) {
@@ -208,7 +236,7 @@ export class Runner {
           paused: Boolean(row?.paused),
           concurrency: row?.concurrency ?? null,
           globalConcurrency: row?.global_concurrency ?? null,
-          rateLimit: row?.rate_limit_allowed ? { allowed: row.rate_limit_allowed, periodMs: row.rate_limit_period_ms } : null,
+          rateLimit: row?.rate_limit_allowed ? { allowed: row.rate_limit_allowed, periodMs: row.rate_limit_period_ms, by: row.rate_limit_by ? String(row.rate_limit_by).split(".") : null } : null,
         });
       }
     } catch (error) {
@@ -219,7 +247,7 @@ export class Runner {
   private onJobsDone(ids: string[]): void {
     const running = ids.filter((id) => this.isRunning(id));
     if (running.length > 0) void this.abortCancelled(running);
-    for (const p of this.producers.values()) if (p.limited) p.wake();
+    for (const p of this.producers.values()) if (p.limited || p.keyedWaiting) p.wake();
   }
 
   private isRunning(jobId: string): boolean {

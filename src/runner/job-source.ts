@@ -1,6 +1,8 @@
 import type pg from "pg";
 import type { ClaimedJob } from "./claimed-job.js";
 import { claimLimited, hasLimits } from "./limits.js";
+import { claimKeyed } from "./key-claim.js";
+import { withTransaction } from "../db/tx.js";
 import type { JobSource, QueueControl } from "./producer.js";
 import { fetchJobs, releaseJobs } from "./queries.js";
 import { statement } from "../db/statements.js";
@@ -9,6 +11,12 @@ import { statement } from "../db/statements.js";
 export class PgJobSource implements JobSource {
   private readonly fetchText: string;
   private readonly fetchName: string;
+  /**
+   * Whether jobs with a concurrency key may be due in this queue. The keyed
+   * claim costs a transaction, so it runs only while they may be: from the
+   * start, after each poll (expectKeyed), and while the last keyed claim saw some.
+   */
+  private keyedDue = true;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -22,10 +30,27 @@ export class PgJobSource implements JobSource {
     this.fetchName = `durable-fetch-${quotedSchema}`;
   }
 
-  async claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null }> {
-    if (hasLimits(control)) return claimLimited(this.pool, this.quotedSchema, this.queue, keys, demand, this.nodeId, control, this.maxClaimBytes);
-    const { rows } = await this.pool.query(statement(this.pool, this.fetchName, this.fetchText, [this.queue, keys, demand, this.nodeId, this.maxClaimBytes]));
-    return { jobs: rows as ClaimedJob[], waitMs: null };
+  async claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null; keyedWaiting: boolean }> {
+    if (hasLimits(control)) {
+      const limited = await claimLimited(this.pool, this.quotedSchema, this.queue, keys, demand, this.nodeId, control, this.maxClaimBytes, this.keyedDue);
+      this.keyedDue = limited.keyedDue;
+      return { ...limited, keyedWaiting: limited.keyedDue };
+    }
+    let keyed: ClaimedJob[] = [];
+    if (this.keyedDue) {
+      const claim = await withTransaction(this.pool, (client) => claimKeyed(client, this.quotedSchema, this.queue, keys, demand, this.nodeId, this.maxClaimBytes));
+      this.keyedDue = claim.keyedDue;
+      keyed = claim.jobs;
+    }
+    const rest = demand - keyed.length;
+    if (rest <= 0) return { jobs: keyed, waitMs: null, keyedWaiting: this.keyedDue };
+    const { rows } = await this.pool.query(statement(this.pool, this.fetchName, this.fetchText, [this.queue, keys, rest, this.nodeId, this.maxClaimBytes]));
+    return { jobs: keyed.length === 0 ? (rows as ClaimedJob[]) : [...keyed, ...(rows as ClaimedJob[])], waitMs: null, keyedWaiting: this.keyedDue };
+  }
+
+  /** Keyed jobs may have been inserted (the poll): look for them on the next claim. */
+  expectKeyed(): void {
+    this.keyedDue = true;
   }
 
   async release(ids: string[]): Promise<void> {

@@ -14,7 +14,9 @@ export interface QueueControl extends QueueLimits {
 /** Where a producer gets its jobs from and hands them back to (Postgres in production, a double in tests). */
 export interface JobSource {
   /** Claims up to `demand` due jobs whose "task:hash" key is in `keys`. `waitMs`: when a rate window frees a slot, if it held the claim back. */
-  claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null }>;
+  claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null; keyedWaiting?: boolean }>;
+  /** Jobs with a concurrency key may have been inserted: look for them on the next claim. */
+  expectKeyed?(): void;
   /** Hands claimed jobs back without spending their attempt. */
   release(ids: string[]): Promise<void>;
 }
@@ -37,6 +39,8 @@ export class Producer {
   private idleWaiters: Array<() => void> = [];
   /** The claim round in progress, so stop() can wait for jobs it is bringing in. */
   private filling: Promise<void> | null = null;
+  /** Jobs with a concurrency key are due but held back by their key's limit: a finished job anywhere may free one. */
+  keyedWaiting = false;
 
   constructor(
     readonly queue: string,
@@ -93,6 +97,12 @@ export class Producer {
     if (this.state.stopped) return;
     // A few ms late on purpose: the claim compares with the database's clock.
     this.state.dueTimer.arm(dueMs + 5, () => this.wake(), { unref: true });
+  }
+
+  /** The poll: jobs with a concurrency key may have been inserted since the last keyed claim found none. */
+  poll(): void {
+    this.source.expectKeyed?.();
+    this.wake();
   }
 
   /** Something may have made jobs due (an insert, the poll, a timer, a control change): claim again. */
@@ -172,7 +182,8 @@ export class Producer {
         // Nothing more is due: don't ask again on every finished job, only
         // when something may have changed (insert, poll, timer), unless it
         // already did while this claim was in flight.
-        s.drained = s.wakes === wakes;
+        // Keyed jobs held back by their key's limit: the next finished job may free one, so not drained.
+        s.drained = s.wakes === wakes && !this.keyedWaiting;
         this.startBuffered();
         return;
       }
@@ -182,8 +193,9 @@ export class Producer {
   private async claim(demand: number, keys: string[]): Promise<ClaimedJob[]> {
     const s = this.state;
     try {
-      const { jobs, waitMs } = await this.source.claim(demand, keys, this.control);
+      const { jobs, waitMs, keyedWaiting } = await this.source.claim(demand, keys, this.control);
       s.fetchFailures = 0;
+      this.keyedWaiting = keyedWaiting === true;
       if (waitMs !== null && !s.stopped) s.limitTimer.arm(Date.now() + waitMs, () => this.wake());
       return jobs;
     } catch (error) {

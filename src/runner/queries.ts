@@ -42,6 +42,10 @@ export const pickDueJobs = (quotedSchema: string, budget: string) => `
         from ${quotedSchema}.jobs_active j
         where j.queue = $1 and j.task_id = key.task_id and j.body_hash = key.body_hash
           and j.state in ${CLAIMABLE} and j.run_at <= now()
+          -- Past its deadline: never started late; the expiry sweep discards it.
+          and (j.expires_at is null or j.expires_at > now())
+          -- Jobs with a concurrency key are the keyed claim's (key-queries.ts).
+          and j.concurrency_key is null
         order by j.priority, j.run_at, j.id
         limit $3
         for update skip locked
@@ -284,7 +288,7 @@ select task_id, body_hash, capture_names from ${quotedSchema}.tasks where task_i
 /** Pause is judged by the database clock, so `pause({ for })` resumes on every node at the same moment. */
 export const queueControls = (quotedSchema: string) => `
 select name, coalesce(paused and (paused_until is null or paused_until > now()), false) as paused, concurrency,
-       global_concurrency, rate_limit_allowed, rate_limit_period_ms
+       global_concurrency, rate_limit_allowed, rate_limit_period_ms, rate_limit_by
 from ${quotedSchema}.queues where name = any($1::text[])`;
 
 /** Which of the jobs running here were cancelled meanwhile (the fallback when a done notification was lost). */

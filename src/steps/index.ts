@@ -6,7 +6,7 @@ import type { Interruption } from "./scope.js";
 
 export { STEP_SCOPE, currentSteps, type StepCalls } from "./current.js";
 export { StepScope, type Interruption, type Suspension } from "./scope.js";
-export { StepRuntime, WAIT_IN_PLACE_MS, type StepRuntimeDeps } from "./runtime.js";
+export { StepRuntime, type StepRuntimeDeps } from "./runtime.js";
 export { Journal, type JournalEntry } from "./journal.js";
 
 /** What an interruption means to the outcome decision: a suspension, or the divergence thrown as the attempt's error. */

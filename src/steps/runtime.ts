@@ -3,7 +3,7 @@ import { normalizeAsyncOptions, type NormalizedJobOptions } from "../config/opti
 import type { NormalizedStart } from "../config/start.js";
 import { describe } from "../config/duration.js";
 import type { Notifier } from "../db/notifier.js";
-import { insertPrepared, prepare, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
+import { insertPrepared, prepare, stubsOf, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
 import { DurableError, InvalidOptionError, UntransformedCallError } from "../errors.js";
 import type { DurableEmitter } from "../events/index.js";
 import type { Codec } from "../serialize/codec.js";
@@ -31,21 +31,19 @@ export interface ChildInsert {
   slot: StepSlot;
 }
 
-/**
- * How long an execution waits in place for the jobs it awaits before it
- * suspends. Children that end within it cost no replay; past it the slot is
- * worth more than the wait (on a one-slot queue the children cannot even
- * start while the parent holds it).
- */
-export const WAIT_IN_PLACE_MS = 250;
-
 /** A runner's step machinery: what every execution's StepScope shares (pool, codec, options, done notices). */
 export class StepRuntime {
   private readonly doneListeners = new Set<(ids: string[]) => void>();
+  /**
+   * How long an execution waits in place for the jobs it awaits before it
+   * suspends (`stepWait`). Children that end within it cost no replay; past
+   * it the slot is worth more than the wait (on a one-slot queue the
+   * children cannot even start while the parent holds it).
+   */
   readonly waitInPlaceMs: number;
 
   constructor(readonly deps: StepRuntimeDeps) {
-    this.waitInPlaceMs = WAIT_IN_PLACE_MS;
+    this.waitInPlaceMs = deps.config.stepWaitMs;
     deps.notifier?.on("done", ({ ids }) => {
       for (const listener of this.doneListeners) listener(ids);
     });
@@ -83,7 +81,7 @@ export class StepRuntime {
    */
   async insertChildren(parentId: string, items: ChildInsert[]): Promise<JobHandle[]> {
     const { pool, quotedSchema, catalog, insertChannel, events } = this.deps;
-    await catalog.ensure(pool, items.map((i) => i.prepared.item.stub));
+    await catalog.ensure(pool, stubsOf(items.map((i) => i.prepared)));
     const client = await pool.connect();
     try {
       await client.query("begin");

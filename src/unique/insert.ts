@@ -6,7 +6,7 @@ import { inTransaction as inOwnTransaction, withTransaction } from "../db/tx.js"
 
 /** What the unique path needs of a prepared job (kept structural so enqueue and unique don't import each other). */
 export interface UniqueCandidate {
-  row: { queue: string; uniqueKey: string | null; runAt: Date | null; meta: string; priority: number; tags: string; maxAttempts: number };
+  row: { queue: string; uniqueKey: string | null; runAt: Date | null; meta: string; priority: number; tags: string; maxAttempts: number; captures: string; bodyHash: string; rowKey: string | null };
   item: { stub: { id: string }; options: { unique?: NormalizedUnique | undefined } };
 }
 
@@ -103,6 +103,7 @@ async function replaceConflicting(c: QueryableClient, quotedSchema: string, exis
   const { rows } = await c.query(sql.replaceFields(quotedSchema), [
     existing.id, has("scheduled_at"), has("meta"), has("priority"), has("tags"), has("max_attempts"),
     p.row.runAt, p.row.meta, p.row.priority, p.row.tags, p.row.maxAttempts,
+    has("captures"), p.row.captures, p.row.bodyHash, p.row.rowKey,
   ]);
   return rows[0] ? { ...existing, state: rows[0].state } : existing;
 }

@@ -4,7 +4,7 @@ import { didYouMean } from "../contract/index.js";
 import { JOB_STATES } from "../reports/filter.js";
 
 export type UniqueBy = "task" | "captures" | "meta" | "queue";
-export type UniqueReplaceField = "scheduled_at" | "meta" | "priority" | "tags" | "max_attempts";
+export type UniqueReplaceField = "captures" | "scheduled_at" | "meta" | "priority" | "tags" | "max_attempts";
 
 /** `unique` as validated: what the key is built from, and which existing jobs conflict. */
 export interface NormalizedUnique {
@@ -18,7 +18,7 @@ export interface NormalizedUnique {
 
 const UNIQUE_KEYS = ["by", "keys", "period", "states", "replace"];
 const BY: UniqueBy[] = ["task", "captures", "meta", "queue"];
-const REPLACE: UniqueReplaceField[] = ["scheduled_at", "meta", "priority", "tags", "max_attempts"];
+const REPLACE: UniqueReplaceField[] = ["captures", "scheduled_at", "meta", "priority", "tags", "max_attempts"];
 /** Cancelled and discarded jobs don't block a new one: the work did not happen. */
 export const DEFAULT_UNIQUE_STATES = ["available", "scheduled", "executing", "retryable", "waiting", "completed"];
 /** Oban's default window; pass "forever" or a longer period for cache-like dedupe. */

@@ -23,7 +23,10 @@ cross join lateral (
 
 /**
  * unique.replace: overwrite the chosen fields of a conflicting job that has
- * not started yet. $2..$6 say which fields to replace.
+ * not started yet. $2..$6 and $12 say which fields to replace. Captures come
+ * with the body hash of the call that wrote them ($14) and the row key they
+ * are sealed for ($15): the newest call's values run with the code that took
+ * them (debounce).
  */
 export const replaceFields = (quotedSchema: string) => `
 update ${quotedSchema}.jobs_active j set
@@ -32,7 +35,11 @@ update ${quotedSchema}.jobs_active j set
   meta = case when $3 then $8::jsonb else j.meta end,
   priority = case when $4 then $9::smallint else j.priority end,
   tags = case when $5 then array(select jsonb_array_elements_text($10::jsonb)) else j.tags end,
-  max_attempts = case when $6 then greatest($11::int, j.attempt, 1) else j.max_attempts end
+  max_attempts = case when $6 then greatest($11::int, j.attempt, 1) else j.max_attempts end,
+  captures = case when $12 then $13::json else j.captures end,
+  body_hash = case when $12 then $14::text else j.body_hash end,
+  -- Sealed captures are bound to the row key they were sealed for (src/serialize/codec.ts): it comes along.
+  row_key = case when $12 then $15::uuid else j.row_key end
 where j.id = $1 and j.state in ('available', 'scheduled')
 returning j.id::text, j.state`;
 

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
@@ -80,6 +82,22 @@ describe("group commit of concurrent durable.async() calls", () => {
     const rows = await values(db);
     const ids = settled.map((s) => (s as PromiseFulfilledResult<any>).value.id);
     expect(rows.filter((r) => r.v !== "warm").map((r) => r.id)).toEqual(ids);
+  });
+
+  it("a process stopped by SIGTERM with calls in flight: each call a handle, each handle a stored job", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    await d.stop();
+    const child = spawn(process.execPath, [join(process.cwd(), "test/support/group-stop-child.mjs"), db.url, db.schema]);
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+    expect(signal ?? code).toBe("SIGTERM");
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(200);
+    expect(lines.filter((l) => l.startsWith("error"))).toEqual([]);
+    const rows = await values(db);
+    expect(rows.filter((r) => r.v !== "warm").map((r) => r.id).sort()).toEqual([...lines].sort());
   });
 
   it("prepared insert statements keep each handle on its own row, past the executions after which Postgres may plan them generically", async () => {

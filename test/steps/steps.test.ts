@@ -29,6 +29,15 @@ describe("durable steps", () => {
     expect(tasks.effects.filter((e) => e.startsWith("parent")).length).toBeGreaterThan(1);
   });
 
+  it("stepWait: 0 suspends at the first unfinished await; the parent still completes with each child once", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ ...oneSlot, stepWait: 0 });
+    const parent = await d.async(tasks.parentOfThree, { failOnce: false });
+    expect(await d.await(parent, { timeout: "20s" })).toEqual([10, 20, 30]);
+    for (const n of [1, 2, 3]) expect(count(`child ${n}`)).toBe(1);
+    expect((await row(db, parent.id)).attempt).toBe(1);
+  });
+
   it("a parent that throws after its children finished retries with the same children: each side effect once", async () => {
     const db = await testDatabase();
     const d = await db.start(oneSlot);

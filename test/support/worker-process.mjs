@@ -3,6 +3,7 @@
 import { DurableInstance } from "../../dist/src/index.js";
 import "./process-tasks.mjs";
 import "./tasks.mjs";
+import "./semantics-tasks.mjs";
 import "./steps-tasks.mjs";
 
 const [schema, concurrency = "10", leaseTtl = "10000", mode = "worker"] = process.argv.slice(2);

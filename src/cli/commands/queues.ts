@@ -5,7 +5,7 @@ import { formatDuration } from "../../config/duration.js";
 import { durationArg, intArg, printJson, queueArg, withAdmin, withConnection } from "../shared.js";
 
 export function register(program: Command): void {
-  const queues = program.command("queues").description("list queues; pause, resume or scale one (persisted, reaches every node within a second)");
+  const queues = program.command("queues").description("list queues; pause, resume, scale, add or remove one (persisted, reaches every node within a second)");
 
   withConnection(queues.command("list").description("queues with job counts by state, paused flag, concurrency and rate limit"))
     .option("--json", "print JSON instead of a table")
@@ -18,8 +18,10 @@ export function register(program: Command): void {
             { header: "queue", value: (q) => q.name },
             { header: "paused", value: (q) => (q.paused ? (q.pausedUntil ? `until ${q.pausedUntil.toISOString()}` : "yes") : "no") },
             { header: "concurrency", value: (q) => (q.concurrency !== null ? `${q.concurrency} (scaled)` : q.nodeConcurrency), align: "right" },
-            { header: "rate limit", value: (q) => (q.rateLimit ? `${q.rateLimit.allowed}/${formatDuration(q.rateLimit.periodMs)}` : "") },
+            { header: "rate limit", value: (q) => (q.rateLimit ? `${q.rateLimit.allowed}/${formatDuration(q.rateLimit.periodMs)}${q.rateLimit.by ? ` per ${q.rateLimit.by}` : ""}` : "") },
             ...JOB_STATES.map((s) => ({ header: s, value: (q: (typeof rows)[number]) => q.counts[s] ?? 0, align: "right" as const })),
+            // Only when some queue was added at run time (durable queues add): which node type runs it.
+            ...(rows.some((q) => q.nodeType) ? [{ header: "added on", value: (q: (typeof rows)[number]) => q.nodeType ?? "" }] : []),
           ],
           rows,
           "No queues yet.",
@@ -48,5 +50,29 @@ export function register(program: Command): void {
     .action(async (queue: string, concurrency: number, options) => {
       await withAdmin(options, (admin) => admin.scale(queue, concurrency));
       process.stdout.write(`Scaled ${queue} to ${concurrency}.\n`);
+    });
+
+  withConnection(queues.command("add").description("start a queue on every node of a node type, now and on nodes started later (no restart)"))
+    .argument("<queue>", "queue name", queueArg)
+    .requiredOption("--node-type <type>", "which nodes run it, e.g. worker")
+    .option("--concurrency <n>", "jobs at a time per node (default 10)", intArg(0, 10_000, "a concurrency"))
+    .action(async (queue: string, options) => {
+      await withAdmin(options, (admin) => admin.addQueue(queue, options.nodeType, options.concurrency));
+      process.stdout.write(`Added ${queue} on ${options.nodeType} nodes.\n`);
+    });
+
+  withConnection(queues.command("remove").description("stop a queue added with `queues add` on every node (running jobs finish; its jobs stay)"))
+    .argument("<queue>", "queue name", queueArg)
+    .action(async (queue: string, options) => {
+      await withAdmin(options, (admin) => admin.removeQueue(queue));
+      process.stdout.write(`Removed ${queue}.\n`);
+    });
+
+  withConnection(queues.command("resize").description("set the per-node concurrency of a queue on every node (as scale)"))
+    .argument("<queue>", "queue name", queueArg)
+    .argument("<concurrency>", "jobs at a time per node (0 to 10000)", intArg(0, 10_000, "a concurrency"))
+    .action(async (queue: string, concurrency: number, options) => {
+      await withAdmin(options, (admin) => admin.scale(queue, concurrency));
+      process.stdout.write(`Resized ${queue} to ${concurrency}.\n`);
     });
 }

@@ -5,6 +5,7 @@ import { throughputChart } from "../chart.js";
 import { html, when, type Html } from "../html.js";
 import { formatDuration } from "../../config/duration.js";
 import { actionForm, layout, type PageContext } from "../layout.js";
+import { runtimeQueuesSection, schedulesSection } from "./schedules.js";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -25,7 +26,7 @@ function queueRow(ctx: PageContext, queue: QueueSummary, jobsLink: (p: Record<st
 <td><a href="${jobsLink({ queue: queue.name })}">${queue.name}</a> ${queue.paused ? html`<span class="badge s-paused">paused${queue.pausedUntil ? html` until ${when(queue.pausedUntil)}` : ""}</span>` : ""}</td>
 ${JOB_STATES.map((s) => html`<td class="num">${queue.counts[s] ? html`<a href="${jobsLink({ queue: queue.name, state: s })}">${queue.counts[s]}</a>` : html`<span class="muted">0</span>`}</td>`)}
 <td class="num">${queue.concurrency ?? queue.nodeConcurrency}${queue.concurrency !== null ? html` <span class="muted">(scaled)</span>` : ""}${queue.globalConcurrency ? html`<br><span class="muted">global ${queue.globalConcurrency}</span>` : ""}</td>
-<td>${queue.rateLimit ? `${queue.rateLimit.allowed} / ${formatDuration(queue.rateLimit.periodMs)}` : html`<span class="muted">none</span>`}</td>
+<td>${queue.rateLimit ? `${queue.rateLimit.allowed} / ${formatDuration(queue.rateLimit.periodMs)}${queue.rateLimit.by ? ` per ${queue.rateLimit.by}` : ""}` : html`<span class="muted">none</span>`}</td>
 ${queueActions(ctx, queue)}
 </tr>`;
 }
@@ -56,7 +57,9 @@ function buildsTable(ctx: PageContext, builds: BuildInfo[]): Html {
 }
 
 export async function overviewPage(ctx: PageContext): Promise<Html> {
-  const [queues, nodes, throughput, builds] = await Promise.all([ctx.admin.queues(), ctx.admin.nodes(), ctx.admin.throughput(), ctx.admin.builds.builds()]);
+  const [queues, nodes, throughput, builds, schedules] = await Promise.all([
+    ctx.admin.queues(), ctx.admin.nodes(), ctx.admin.throughput(), ctx.admin.builds.builds(), ctx.admin.schedules.list(),
+  ]);
   const jobsLink = (params: Record<string, string>) => `${ctx.base}/jobs?${new URLSearchParams(params)}`;
   const completed = throughput.reduce((n, b) => n + b.completed, 0);
   const failed = throughput.reduce((n, b) => n + b.failed, 0);
@@ -66,6 +69,8 @@ export async function overviewPage(ctx: PageContext): Promise<Html> {
 <table id="queues"><thead><tr><th>Queue</th>${JOB_STATES.map((s) => html`<th class="num">${s}</th>`)}<th class="num">Concurrency</th><th>Rate limit</th><th>Actions</th></tr></thead>
 <tbody>${queues.length ? queues.map((queue) => queueRow(ctx, queue, jobsLink)) : html`<tr><td colspan="11" class="muted">No queues yet: enqueue a job or start a worker.</td></tr>`}</tbody></table>
 <p class="muted">Finished counts cover the last 24 hours; a queue whose jobs all finished stays listed meanwhile.</p>
+${runtimeQueuesSection(ctx, queues)}
+${schedulesSection(ctx, schedules)}
 <h2>Throughput, last hour</h2>
 <p>${plural(completed, "job")} completed, ${failed} failed</p>
 ${throughputChart(throughput)}

@@ -3,6 +3,7 @@ import type { NormalizedStart } from "../../config/start.js";
 import type { DurableEmitter } from "../../events/index.js";
 import { cancelledJobsService } from "./cancelled-jobs.js";
 import { deadNodesService } from "./dead-nodes.js";
+import { expiredJobsService } from "./expired-jobs.js";
 import { forgottenClaimsService } from "./forgotten-claims.js";
 import { heartbeatService } from "./heartbeat.js";
 import { pollerService } from "./poller.js";
@@ -27,12 +28,14 @@ export interface MaintainedNode {
   abortCancelled(): Promise<void>;
   heldJobs(): string[];
   wakeAll(): void;
+  /** The poll's wake-up: also looks for jobs with a concurrency key again. */
+  pollAll(): void;
   readonly producers: ReadonlyMap<string, { wake(): void }>;
 }
 
 /**
  * Every periodic service of a node, with its interval. The heartbeat sets
- * the pace: rescue, the cancel check and the waiting-job sweep run as often; the forgotten-claim
+ * the pace: rescue, the cancel check, the deadline sweep and the waiting-job sweep run as often; the forgotten-claim
  * sweep and the check for jobs no node can run every fifth beat; version-skew cleanup, dead-node cleanup and the
  * task refresh every tenth; pruning about once a minute.
  */
@@ -42,11 +45,12 @@ export function maintenanceServices(node: MaintainedNode, deps: { pool: pg.Pool;
   const logger = config.logger;
   const wake = (queue: string) => node.producers.get(queue)?.wake();
   return [
-    pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.wakeAll(); await node.refreshControls(); } }),
+    pollerService({ intervalMs: config.pollIntervalMs, poll: async () => { node.pollAll(); await node.refreshControls(); } }),
     heartbeatService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat, leaseTtlMs: config.leaseTtlMs, register: () => node.register(), onDraining: (d) => node.setDraining(d) }),
     rescuerService({ pool, quotedSchema, intervalMs: beat, events, logger, wake }),
     cancelledJobsService({ intervalMs: beat, abortCancelled: () => node.abortCancelled() }),
     waitingJobsService({ pool, quotedSchema, intervalMs: beat, wake }),
+    expiredJobsService({ pool, quotedSchema, intervalMs: beat, events, logger }),
     ...[
       forgottenClaimsService({ pool, quotedSchema, nodeId: node.nodeId, intervalMs: beat * 5, logger, held: () => node.heldJobs(), wake }),
       unknownTasksService({ pool, quotedSchema, intervalMs: beat * 10, graceMs: config.unknownTaskGraceMs, events, logger }),

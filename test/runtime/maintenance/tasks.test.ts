@@ -41,7 +41,7 @@ describe("task maintenance", () => {
   it("a node runs each service at its own pace, all paced by the heartbeat but the poll and the pruner", async () => {
     const db = await testDatabase();
     const d = await db.start({ run: false, heartbeatInterval: 1_000, pollInterval: 250 });
-    const node = { nodeId: "n", register: async () => {}, setDraining: async () => {}, refreshTasks: async () => {}, refreshControls: async () => {}, abortCancelled: async () => {}, heldJobs: () => [], wakeAll: () => {}, producers: new Map() };
+    const node = { nodeId: "n", register: async () => {}, setDraining: async () => {}, refreshTasks: async () => {}, refreshControls: async () => {}, abortCancelled: async () => {}, heldJobs: () => [], wakeAll: () => {}, pollAll: () => {}, producers: new Map() };
     const intervals = Object.fromEntries(maintenanceServices(node, { pool: db.pool, quotedSchema: db.q, config: d.config, events: d.events }).map((s) => [s.during, s.intervalMs]));
     expect(intervals).toEqual({
       "polling for jobs": 250,
@@ -49,6 +49,7 @@ describe("task maintenance", () => {
       "rescuing jobs of dead nodes": 1_000,
       "checking for cancelled jobs": 1_000,
       "waking waiting jobs": 1_000,
+      "discarding jobs past their deadline": 1_000,
       "releasing claims this node never received": 5_000,
       "checking for jobs no node can run": 5_000,
       "discarding jobs of unknown tasks": 10_000,

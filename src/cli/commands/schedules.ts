@@ -1,0 +1,54 @@
+import type { Command } from "commander";
+import { printTable } from "../table.js";
+import { CliError, printJson, withAdmin, withConnection } from "../shared.js";
+import type { ScheduleInfo } from "../../cron/index.js";
+
+const at = (d: Date | null) => (d ? d.toISOString() : "");
+
+function printOne(s: ScheduleInfo, verb: string): void {
+  process.stdout.write(`${verb} ${s.name}: ${s.paused ? "paused" : `next run ${at(s.nextRunAt)}`} (${s.expression}${s.retimed ? `, declared ${s.declaredExpression}` : ""}, ${s.tz}).\n`);
+}
+
+export function register(program: Command): void {
+  const schedules = program.command("schedules").description("cron entries: list with next run; pause, resume or retime one on every node (persisted)");
+
+  withConnection(schedules.command("list").description("cron entries declared by nodes, with expression, time zone, next and last run"))
+    .option("--json", "print JSON instead of a table")
+    .action(async (options) => {
+      await withAdmin(options, async (admin) => {
+        const rows = await admin.schedules.list();
+        if (options.json) return printJson(rows);
+        printTable(
+          [
+            { header: "name", value: (s) => s.name },
+            { header: "expression", value: (s) => (s.retimed ? `${s.expression} (retimed; code: ${s.declaredExpression})` : s.expression) },
+            { header: "tz", value: (s) => s.tz },
+            { header: "state", value: (s) => (s.paused ? "paused" : "active") },
+            { header: "next run", value: (s) => at(s.nextRunAt) },
+            { header: "last tick", value: (s) => at(s.lastTickAt) },
+            { header: "task", value: (s) => s.task ?? "" },
+          ],
+          rows,
+          "No cron entries yet: they appear when a node that declares them starts.",
+        );
+      });
+    });
+
+  withConnection(schedules.command("pause").description("no node fires the entry until it is resumed (missed ticks are skipped)"))
+    .argument("<name>", "entry name, as listed")
+    .action(async (name: string, options) => printOne(await withAdmin(options, (admin) => admin.schedules.pause(name)), "Paused"));
+
+  withConnection(schedules.command("resume").description("fire the entry again from its next tick"))
+    .argument("<name>", "entry name, as listed")
+    .action(async (name: string, options) => printOne(await withAdmin(options, (admin) => admin.schedules.resume(name)), "Resumed"));
+
+  withConnection(schedules.command("retime").description("run the entry on another cron expression on every node; --reset goes back to the one in code"))
+    .argument("<name>", "entry name, as listed")
+    .argument("[expression]", "cron expression, e.g. \"*/10 * * * *\"")
+    .option("--reset", "use the expression declared in code again")
+    .action(async (name: string, expression: string | undefined, options) => {
+      const next = options.reset ? null : expression;
+      if (next === undefined) throw new CliError(`give a cron expression, e.g. durable schedules retime ${name} "*/10 * * * *", or --reset.`, 2);
+      printOne(await withAdmin(options, (admin) => admin.schedules.retime(name, next)), "Retimed");
+    });
+}
