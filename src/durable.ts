@@ -160,7 +160,7 @@ export const durable: Durable = {
     return recordCallIfRecording([fn, captures, options]) ?? (currentSteps() ?? testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   bulk(fn: () => unknown) {
-    return (testingTarget() ?? defaultInstance()).bulk(fn);
+    return (currentSteps() ?? testingTarget() ?? defaultInstance()).bulk(fn);
   },
   run(fn: any, captures?: any, options?: any) {
     return (currentSteps() ?? testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;

@@ -11,6 +11,8 @@ export const STEP_SCOPE: unique symbol = Symbol.for("durable-async.step-scope") 
 /** What `durable.*` calls do inside a running job: each is a step of its journal. */
 export interface StepCalls {
   async(stub: unknown, captures?: unknown, options?: unknown): Promise<JobHandle>;
+  /** Children created in `fn` are inserted together anyway (one transaction per turn); resolves with their handles. */
+  bulk(fn: () => unknown): Promise<JobHandle[]>;
   run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown>;
   await(job: unknown): Promise<unknown>;
   awaitAll(jobs: unknown): Promise<unknown[]>;

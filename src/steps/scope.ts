@@ -49,6 +49,8 @@ export class StepScope implements StepCalls {
   readonly interruption = new Promise<Interruption>((resolve) => (this.interrupt = resolve));
   private readonly waiter: StepWaiter;
   private queued: QueuedChild[] | null = null;
+  /** The handles of durable.async() calls made inside durable.bulk(fn), while fn runs. */
+  private collecting: Promise<JobHandle>[] | null = null;
 
   constructor(readonly jobId: string, private readonly runtime: StepRuntime) {
     this.waiter = new StepWaiter(runtime, (waitingFor) => this.suspend(waitingFor, null));
@@ -66,7 +68,22 @@ export class StepScope implements StepCalls {
   async(stub: unknown, captures?: unknown, options?: unknown): Promise<JobHandle> {
     if (this.state === "suspended") return abandoned();
     const prepared = this.runtime.prepare("async", stub, captures, options);
-    return this.child(this.slot((stub as TaskStub).id, "async", callerOf(stub as TaskStub)), { prepared });
+    const handle = this.child(this.slot((stub as TaskStub).id, "async", callerOf(stub as TaskStub)), { prepared });
+    this.collecting?.push(handle);
+    return handle;
+  }
+
+  async bulk(fn: () => unknown): Promise<JobHandle[]> {
+    if (typeof fn !== "function") throw new InvalidOptionError("fn", `durable.bulk() expects a function that calls durable.async(), got ${describe(fn)}.`);
+    const collected: Promise<JobHandle>[] = [];
+    const outer = this.collecting;
+    this.collecting = collected;
+    try {
+      await fn();
+    } finally {
+      this.collecting = outer;
+    }
+    return Promise.all(collected);
   }
 
   run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown> {

@@ -63,6 +63,17 @@ describe("durable steps", () => {
     expect(count("child 2")).toBe(1);
   });
 
+  it("durable.bulk inside a job journals its children like durable.async", async () => {
+    const db = await testDatabase();
+    const d = await db.start(oneSlot);
+    const job = await d.async(tasks.bulkParent, {});
+    expect(await d.await(job, { timeout: "20s" })).toEqual([40, 50]);
+    expect(count("child 4")).toBe(1);
+    expect(count("child 5")).toBe(1);
+    const steps = (await db.pool.query(`select step_key from ${db.q}.steps where parent_id = $1 order by position`, [job.id])).rows;
+    expect(steps.map((s) => s.step_key)).toEqual(["steps#child#0", "steps#child#1"]);
+  });
+
   it("durable.sleep suspends the job: another job runs on the one slot meanwhile", async () => {
     const db = await testDatabase();
     const d = await db.start(oneSlot);

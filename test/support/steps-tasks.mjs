@@ -124,3 +124,11 @@ export const awaitsBlocking = def("steps#awaitsBlocking", [], async () => {
 
 /** A parent whose child itself awaits a blocking grandchild. */
 export const grandparent = def("steps#grandparent", [], async () => durable.run(awaitsBlocking, {}));
+
+/** durable.bulk inside a job: its children are steps too. */
+export const bulkParent = def("steps#bulkParent", [], async () => {
+  const handles = await durable.bulk(() => {
+    for (const n of [4, 5]) durable.async(child, { n });
+  });
+  return durable.awaitAll(handles);
+});
