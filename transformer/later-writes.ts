@@ -80,6 +80,9 @@ export class LaterWrites {
   find(capture: Capture, call: Node, closure: Node): LaterWrite[] {
     const binding = capture.binding;
     if (!isMutable(binding)) return [];
+    // Most captures are never written outside the closure: no graph to build.
+    const writes = binding.references.filter((ref) => ref.write && !contains(closure, ref.id));
+    if (writes.length === 0) return [];
     const owner = functionScopeOf(binding).node;
     const graph = this.graph(owner);
     const outer = (node: Node) => outermostFunction(node, owner);
@@ -89,8 +92,7 @@ export class LaterWrites {
     const after = (p: Point): boolean => p.units.some((u) => reachable.has(u)) || starts.some((s) =>
       p.units.some((u) => s.units.includes(u)) && p.at.end >= s.at.end && !inExclusiveBranches(s.at, p.at));
     const out: LaterWrite[] = [];
-    for (const ref of binding.references) {
-      if (!ref.write || contains(closure, ref.id)) continue;
+    for (const ref of writes) {
       if (around && contains(around, ref.id)) {
         out.push({ node: ref.id, why: ref.id.start >= call.end ? "after" : "again" });
         continue;
