@@ -149,7 +149,8 @@ function aliasOf(api: Node): { declarator: Node } | DurableAlias | undefined {
     if (p.id.type === "Identifier" && p.parent?.kind === "const") return { declarator: p };
     return p.id.type === "Identifier" ? { type: "alias", how: "variable", node: p } : undefined; // a pattern is classify's
   }
-  if (p.type === "AssignmentExpression" && p.right === node) return { type: "alias", how: "variable", node: p };
+  // `d = durable` makes a variable that can change; `module.exports.d = durable` hands it on.
+  if (p.type === "AssignmentExpression" && p.right === node) return { type: "alias", how: p.left.type === "Identifier" ? "variable" : "handed", node: p };
   if (HANDED.has(p.type) && !(p.type === "CallExpression" && p.callee === node) && !(p.type === "Property" && p.key === node)) {
     return { type: "alias", how: "handed", node };
   }

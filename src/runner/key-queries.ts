@@ -16,6 +16,9 @@ import { claimedColumns, nextAttempt } from "./queries.js";
 
 const CLAIMABLE = sqlStates(CLAIMABLE_STATES);
 
+/** A claim key "task_id:body_hash" split at its last colon (body hashes hold none), as queries.ts splits it. */
+const keyParts = (k: string) => `left(${k}, length(${k}) - strpos(reverse(${k}), ':')) as task_id, right(${k}, strpos(reverse(${k}), ':') - 1) as body_hash`;
+
 /** The due rows of the per-key claim: this queue ($1), tasks this node runs ($2), not past their deadline. */
 const due = (j: string) => `${j}.queue = $1 and ${j}.state in ${CLAIMABLE} and ${j}.run_at <= now()
     and (${j}.expires_at is null or ${j}.expires_at > now()) and (${j}.task_id || ':' || ${j}.body_hash) = any($2::text[])`;
@@ -26,20 +29,32 @@ const running = (quotedSchema: string, k: string) =>
 
 /**
  * Up to $3 due, unsaturated keys in claim order, try-locked ($4: the lock
- * prefix). `due_keys` says whether any keyed job is due at all (saturated
- * or not), so the producer knows whether to keep asking. The claim's commit
- * skips the WAL flush wait, as the plain claim's does.
+ * prefix), among the first $5 due keyed jobs (null: all). `due_keys` says
+ * whether any keyed job is due at all (saturated or not), so the producer
+ * knows whether to keep asking; `seen` whether the window was full. The
+ * claim's commit skips the WAL flush wait, as the plain claim's does.
  */
 export const lockDueKeys = (quotedSchema: string) => `
-with due as materialized (
-  select j.concurrency_key as key, max(j.concurrency_limit) as lim, min(j.priority) as p, min(j.run_at) as r
-  from ${quotedSchema}.jobs_active j
-  where j.concurrency_key is not null and ${due("j")}
-  group by j.concurrency_key
+with head as materialized (
+  -- The first $5 due keyed jobs in claim order (all when $5 is null): per task key a scan of
+  -- jobs_active_claim_idx in claim order, merged, as the plain claim reads its heads.
+  select h.key, h.lim, h.p, h.r from (select ${keyParts("k")} from unnest($2::text[]) k) tk
+  cross join lateral (
+    select j.concurrency_key as key, j.concurrency_limit as lim, j.priority as p, j.run_at as r, j.id
+    from ${quotedSchema}.jobs_active j
+    where j.queue = $1 and j.task_id = tk.task_id and j.body_hash = tk.body_hash and j.state in ${CLAIMABLE}
+      and j.run_at <= now() and (j.expires_at is null or j.expires_at > now()) and j.concurrency_key is not null
+    order by j.priority, j.run_at, j.id
+    limit $5
+  ) h
+  order by h.p, h.r, h.id
+  limit $5
+), due as materialized (
+  select key, max(lim) as lim, min(p) as p, min(r) as r from head group by key
 ), open as materialized (
   select d.key from due d where ${running(quotedSchema, "d.key")} < d.lim order by d.p, d.r limit $3
 )
-select (select count(*) from due)::int as due_keys,
+select (select count(*) from due)::int as due_keys, (select count(*) from head)::int as seen,
        coalesce((select array_agg(o.key) from open o where pg_try_advisory_xact_lock(hashtextextended($4::text || o.key, 0))), '{}') as keys,
        set_config('synchronous_commit', 'off', true) is not null as async_commit`;
 

@@ -48,6 +48,20 @@ describe("per-key concurrency", () => {
     expect((await worstOverlapByKey(db)).k).toBe(1);
   });
 
+  it("a saturated key with more due jobs than the claim's first look does not hold back a key behind it", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ run: false });
+    const busy = { concurrency: { key: "busy", limit: 1 } };
+    // 700 jobs of one key ahead of the other key's job: more than the first window of due keyed jobs (500).
+    await api.asyncMany(Array.from({ length: 700 }, () => [t.waitForCancel, {}, busy] as [any, any, any]));
+    const late = await api.async(t.echo, { value: "not held back" }, { concurrency: { key: "late", limit: 1 } });
+    await db.start();
+    expect(await api.await(late, { timeout: "30s" })).toBe("not held back");
+    const { rows } = await db.pool.query(`select count(*)::int as n from ${db.q}.jobs where concurrency_key = 'busy' and state = 'executing'`);
+    expect(rows[0].n).toBe(1);
+    await api.jobs.cancel({ state: ["available", "executing"] });
+  });
+
   it("refuses a bad concurrency option at the call", async () => {
     const db = await testDatabase();
     const api = await db.start({ run: false });
