@@ -11,7 +11,8 @@ from ${quotedSchema}.nodes n order by n.build_id nulls last, n.node_id`;
 /**
  * Due or scheduled jobs per build that no live node of another build can
  * run: what stopping the build would leave waiting. Counted per key through
- * the claim index, so a large queue costs one bounded count per key.
+ * the claim index, at most 10,000 per key (the dashboard reads this every
+ * refresh): "0" is exact, a large number is a floor.
  */
 export const jobsOnlyBuildRuns = (quotedSchema: string) => `
 with live as (
@@ -24,9 +25,12 @@ with live as (
 )
 select s.build_id, sum(c.n)::int as jobs from sole s
 cross join lateral (
-  select count(*)::int as n from ${quotedSchema}.jobs_active j
-  where j.queue = s.queue and j.task_id = left(s.key, length(s.key) - strpos(reverse(s.key), ':'))
-    and j.body_hash = right(s.key, strpos(reverse(s.key), ':') - 1) and j.state in ('available','scheduled','retryable')
+  select count(*)::int as n from (
+    select 1 from ${quotedSchema}.jobs_active j
+    where j.queue = s.queue and j.task_id = left(s.key, length(s.key) - strpos(reverse(s.key), ':'))
+      and j.body_hash = right(s.key, strpos(reverse(s.key), ':') - 1) and j.state in ('available','scheduled','retryable')
+    limit 10000
+  ) capped
 ) c
 group by s.build_id`;
 
