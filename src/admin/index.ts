@@ -86,6 +86,12 @@ export interface JobDetail {
   discarded_at: Date | null;
   cancelled_at: Date | null;
   finished_at: Date | null;
+  /** The deadline: not started by then, the job is discarded. */
+  expires_at: Date | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  /** Whether an onDiscard hook job is recorded (its captures are not shown). */
+  has_discard_hook: boolean;
   captures: DisplayValue;
   result: DisplayValue | null;
   errors: RecordedError[];

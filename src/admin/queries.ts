@@ -27,6 +27,7 @@ export const jobDetail = (quotedSchema: string) => `
 select j.id::text, j.state, j.queue, j.task_id, j.body_hash, j.priority, j.attempt, j.max_attempts, j.timeout_ms, j.meta, j.tags,
        j.progress, j.node_id, j.run_at, j.inserted_at, j.attempted_at, j.completed_at, j.discarded_at, j.cancelled_at, j.finished_at,
        j.captures, j.result, j.errors, j.trace, j.unique_key,
+       j.expires_at, j.concurrency_key, j.concurrency_limit, j.on_discard is not null as has_discard_hook,
        t.file, t.fn, t.line, t.col, t.source, t.capture_names
 from ${quotedSchema}.jobs j left join ${quotedSchema}.tasks t on t.task_id = j.task_id and t.body_hash = j.body_hash
 where j.id = $1`;

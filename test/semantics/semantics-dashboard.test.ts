@@ -42,6 +42,12 @@ describe("dashboard: schedules and runtime queues", () => {
       expect(await fetch(`${url}/`).then((r) => r.text())).toMatch(/<code>exports<\/code> on worker nodes/);
       expect(await post("queue-remove", { queue: "exports" })).toContain("Queue exports: removed.");
       await eventually("the node to stop it", () => !node.runner!.producers.has("exports"));
+      // A job's page shows its deadline, concurrency key and that a discard hook is recorded.
+      const job = await node.async(t.echo, { value: 1 }, { delay: "1h", deadline: "2h", concurrency: { key: "acct-9", limit: 2 }, onDiscard: () => node.async(t.echo, { value: 2 }) });
+      const jobPage = await fetch(`${url}/jobs/${job.id}`).then((r) => r.text());
+      expect(jobPage).toMatch(/<dd id="deadline"><time[^>]*>in 2h<\/time>/);
+      expect(jobPage).toContain('<dd id="concurrency">key <code>acct-9</code>, at most 2 at once</dd>');
+      expect(jobPage).toContain('<dd id="on-discard">');
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

@@ -50,11 +50,19 @@ function summary(ctx: PageContext, job: JobDetail): Html {
 <dt>Queue</dt><dd><a href="${ctx.base}/jobs?queue=${encodeURIComponent(job.queue)}">${job.queue}</a> · priority ${job.priority}</dd>
 <dt>Attempt</dt><dd>${job.attempt} of ${job.max_attempts}</dd>
 <dt>Runs at</dt><dd>${when(job.run_at)} <span class="muted">${timeText(job.run_at)}</span></dd>
+${semanticsRows(job)}
 <dt>Progress</dt><dd id="progress">${job.progress ? progressBar(job.progress) : html`<span class="muted">not reported</span>`}</dd>
 <dt>Meta</dt><dd><pre id="meta">${json(job.meta)}</pre></dd>
 <dt>Tags</dt><dd>${tags.length ? tags.map((t) => html`<span class="badge">${textOf(t, 200)}</span> `) : html`<span class="muted">none</span>`}</dd>
 <dt>Node</dt><dd>${job.node_id ?? html`<span class="muted">none</span>`}</dd>
 </dl>`;
+}
+
+/** Deadline, per-key concurrency and discard hook, when the job has them. */
+function semanticsRows(job: JobDetail): Html {
+  return html`${job.expires_at ? html`<dt>Deadline</dt><dd id="deadline">${when(job.expires_at)} <span class="muted">${timeText(job.expires_at)}; not started by then: discarded</span></dd>` : ""}
+${job.concurrency_key !== null && job.concurrency_key !== undefined ? html`<dt>Concurrency</dt><dd id="concurrency">key <code>${textOf(job.concurrency_key, 500)}</code>, at most ${job.concurrency_limit} at once</dd>` : ""}
+${job.has_discard_hook ? html`<dt>On discard</dt><dd id="on-discard">a hook job is inserted if this job is discarded</dd>` : ""}`;
 }
 
 const jobLink = (ctx: PageContext, r: { id: string; task_id: string; state: string }): Html =>
