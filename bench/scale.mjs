@@ -10,9 +10,10 @@
 //   F. 100k due jobs of this node's task under a body hash it may not run
 //      (a body-hash hold) ahead of its own 10k,
 //   G. E for a node that claims 200 task keys (199 of them with no job),
+//   H. 10k jobs spread over 5 tasks the node claims (every key has a head),
 // and prints EXPLAIN (ANALYZE, BUFFERS) of the claim in each state.
 //
-//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000] [--skew=100000] [--only=A,E,F,G]
+//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000] [--skew=100000] [--only=A,E,F,G,H]
 import pg from "pg";
 import { spawnSync } from "node:child_process";
 import { startPostgres } from "./lib/services.mjs";
@@ -33,6 +34,8 @@ const SCHEMA = "bench_scale";
 const Q = `"${SCHEMA}"`;
 const QUEUE = "ad_hoc_worker";
 const KEYS = [`${noop.id}:${noop.hash}`];
+const FIVE_TASKS = Array.from({ length: 5 }, (_, i) => `bench#five${i}`);
+const FIVE_KEYS = FIVE_TASKS.map((t) => `${t}:${noop.hash}`);
 const MANY_KEYS = [...KEYS, ...Array.from({ length: 199 }, (_, i) => `bench#absent${i}:bench-absent-v1`)];
 const NODE = "scale-bench-node";
 const BUDGET = 16 * 1024 * 1024;
@@ -67,7 +70,7 @@ async function fill(n, state) {
 const ack = (client, name, rows) => client.query({
   name,
   text: recordOutcomes(Q),
-  values: [rows.map((r) => r.id), rows.map(() => "completed"), rows.map(() => '{"json":null}'), rows.map(() => null), rows.map(() => null), NODE, `${SCHEMA}.done`],
+  values: [rows.map((r) => r.id), rows.map(() => "completed"), rows.map(() => '{"json":null}'), rows.map(() => null), rows.map(() => null), NODE, `${SCHEMA}.done`, rows.map(() => null), `${SCHEMA}.insert`],
 });
 
 /** The runner's claim (10 at a time, as a producer with 10 free slots) and its batched ack. */
@@ -198,6 +201,12 @@ async function skewScenarios() {
   await skewed("E", "of a task this node lacks", { task: "other#task" }, KEYS);
   await skewed("F", "of its task under a body hash it may not run", { hash: "bench-noop-v0" }, KEYS);
   await skewed("G", "of a task a node claiming 200 task keys lacks", { task: "other#task" }, MANY_KEYS);
+  if (wanted("H")) {
+    await pool.query(`truncate ${Q}.jobs_active`);
+    for (const task of FIVE_TASKS) await pool.query(genJobs(SMALL / 5, "available", { task }));
+    await pool.query(`vacuum analyze ${Q}.jobs_active`);
+    await scenario(`H: ${SMALL.toLocaleString("en-US")} queued over 5 tasks this node claims`, { keys: FIVE_KEYS });
+  }
 }
 
 const results = [];
