@@ -43,15 +43,23 @@ function langOf(fileName: string): "ts" | "tsx" | "jsx" {
  * That shape also leaves out `importKind`; `markTypeImports` puts it back.
  */
 export function parse(fileName: string, source: string): ParsedFile {
-  const result = parseSync(fileName, source, { lang: langOf(fileName), astType: "js", sourceType: "module", preserveParens: true });
+  let result = parseSync(fileName, source, { lang: langOf(fileName), astType: "js", sourceType: "module", preserveParens: true });
+  // A file with no import or export is CommonJS, where a top-level `return` or an identifier
+  // named `await` is fine: read it as such before calling anything a syntax error.
+  if (result.errors.length > 0 && !(result.program as Node).body.some((st: Node) => MODULE_SYNTAX.has(st.type))) {
+    const asCommonJs = parseSync(fileName, source, { lang: langOf(fileName), astType: "js", sourceType: "commonjs", preserveParens: true });
+    if (asCommonJs.errors.length < result.errors.length) result = asCommonJs;
+  }
   const program = result.program as Node;
   markTypeImports(program, source);
   return {
     program,
     comments: result.comments as Comment[],
-    errors: result.errors.filter((e) => e.severity !== "Warning").map((e) => ({ message: e.message, offset: e.labels?.[0]?.start ?? 0 })),
+    errors: result.errors.filter((e) => e.severity !== "Warning").map((e) => ({ message: e.message.replace(/\.$/, ""), offset: e.labels?.[0]?.start ?? 0 })),
   };
 }
+
+const MODULE_SYNTAX = new Set(["ImportDeclaration", "ExportNamedDeclaration", "ExportDefaultDeclaration", "ExportAllDeclaration", "TSExportAssignment"]);
 
 /** `import type` before the first specifier (comments allowed after `import`). */
 const TYPE_IMPORT = /^import\s*(?:\/\*[\s\S]*?\*\/\s*)*type\b/;

@@ -39,6 +39,9 @@ export function describeJob(job: JobDetail): string {
   if (job.progress !== null && job.progress !== undefined) put("progress", progressText(job.progress, 20));
   put("inserted", at(job.inserted_at));
   if (job.state === "scheduled" || job.state === "retryable") put("runs at", at(job.run_at));
+  if (job.expires_at) put("deadline", `${at(job.expires_at)} (not started by then: discarded)`);
+  if (job.concurrency_key !== null && job.concurrency_key !== undefined) put("concurrency", `key ${textOf(job.concurrency_key, 500)}, at most ${job.concurrency_limit} at once`);
+  if (job.has_discard_hook) put("on discard", "a hook job is inserted if this job is discarded");
   if (job.attempted_at) put("attempted", at(job.attempted_at));
   if (job.state === "executing" && finiteDate(job.attempted_at)) put("running", `for ${ago(job.attempted_at).replace(/ ago$/, "")}`);
   if (job.finished_at) put("finished", at(job.finished_at));

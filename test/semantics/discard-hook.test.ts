@@ -53,6 +53,21 @@ describe("onDiscard hook", () => {
     expect(rows.map((r: any) => [r.meta.discardedJobId, r.result.json])).toEqual([[expired.id, "expired"]]);
   });
 
+  it("fires when a rescue discards the last attempt of a job whose worker process was killed", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ run: false });
+    const doomed = await startWorkerProcess(db.schema, { concurrency: 2, leaseTtlMs: 2_000 });
+    const job = await api.async(t.waitForCancel, {}, { maxAttempts: 1, onDiscard: () => api.async(t.echo, { value: "after the crash" }) });
+    await eventually("the job to run on the doomed worker", async () => (await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [job.id])).rows[0].state === "executing");
+    doomed.child.kill("SIGKILL");
+    await doomed.exited;
+    await startWorkerProcess(db.schema, { concurrency: 2, leaseTtlMs: 2_000 });
+    await expect(api.await(job, { timeout: "30s" })).rejects.toMatchObject({ lastError: { code: "DURABLE_NODE_LOST" } });
+    const hook = await eventually("the hook job to complete", async () => (await hookJobs(db)).find((r: any) => r.state === "completed"), 30_000);
+    expect(hook.meta).toMatchObject({ discardedJobId: job.id });
+    expect(hook.result.json).toBe("after the crash");
+  });
+
   it("is refused at the call when it is not one durable.async() call, or asks for what a hook cannot have", async () => {
     const db = await testDatabase();
     const api = await db.start({ run: false });

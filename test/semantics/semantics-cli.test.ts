@@ -47,5 +47,10 @@ describe("CLI: runtime queues and schedules", () => {
     expect(json[0]).toMatchObject({ name: "reports", expression: "0 3 * * *", retimed: true, paused: false });
     expect((await durable(["schedules", "retime", "reports", "--reset", ...s])).stdout).toMatch(/^Retimed reports: next run .* \(\*\/5 \* \* \* \*, UTC\)/);
     expect((await durable(["schedules", "retime", "reports", ...s])).code).toBe(2);
+    const job = await node.async(t.echo, { value: 1 }, { delay: "1h", deadline: "2h", concurrency: { key: "acct-1" }, onDiscard: () => node.async(t.echo, { value: 2 }) });
+    const shown = (await durable(["jobs", "show", job.id, ...s])).stdout;
+    expect(shown).toMatch(/^deadline: +\d{4}-.* \(not started by then: discarded\)$/m);
+    expect(shown).toMatch(/^concurrency: key acct-1, at most 1 at once$/m);
+    expect(shown).toMatch(/^on discard: +a hook job is inserted/m);
   });
 });
