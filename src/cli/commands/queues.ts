@@ -6,7 +6,12 @@ import { durationArg, intArg, printJson, queueArg, withAdmin, withConnection } f
 
 export function register(program: Command): void {
   const queues = program.command("queues").description("list queues; pause, resume, scale, add or remove one (persisted, reaches every node within a second)");
+  registerList(queues);
+  registerControls(queues);
+  registerRuntimeQueues(queues);
+}
 
+function registerList(queues: Command): void {
   withConnection(queues.command("list").description("queues with job counts by state, paused flag, concurrency and rate limit"))
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
@@ -28,7 +33,10 @@ export function register(program: Command): void {
         );
       });
     });
+}
 
+/** Pause, resume and scale: settings of any queue, declared in code or added at run time. */
+function registerControls(queues: Command): void {
   withConnection(queues.command("pause").description("stop every node from starting jobs of a queue"))
     .argument("<queue>", "queue name, e.g. ad_hoc_worker", queueArg)
     .option("--for <duration>", "resume by itself after this long, e.g. 1h30m", durationArg)
@@ -51,7 +59,10 @@ export function register(program: Command): void {
       await withAdmin(options, (admin) => admin.scale(queue, concurrency));
       process.stdout.write(`Scaled ${queue} to ${concurrency}.\n`);
     });
+}
 
+/** Queues added and removed at run time (persisted; every node of the type starts or stops them). */
+function registerRuntimeQueues(queues: Command): void {
   withConnection(queues.command("add").description("start a queue on every node of a node type, now and on nodes started later (no restart)"))
     .argument("<queue>", "queue name", queueArg)
     .requiredOption("--node-type <type>", "which nodes run it, e.g. worker")
