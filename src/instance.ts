@@ -24,7 +24,7 @@ import { describe, parseDuration } from "./config/duration.js";
 import { MAX_TIMER_MS } from "./config/limits.js";
 import { captureTrace, instrumentMetrics, telemetryReady } from "./telemetry/index.js";
 import { queueDepth } from "./telemetry/queries.js";
-import { CronScheduler, cronSpec, ScheduleControls, type CronOptions } from "./cron/index.js";
+import { CronScheduler, cronSpec, jobRecorder, ScheduleControls, type CronOptions } from "./cron/index.js";
 import { createJobsApi, QueueControls, type DurableTarget, type JobsApi } from "./control/index.js";
 import { NodesApi } from "./nodes/index.js";
 
@@ -57,7 +57,7 @@ export class DurableInstance implements BulkOwner {
   readonly queues = new QueueControls(() => this.target());
   readonly jobs: JobsApi = createJobsApi(() => this.target());
   /** Cron entries as stored: list, pause, resume, retime, cluster-wide. */
-  readonly schedules = new ScheduleControls(() => this.target());
+  readonly schedules = new ScheduleControls(() => this.target(), { record: (fn) => jobRecorder(() => this.codec, this.config)(fn), catalog: () => this.catalog });
   readonly nodes = new NodesApi(() => this.target());
   private readonly crons = new CronScheduler();
   private readonly cronCalls: Array<Parameters<DurableInstance["cron"]>> = [];
@@ -125,7 +125,7 @@ export class DurableInstance implements BulkOwner {
       this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
       await this.runner.start();
       this.crons.start({
-        pool: db.pool, quotedSchema: this.quotedSchema, logger: config.logger, onError: (during, error) => this.reportError(during, error),
+        pool: db.pool, quotedSchema: this.quotedSchema, insertChannel: this.channels.insert, logger: config.logger, onError: (during, error) => this.reportError(during, error),
         refreshIntervalMs: Math.max(config.pollIntervalMs, 1_000),
       });
       // A schedule changed from the API (pause, retime) re-arms at once; the refresh timer is the fallback.

@@ -2,3 +2,4 @@
 export { cronSpec, type CronOptions, type CronSpec } from "./entry.js";
 export { CronScheduler, type CronEntry, type SchedulerDeps } from "./scheduler.js";
 export { ScheduleControls, type ScheduleInfo } from "./schedules.js";
+export { jobRecorder, type JobRecorder, type RecordedJob } from "./recorded-job.js";

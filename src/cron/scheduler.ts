@@ -11,6 +11,18 @@ export interface CronEntry extends CronSpec {
   stub: { id: string };
   /** Inserts this entry's job on `client` (inside the tick's transaction); returns its id. */
   insert: (client: QueryableClient) => Promise<{ id: string }>;
+  /** "api": added with durable.schedules.add(), read from cron_entries (its tick also checks the row still exists). */
+  origin?: "api";
+}
+
+interface EntryRow {
+  name: string;
+  paused: boolean;
+  override_expression: string | null;
+  /** Set on rows of entries added at run time. */
+  expression?: string;
+  tz?: string;
+  task_id?: string | null;
 }
 
 export interface SchedulerDeps {
@@ -19,6 +31,8 @@ export interface SchedulerDeps {
   logger: Logger;
   onError: (during: string, error: unknown) => void;
   onTick?: (name: string, tick: Date, jobId: string) => void;
+  /** Notification channel of inserts (an added entry's job is inserted by SQL). */
+  insertChannel: string;
   /** How often entries are re-read from the database (pause, retime), besides control notifications. */
   refreshIntervalMs?: number;
 }
@@ -117,30 +131,76 @@ export class CronScheduler {
    */
   async refresh(): Promise<void> {
     const deps = this.deps;
-    if (!deps || this.entries.size === 0) return;
-    let rows: Array<{ name: string; paused: boolean; override_expression: string | null }>;
+    if (!deps) return;
+    let rows: EntryRow[];
     try {
-      rows = (await deps.pool.query(sql.entryOverrides(deps.quotedSchema), [[...this.entries.keys()]])).rows;
+      const declared = [...this.entries.values()].filter((e) => e.origin !== "api").map((e) => e.name);
+      const overrides = declared.length === 0 ? [] : (await deps.pool.query(sql.entryOverrides(deps.quotedSchema), [declared])).rows;
+      const added: EntryRow[] = (await deps.pool.query(sql.apiEntries(deps.quotedSchema))).rows;
+      this.syncAdded(added);
+      rows = [...overrides, ...added];
     } catch (error) {
       return deps.onError("reading cron entries", error);
     }
+    for (const row of rows) this.apply(row);
+  }
+
+  /** Re-arms an entry whose pause or expression changed. */
+  private apply(row: EntryRow): void {
+    const entry = this.entries.get(row.name);
+    const live = this.live.get(row.name);
+    if (!entry || !live || !this.deps) return;
+    const expression = row.override_expression ?? entry.expression;
+    if (live.paused === row.paused && live.expression === expression) return;
+    let schedule = live.schedule;
+    try {
+      if (expression !== live.expression) schedule = new Cron(expression, { paused: true, timezone: entry.tz });
+    } catch (error) {
+      return this.deps.onError(`reading the new expression of cron entry "${entry.name}"`, error);
+    }
+    this.live.set(row.name, { paused: row.paused, expression, schedule });
+    this.disarm(row.name);
+    if (!row.paused) this.arm(entry, new Date());
+  }
+
+  /** Entries added at run time: new rows become entries (armed by apply), removed or replaced ones are dropped. */
+  private syncAdded(rows: EntryRow[]): void {
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    for (const entry of [...this.entries.values()]) {
+      const row = byName.get(entry.name);
+      if (entry.origin !== "api" || (row && row.expression === entry.expression && row.tz === entry.tz)) continue;
+      this.disarm(entry.name);
+      this.entries.delete(entry.name);
+      this.live.delete(entry.name);
+    }
     for (const row of rows) {
-      const entry = this.entries.get(row.name);
-      const live = this.live.get(row.name);
-      if (!entry || !live) continue;
-      const expression = row.override_expression ?? entry.expression;
-      if (live.paused === row.paused && live.expression === expression) continue;
-      let schedule = live.schedule;
+      // A name declared in code on this node is that entry's (its declaration turns the row back to 'code').
+      if (this.entries.has(row.name)) continue;
+      let schedule: Cron;
       try {
-        if (expression !== live.expression) schedule = new Cron(expression, { paused: true, timezone: entry.tz });
+        schedule = new Cron(row.expression!, { paused: true, timezone: row.tz! });
       } catch (error) {
-        deps.onError(`reading the new expression of cron entry "${entry.name}"`, error);
+        this.deps?.onError(`reading cron entry "${row.name}"`, error);
         continue;
       }
-      this.live.set(row.name, { paused: row.paused, expression, schedule });
-      this.disarm(row.name);
-      if (!row.paused) this.arm(entry, new Date());
+      const entry = this.addedEntry(row, schedule);
+      this.entries.set(row.name, entry);
+      // Armed by apply(): "paused" here differs from any row, so the first apply always arms (or holds) it.
+      this.live.set(row.name, { paused: !row.paused, expression: row.expression!, schedule });
     }
+  }
+
+  private addedEntry(row: EntryRow, schedule: Cron): CronEntry {
+    const name = row.name;
+    return {
+      name, expression: row.expression!, tz: row.tz!, catchUp: false, jobOptions: {}, schedule, origin: "api", stub: { id: row.task_id ?? "" },
+      insert: async (client) => {
+        const deps = this.deps!;
+        const { rows } = await client.query(sql.insertRecordedJob(deps.quotedSchema), [name, deps.insertChannel]);
+        if (!rows[0]) throw new Error(`cron entry "${name}" has no recorded job`);
+        return { id: rows[0].id };
+      },
+    };
   }
 
   private track(promise: Promise<unknown>): void {
@@ -172,9 +232,10 @@ export class CronScheduler {
     try {
       const jobId = await withTransaction(deps.pool, async (client) => {
         const expression = this.live.get(entry.name)?.expression ?? entry.expression;
+        const live = entry.origin === "api" ? sql.claimApiTick : sql.claimLiveTick;
         const claimed = missed
           ? await client.query(sql.claimMissedTick(deps.quotedSchema), [entry.name, tick])
-          : await client.query(sql.claimLiveTick(deps.quotedSchema), [entry.name, tick, expression]);
+          : await client.query(live(deps.quotedSchema), [entry.name, tick, expression]);
         // Another node won this tick: nothing was written, the commit is empty.
         if (claimed.rowCount !== 1) return null;
         const job = await entry.insert(client);

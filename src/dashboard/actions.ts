@@ -67,6 +67,9 @@ async function runtimeAction(ctx: PageContext, name: string, form: URLSearchPara
     case "schedule-resume":
       await ctx.admin.schedules.resume(entry);
       return `Schedule ${entry}: resumed.`;
+    case "schedule-remove":
+      await ctx.admin.schedules.remove(entry);
+      return `Schedule ${entry}: removed.`;
     case "schedule-retime": {
       const expression = form.get("expression")?.trim() || null;
       const s = await ctx.admin.schedules.retime(entry, expression);

@@ -118,11 +118,11 @@ export function prepare(item: EnqueueItem, codec: Codec, trace: string | null, m
  * hook job's row, its captures serialized now (encrypted when encryption is
  * on) and carried as a JSON string holding their exact text.
  */
-function hookDocument(hook: NonNullable<NormalizedJobOptions["onDiscard"]>, codec: Codec, maxCaptureBytes: number): string {
+export function hookDocument(hook: NonNullable<NormalizedJobOptions["onDiscard"]>, codec: Codec, maxCaptureBytes: number, label = "onDiscard"): string {
   // Sealed for the hook job's own row: the trigger stores this row key with it.
   const rowKey = codec.sealed ? randomUUID() : null;
   const place = sealPlaces.captures(hook.stub.id, rowKey);
-  const { text } = serializeCaptures(hook.captures, `${whereOf(hook.stub)} (onDiscard)`, (payload) => codec.encode(payload, place), maxCaptureBytes);
+  const { text } = serializeCaptures(hook.captures, `${whereOf(hook.stub)} (${label})`, (payload) => codec.encode(payload, place), maxCaptureBytes);
   const o = hook.options;
   return JSON.stringify({
     task_id: hook.stub.id, body_hash: hook.stub.hash, queue: o.queue, priority: o.priority, max_attempts: o.maxAttempts,

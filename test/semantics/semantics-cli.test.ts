@@ -47,6 +47,12 @@ describe("CLI: runtime queues and schedules", () => {
     expect(json[0]).toMatchObject({ name: "reports", expression: "0 3 * * *", retimed: true, paused: false });
     expect((await durable(["schedules", "retime", "reports", "--reset", ...s])).stdout).toMatch(/^Retimed reports: next run .* \(\*\/5 \* \* \* \*, UTC\)/);
     expect((await durable(["schedules", "retime", "reports", ...s])).code).toBe(2);
+    await node.schedules.add("added-report", "0 4 * * *", () => node.async(t.echo, { value: "added" }));
+    expect((await durable(["schedules", "list", ...s])).stdout).toMatch(/added-report\s+0 4 \* \* \*\s+UTC\s+active\s+\d{4}-.*semantics#echo\s+added/);
+    const codeRefused = await durable(["schedules", "remove", "reports", ...s]);
+    expect(codeRefused.code).not.toBe(0);
+    expect(codeRefused.stderr).toMatch(/declared in code with durable.cron\(\)/);
+    expect(await durable(["schedules", "remove", "added-report", ...s])).toMatchObject({ code: 0, stdout: "Removed added-report.\n" });
     const job = await node.async(t.echo, { value: 1 }, { delay: "1h", deadline: "2h", concurrency: { key: "acct-1" }, onDiscard: () => node.async(t.echo, { value: 2 }) });
     const shown = (await durable(["jobs", "show", job.id, ...s])).stdout;
     expect(shown).toMatch(/^deadline: +\d{4}-.* \(not started by then: discarded\)$/m);

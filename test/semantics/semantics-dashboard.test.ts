@@ -37,6 +37,10 @@ describe("dashboard: schedules and runtime queues", () => {
       expect((await node.schedules.list())[0]).toMatchObject({ paused: false, expression: "0 6 * * *", retimed: true });
       expect(await fetch(`${url}/`).then((r) => r.text())).toContain("retimed; code: <code>*/5 * * * *</code>");
       expect(await post("schedule-retime", { name: "digest", expression: "" })).toContain("(as in code)");
+      await node.schedules.add("added-digest", "0 7 * * *", () => node.async(t.echo, { value: "added" }));
+      expect(await fetch(`${url}/`).then((r) => r.text())).toMatch(/<tr data-schedule="added-digest">[\s\S]*added at run time[\s\S]*schedule-remove/);
+      expect(await post("schedule-remove", { name: "added-digest" })).toContain("Schedule added-digest: removed.");
+      expect((await node.schedules.list()).map((e) => e.name)).toEqual(["digest"]);
       expect(await post("queue-add", { queue: "exports", nodeType: "worker", concurrency: "2" })).toContain("Queue exports: added on worker nodes.");
       await eventually("the node to run the added queue", () => node.runner!.producers.has("exports"));
       expect(await fetch(`${url}/`).then((r) => r.text())).toMatch(/<code>exports<\/code> on worker nodes/);

@@ -10,9 +10,9 @@ function printOne(s: ScheduleInfo, verb: string): void {
 }
 
 export function register(program: Command): void {
-  const schedules = program.command("schedules").description("cron entries: list with next run; pause, resume or retime one on every node (persisted)");
+  const schedules = program.command("schedules").description("cron entries: list with next run; pause, resume, retime on every node (persisted); remove one added at run time");
 
-  withConnection(schedules.command("list").description("cron entries declared by nodes, with expression, time zone, next and last run"))
+  withConnection(schedules.command("list").description("cron entries declared by nodes or added with durable.schedules.add(), with expression, time zone, next and last run"))
     .option("--json", "print JSON instead of a table")
     .action(async (options) => {
       await withAdmin(options, async (admin) => {
@@ -27,6 +27,7 @@ export function register(program: Command): void {
             { header: "next run", value: (s) => at(s.nextRunAt) },
             { header: "last tick", value: (s) => at(s.lastTickAt) },
             { header: "task", value: (s) => s.task ?? "" },
+            { header: "origin", value: (s) => (s.origin === "api" ? "added" : "code") },
           ],
           rows,
           "No cron entries yet: they appear when a node that declares them starts.",
@@ -50,5 +51,12 @@ export function register(program: Command): void {
       const next = options.reset ? null : expression;
       if (next === undefined) throw new CliError(`give a cron expression, e.g. durable schedules retime ${name} "*/10 * * * *", or --reset.`, 2);
       printOne(await withAdmin(options, (admin) => admin.schedules.retime(name, next)), "Retimed");
+    });
+
+  withConnection(schedules.command("remove").description("delete an entry added with durable.schedules.add() on every node (entries declared in code are refused)"))
+    .argument("<name>", "entry name, as listed")
+    .action(async (name: string, options) => {
+      await withAdmin(options, (admin) => admin.schedules.remove(name));
+      process.stdout.write(`Removed ${name}.\n`);
     });
 }

@@ -14,14 +14,16 @@ function scheduleRow(ctx: PageContext, s: ScheduleInfo): Html {
   const retime = actionForm(ctx, "schedule-retime", { name: s.name }, "Retime", {
     extra: html`<label>to <input name="expression" required placeholder="*/10 * * * *" aria-label="new cron expression for ${s.name}" value="${s.expression}"></label>`,
   });
-  const reset = s.retimed ? actionForm(ctx, "schedule-retime", { name: s.name, expression: "" }, "Back to code") : html``;
+  const reset = s.retimed ? actionForm(ctx, "schedule-retime", { name: s.name, expression: "" }, s.origin === "api" ? "Back to added" : "Back to code") : html``;
+  // Only entries added with durable.schedules.add() can be removed; code owns the others.
+  const remove = s.origin === "api" ? actionForm(ctx, "schedule-remove", { name: s.name }, "Remove", { danger: true, confirm: `Remove ${s.name} from every node?` }) : html``;
   return html`<tr data-schedule="${s.name}">
-<td><code>${s.name}</code> ${s.paused ? html`<span class="badge s-paused">paused</span>` : ""}</td>
-<td><code>${s.expression}</code>${s.retimed ? html` <span class="muted">(retimed; code: <code>${s.declaredExpression}</code>)</span>` : ""}</td>
+<td><code>${s.name}</code> ${s.paused ? html`<span class="badge s-paused">paused</span>` : ""}${s.origin === "api" ? html` <span class="muted">added at run time</span>` : ""}</td>
+<td><code>${s.expression}</code>${s.retimed ? html` <span class="muted">(retimed; ${s.origin === "api" ? "added" : "code"}: <code>${s.declaredExpression}</code>)</span>` : ""}</td>
 <td>${s.tz}</td>
 <td>${s.nextRunAt ? when(s.nextRunAt) : html`<span class="muted">none</span>`}</td>
 <td>${s.lastTickAt ? when(s.lastTickAt) : html`<span class="muted">never</span>`}</td>
-<td class="actions">${toggle} ${retime} ${reset}</td>
+<td class="actions">${toggle} ${retime} ${reset} ${remove}</td>
 </tr>`;
 }
 
