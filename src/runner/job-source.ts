@@ -30,7 +30,8 @@ export class PgJobSource implements JobSource {
     this.fetchName = `durable-fetch-${quotedSchema}`;
   }
 
-  async claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null; keyedWaiting: boolean }> {
+  /** `active`: false once the producer stopped, so a claim of two statements does not start its second (it would take jobs only to hand them back). */
+  async claim(demand: number, keys: string[], control: QueueControl, active: () => boolean = () => true): Promise<{ jobs: ClaimedJob[]; waitMs: number | null; keyedWaiting: boolean }> {
     if (hasLimits(control)) {
       const limited = await claimLimited(this.pool, this.quotedSchema, this.queue, keys, demand, this.nodeId, control, this.maxClaimBytes, this.keyedDue);
       this.keyedDue = limited.keyedDue;
@@ -43,7 +44,7 @@ export class PgJobSource implements JobSource {
       keyed = claim.jobs;
     }
     const rest = demand - keyed.length;
-    if (rest <= 0) return { jobs: keyed, waitMs: null, keyedWaiting: this.keyedDue };
+    if (rest <= 0 || !active()) return { jobs: keyed, waitMs: null, keyedWaiting: this.keyedDue };
     const { rows } = await this.pool.query(statement(this.pool, this.fetchName, this.fetchText, [this.queue, keys, rest, this.nodeId, this.maxClaimBytes]));
     return { jobs: keyed.length === 0 ? (rows as ClaimedJob[]) : [...keyed, ...(rows as ClaimedJob[])], waitMs: null, keyedWaiting: this.keyedDue };
   }

@@ -14,7 +14,7 @@ export interface QueueControl extends QueueLimits {
 /** Where a producer gets its jobs from and hands them back to (Postgres in production, a double in tests). */
 export interface JobSource {
   /** Claims up to `demand` due jobs whose "task:hash" key is in `keys`. `waitMs`: when a rate window frees a slot, if it held the claim back. */
-  claim(demand: number, keys: string[], control: QueueControl): Promise<{ jobs: ClaimedJob[]; waitMs: number | null; keyedWaiting?: boolean }>;
+  claim(demand: number, keys: string[], control: QueueControl, active?: () => boolean): Promise<{ jobs: ClaimedJob[]; waitMs: number | null; keyedWaiting?: boolean }>;
   /** Jobs with a concurrency key may have been inserted: look for them on the next claim. */
   expectKeyed?(): void;
   /** Hands claimed jobs back without spending their attempt. */
@@ -193,7 +193,7 @@ export class Producer {
   private async claim(demand: number, keys: string[]): Promise<ClaimedJob[]> {
     const s = this.state;
     try {
-      const { jobs, waitMs, keyedWaiting } = await this.source.claim(demand, keys, this.control);
+      const { jobs, waitMs, keyedWaiting } = await this.source.claim(demand, keys, this.control, () => !s.stopped);
       s.fetchFailures = 0;
       this.keyedWaiting = keyedWaiting === true;
       if (waitMs !== null && !s.stopped) s.limitTimer.arm(Date.now() + waitMs, () => this.wake());

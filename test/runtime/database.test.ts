@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { migrate, latestVersion, schemaVersion } from "../../src/db/index.js";
+import { loadMigrations } from "../../src/db/migrate.js";
 import { SchemaNewerError } from "../../src/errors.js";
 import { testDatabase } from "../support/db.js";
 import { resolveDatabase } from "../../src/db/index.js";
@@ -9,7 +10,8 @@ describe("migrations", () => {
   it("apply once, concurrently, under an advisory lock, and are recorded", async () => {
     const db = await testDatabase();
     const results = await Promise.all([migrate(db.pool, db.schema), migrate(db.pool, db.schema), migrate(db.pool, db.schema)]);
-    expect(results.flat().sort()).toEqual(Array.from({ length: latestVersion() }, (_, i) => i + 1));
+    // Every shipped migration, once (numbers may have gaps: each version is reserved by the change that needs it).
+    expect(results.flat().sort((a, b) => a - b)).toEqual(loadMigrations().map((m) => m.version));
     expect(await schemaVersion(db.pool, db.schema)).toBe(latestVersion());
     const { rows } = await db.pool.query(`select version, name from ${db.q}.migrations order by version`);
     expect(rows[0]).toEqual({ version: 1, name: "init" });
