@@ -68,7 +68,7 @@ with recursive k as (
   select k.* from k
   where not exists (select 1 from ${quotedSchema}.nodes n where n.lease_expires_at > now() and ${nodeRunsJob("k")})
 )
-select s.queue, s.task_id, s.body_hash, w.n as count, extract(epoch from now() - w.oldest)::float8 * 1000 as waited_ms,
+select s.queue, s.task_id, s.body_hash, w.n as count, extract(epoch from now() - greatest(w.oldest, 'epoch'::timestamptz))::float8 * 1000 as waited_ms,
        exists (select 1 from ${quotedSchema}.nodes n where n.lease_expires_at > now() and n.queues ? s.queue) as queue_served,
        exists (select 1 from ${quotedSchema}.nodes n where n.lease_expires_at > now() and n.queues ? s.queue and s.task_id = any(n.task_ids)) as task_known
 from stuck s cross join lateral (
@@ -78,4 +78,5 @@ from stuck s cross join lateral (
     limit 10000
   ) due
 ) w
+-- A hand-written run_at of -infinity is due; greatest() keeps the subtraction finite (it would raise).
 where w.oldest < now() - ($1::bigint * interval '1 millisecond')`;

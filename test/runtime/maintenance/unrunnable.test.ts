@@ -56,6 +56,18 @@ describe("jobs no live node can run", () => {
     expect(warnings.some((w) => w.includes("src/other.ts"))).toBe(false);
   });
 
+  it("a hand-written run_at of -infinity is reported like any due job, not an error", async () => {
+    const { db } = await setup();
+    await db.pool.query(`insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, run_at)
+      values ('available', 'ad_hoc_worker', 'src/far.ts#x#0', 'h7', 1, 1000, '{"json":{}}', '-infinity')`);
+    const events = new DurableEmitter();
+    const fired: DurableEvents["job:unrunnable"][] = [];
+    events.on("job:unrunnable", (e) => fired.push(e));
+    const service = unrunnableService({ pool: db.pool, quotedSchema: db.q, intervalMs: 100, thresholdMs: 60_000, events, logger: quietLogger, ownTaskIds: () => [] });
+    await service.run();
+    expect(fired[0]!.tasks.map((t) => t.task)).toContain("src/far.ts#x#0");
+  });
+
   it("the operator surface says what a job waits for, and filters on it", async () => {
     const { db, jobs } = await setup();
     const admin = new Admin(db.pool, db.schema);
