@@ -24,7 +24,10 @@ export interface JobSource {
 /** Runs one job's attempt; resolves when its slot is free again. Must not throw. */
 export type RunJob = (job: ClaimedJob, controller: AbortController) => Promise<void>;
 
-const PREFETCH_MAX_MS = 25;
+/** Prefetch holds at most this much work (at the recent run time), so a buffered job waits about this long at worst. */
+const PREFETCH_WINDOW_MS = 25;
+/** And at most this many slots' worth: very short jobs would otherwise ask for thousands. */
+const PREFETCH_MAX_FACTOR = 20;
 
 /**
  * Runs one queue on this node: claims as many due jobs as it has free slots,
@@ -126,17 +129,22 @@ export class Producer {
 
   /**
    * How many jobs to claim ahead of free slots. Claiming one job per freed
-   * slot costs a transaction (and a WAL flush) per job; while jobs are
-   * short the producer claims up to a second `limit` ahead, so claims come
-   * in batches. Long jobs never wait in the buffer: prefetch turns off as
-   * soon as recent jobs take longer than PREFETCH_MAX_MS, and queues with
-   * cluster-wide limits never prefetch (a buffered job would count against
-   * the limit without running).
+   * slot costs a transaction per job, and a claim in flight is the limit of
+   * a drain of short jobs (throughput is about claim size over claim round
+   * trip), so while jobs are short the producer keeps a buffer of claimed
+   * jobs: as many as its slots finish in PREFETCH_WINDOW_MS at the recent
+   * run time, between `limit` and PREFETCH_MAX_FACTOR × `limit`. A buffered
+   * job therefore waits about PREFETCH_WINDOW_MS at most. Long jobs never
+   * wait in the buffer: prefetch turns off as soon as recent jobs take
+   * longer than the window, and queues with cluster-wide limits never
+   * prefetch (a buffered job would count against the limit without running).
    */
   private get prefetch(): number {
     if (hasLimits(this.control)) return 0;
     const median = this.state.medianRunMs();
-    return median !== null && median <= PREFETCH_MAX_MS ? this.limit : 0;
+    if (median === null || median > PREFETCH_WINDOW_MS) return 0;
+    const fits = Math.floor((this.limit * PREFETCH_WINDOW_MS) / Math.max(median, 0.01));
+    return Math.min(this.limit * PREFETCH_MAX_FACTOR, Math.max(this.limit, fits));
   }
 
   private startBuffered(): void {
