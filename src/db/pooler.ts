@@ -3,6 +3,7 @@ import type { Logger } from "../logger.js";
 import { formatDuration } from "../config/duration.js";
 import { describeConnection } from "./describe.js";
 import { disableNamedStatements } from "./statements.js";
+import { withClient } from "./tx.js";
 
 export interface ConnectionPlan {
   /** The pool goes through a transaction-mode pooler. */
@@ -17,14 +18,11 @@ export interface ConnectionPlan {
  * the server process the queries reach; a direct connection's is.
  */
 export async function detectPooler(pool: pg.Pool): Promise<boolean> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     const { rows } = await client.query<{ pid: number }>("select pg_backend_pid() as pid");
     const announced = (client as unknown as { processID?: unknown }).processID;
     return typeof announced === "number" && announced !== rows[0]!.pid;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface PlanInput {

@@ -22,12 +22,37 @@ export async function inTransaction<C extends TransactionClient, T>(client: C, w
   }
 }
 
-/** Checks a client out of the pool, runs `work` in a transaction on it, and releases it. */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Checks a client out of the pool for `work`, and releases it. The pool
+ * stops listening for a client's errors while it is checked out, and pg
+ * emits a connection that drops (a server restart, pg_terminate_backend) as
+ * an 'error' event on the client, even when a query was running and fails
+ * with it: with no listener, that event is an uncaught exception that ends
+ * the process. The listener here keeps it. A client whose work failed is
+ * discarded, as pool.query does: its connection may be about to close (the
+ * server's FATAL error arrives before the close), or still busy with a
+ * statement that timed out on our side.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failure: Error | undefined;
+  const onError = (error: Error) => {
+    failure ??= error;
+  };
+  client.on("error", onError);
   try {
-    return await inTransaction(client, work);
+    return await work(client);
+  } catch (error) {
+    failure ??= error instanceof Error ? error : new Error(String(error));
+    throw error;
   } finally {
-    client.release();
+    // release() puts the pool's own listener back in the same tick: no gap without one.
+    client.removeListener("error", onError);
+    client.release(failure);
   }
+}
+
+/** Checks a client out of the pool, runs `work` in a transaction on it, and releases it. */
+export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, (client) => inTransaction(client, work));
 }

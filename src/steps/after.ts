@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { QueryableClient } from "../config/options.js";
+import { withTransaction } from "../db/tx.js";
 import type { JobHandle, PreparedItem } from "../enqueue/index.js";
 import { recordDependencies } from "./queries.js";
 
@@ -21,18 +22,7 @@ export async function insertWithDependencies(
   insert: (client: QueryableClient) => Promise<JobHandle[]>,
 ): Promise<JobHandle[]> {
   if (!isPool(target)) return recordAfterInsert(target, quotedSchema, prepared, await insert(target));
-  const client = await target.connect();
-  try {
-    await client.query("begin");
-    const handles = await recordAfterInsert(client, quotedSchema, prepared, await insert(client));
-    await client.query("commit");
-    return handles;
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return withTransaction(target, async (client) => recordAfterInsert(client, quotedSchema, prepared, await insert(client)));
 }
 
 /** Records the dependencies of jobs just inserted by `client` (inside its transaction); returns the handles with their states. */

@@ -3,6 +3,7 @@ import { normalizeAsyncOptions, type NormalizedJobOptions } from "../config/opti
 import type { NormalizedStart } from "../config/start.js";
 import { describe } from "../config/duration.js";
 import type { Notifier } from "../db/notifier.js";
+import { withTransaction } from "../db/tx.js";
 import { insertPrepared, prepare, stubsOf, type JobHandle, type PreparedItem, type TaskCatalog } from "../enqueue/index.js";
 import { DurableError, InvalidOptionError, UntransformedCallError } from "../errors.js";
 import type { DurableEmitter } from "../events/index.js";
@@ -82,28 +83,21 @@ export class StepRuntime {
   async insertChildren(parentId: string, items: ChildInsert[]): Promise<JobHandle[]> {
     const { pool, quotedSchema, catalog, insertChannel, events } = this.deps;
     await catalog.ensure(pool, stubsOf(items.map((i) => i.prepared)));
-    const client = await pool.connect();
-    try {
-      await client.query("begin");
+    const handles = await withTransaction(pool, async (client) => {
       const prepared = items.map((i) => i.prepared);
-      let handles = await insertPrepared(client, quotedSchema, insertChannel, prepared);
-      if (hasDependencies(prepared)) handles = await recordAfterInsert(client, quotedSchema, prepared, handles);
+      let inserted = await insertPrepared(client, quotedSchema, insertChannel, prepared);
+      if (hasDependencies(prepared)) inserted = await recordAfterInsert(client, quotedSchema, prepared, inserted);
       const col = <T>(f: (item: ChildInsert, i: number) => T) => items.map(f);
       const { rowCount } = await client.query(insertChildSteps(quotedSchema), [
-        parentId, col((i) => i.slot.key), col((i) => i.slot.position), col((i) => i.slot.kind), col((i) => i.slot.taskId), col((i) => i.slot.caller), col((_, n) => handles[n]!.id),
+        parentId, col((i) => i.slot.key), col((i) => i.slot.position), col((i) => i.slot.kind), col((i) => i.slot.taskId), col((i) => i.slot.caller), col((_, n) => inserted[n]!.id),
       ]);
       if (rowCount !== items.length) {
         // A node presumed dead still ran this job: its steps stand, this attempt ends and the retry replays them.
         throw new DurableError("DURABLE_STEP_CONFLICT", `Another execution of job ${parentId} recorded these steps first; this attempt ends and the job's retry replays them.`);
       }
-      await client.query("commit");
-      if (events.listenerCount("job:insert") > 0) events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
-      return handles;
-    } catch (error) {
-      await client.query("rollback").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return inserted;
+    });
+    if (events.listenerCount("job:insert") > 0) events.emit("job:insert", { jobs: handles.map((h) => ({ id: h.id, queue: h.queue, task: h.task, conflict: h.conflict })) });
+    return handles;
   }
 }
