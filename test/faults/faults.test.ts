@@ -78,13 +78,17 @@ describe("fault suite", () => {
         // Each worker's heartbeat lands again: its pool reconnected.
         const reconnect: Record<string, number> = {};
         await until("every worker to heartbeat after the restart", async () => {
+          run.checkAlive();
           for (const w of run.workers) {
             const at = await run.heartbeatAt(w.nodeId).catch(() => null);
             if (at !== null && at > upAt && reconnect[w.name] === undefined) reconnect[w.name] = Date.now() - upAt;
           }
           return Object.keys(reconnect).length === run.workers.length;
         }, 60_000, 100);
-        await until("every notifier to reconnect", () => run.workers.every((w) => w.logs.some((l) => l.at >= downAt && /notification connection restored/.test(l.msg))), 60_000);
+        await until("every notifier to reconnect", () => {
+          run.checkAlive();
+          return run.workers.every((w) => w.logs.some((l) => l.at >= downAt && /notification connection restored/.test(l.msg)));
+        }, 60_000);
         // Both measured from the moment the server answers again (a reconnect may land just before start() returns).
         const notifierMs = Object.fromEntries(run.workers.map((w) => [w.name, Math.max(0, firstLog([w], /notification connection restored/, downAt) - upAt)]));
         await enqueue;

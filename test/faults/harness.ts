@@ -208,6 +208,11 @@ export class FaultRun {
     }
   }
 
+  /** Throws with a worker's own last words when one died: a crash must not read as a slow recovery. */
+  checkAlive(): void {
+    if (this.unexpectedExits.length > 0) throw new Error(`a worker died:\n${this.unexpectedExits.join("\n")}`);
+  }
+
   async counts(): Promise<{ total: number; completed: number; executing: number }> {
     const { rows } = await this.pool.query(
       `select count(*)::int as total, count(*) filter (where state = 'completed')::int as completed, count(*) filter (where state = 'executing')::int as executing
@@ -229,6 +234,7 @@ export class FaultRun {
   async waitAllCompleted(expected: number, limitMs: number): Promise<number> {
     const started = Date.now();
     await until(`all ${expected} jobs to complete`, async () => {
+      this.checkAlive();
       const c = await this.counts().catch(() => null);
       return c !== null && c.total >= expected && c.completed === c.total;
     }, limitMs, 250);
@@ -286,6 +292,9 @@ export class FaultRun {
   /** Drops the scenario's schema (only when it passed, so a failure can be inspected). */
   async drop(url: string): Promise<void> {
     const pool = new pg.Pool({ connectionString: url, max: 1 });
+    // end() resolves before the server has seen the client go: a server stopped right after (scenario (b)) may still
+    // send it a FATAL, which the pool re-emits and which must not fail a run that passed.
+    pool.on("error", () => undefined);
     await pool.query(`drop schema if exists ${this.q} cascade`).catch(() => undefined);
     await pool.end();
   }

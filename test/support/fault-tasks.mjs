@@ -15,7 +15,8 @@ const def = (id, captures, run) =>
 // worker's own connections are in.
 let recorder = null;
 function record() {
-  recorder ??= new pg.Pool({ connectionString: process.env.FAULT_RECORD_URL, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
+  if (recorder) return recorder;
+  recorder = new pg.Pool({ connectionString: process.env.FAULT_RECORD_URL, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 10_000 });
   recorder.on("error", () => undefined);
   return recorder;
 }
