@@ -67,8 +67,10 @@ export const pickDueJobs = (quotedSchema: string, budget: string) => `
 
 /**
  * The claimed rows by their ids as one array: an index lookup by primary key
- * under any plan. Joined as a table instead, the generic plan of the
- * prepared claim guesses many picked rows and hashes the whole partition.
+ * under any plan made while the partition held more than a few rows (one made
+ * on a nearly empty partition scans it, and is re-made when it turns slow:
+ * hotQuery in db/statements.ts). Joined as a table instead, the generic plan
+ * of the prepared claim guesses many picked rows and hashes the whole partition.
  */
 export const pickedRows = "j.id = any(array(select id from picked))";
 
@@ -119,7 +121,7 @@ const item = (n: number, type: string) => `($${n}::${type}[])[array_position($1:
  * attempt back. A suspended job waits ('waiting') while one of its jobs is
  * unfinished, is available at once when none is, and is scheduled at its
  * timer when it waits for none. One NOTIFY for the jobs that reached a final
- * state; waiting jobs whose wait they end are woken (src/steps), with an
+ * state, carrying the result items in $10 (null where none); waiting jobs whose wait they end are woken (src/steps), with an
  * insert notice ($7 done, $9 insert channel).
  *
  * No join with unnest(): under a cached generic plan the planner guesses
@@ -154,11 +156,22 @@ with moved as (
 ), woken as (${wakeWaiters(quotedSchema)}
 ), woke as (
   select count(pg_notify($9, json_build_object('queue', queue, 'due', null)::text)) as n from (select distinct queue from woken) q
+), carried as (${carriedResults(10)}
 )
-select pg_notify($7, string_agg(id::text, ',')) from ended
+select pg_notify($7, string_agg(id::text, ',') || coalesce((select ',' || string_agg(item, ',') from carried), '')) from ended
 where (select n from woke) >= 0
 having count(*) > 0`;
 };
+
+/**
+ * The done notification's result items (src/db/carried-results.ts), made by
+ * the writer for completed outcomes ($n, by position like the other arrays),
+ * of the jobs that did end here. The writer sized them so that every id of
+ * the batch and every item fit PostgreSQL's 8000-byte payload limit; the
+ * jobs that end are a subset of those, so their payload fits too.
+ */
+const carriedResults = (n: number) => `
+  select ($${n}::text[])[array_position($1::bigint[], id)] as item from ended where state = 'completed'`;
 
 /** A suspended job's state: waiting while a job it waits for is unfinished; with none unfinished, available; with none at all, scheduled (a timer). */
 const suspendedState = (quotedSchema: string, waitingFor: string) => `
