@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withClient } from "./tx.js";
 
 // A named prepared statement lives in one server session. A transaction-mode
 // pooler (PgBouncer, Supavisor, RDS Proxy) hands each transaction to any of
@@ -36,9 +37,8 @@ const replannedAt = new WeakMap<object, number>();
 /** Runs a hot statement (named when the pool allows); a slow run makes its connection re-plan (DISCARD PLANS), at most once per `replanning.everyMs`. */
 export async function hotQuery(pool: pg.Pool, name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
   if (unnamed.has(pool)) return pool.query({ text, values });
-  const client = await pool.connect();
-  let released = false;
-  try {
+  // withClient: a connection that drops mid-statement must fail this call, not the process; a failed client is not reused.
+  return withClient(pool, async (client) => {
     const started = performance.now();
     const result = await client.query({ name, text, values });
     const now = performance.now();
@@ -47,12 +47,5 @@ export async function hotQuery(pool: pg.Pool, name: string, text: string, values
       await client.query("discard plans");
     }
     return result;
-  } catch (error) {
-    // As pool.query() does: a client whose statement failed is not reused.
-    released = true;
-    client.release(error as Error);
-    throw error;
-  } finally {
-    if (!released) client.release();
-  }
+  });
 }

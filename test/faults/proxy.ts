@@ -74,6 +74,15 @@ export class SilentProxy {
     }
   }
 
+  /** Closes every connection now, both ways, with nothing sent first (a peer that went away); new ones still pass. */
+  cut(): void {
+    for (const pair of this.pairs) {
+      pair.upstream?.destroy();
+      pair.client.destroy();
+    }
+    this.pairs.clear();
+  }
+
   get connections(): number {
     return this.pairs.size;
   }

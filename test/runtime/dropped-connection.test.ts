@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { withClient, withTransaction } from "../../src/db/tx.js";
 import { databaseUrl, eventually, testDatabase } from "../support/db.js";
 import { startWorkerProcess } from "../support/processes.js";
+import { SilentProxy } from "../faults/proxy.js";
 import * as tasks from "../support/tasks.mjs";
 
 // A connection that drops while its client is checked out of the pool (a
@@ -10,7 +11,11 @@ import * as tasks from "../support/tasks.mjs";
 // errors only on idle clients, and pg emits the drop as an 'error' event on
 // the client even when the query it was running fails with it: without a
 // listener of ours that event is an uncaught exception, and the node's
-// process dies (the fault suite's restart scenario lost a worker that way).
+// process dies (the fault suite's restart scenario lost workers that way).
+// Two kinds of drop: pg_terminate_backend sends a FATAL first (a transaction's
+// rollback keeps the client checked out until the close); a crash or a reset
+// closes with nothing sent (the proxy's cut), so even a single statement
+// learns of it only at the close.
 
 function ownPool() {
   const pool = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
@@ -81,5 +86,36 @@ describe("a pooled client whose connection drops while it is checked out", () =>
       throw new Error(`the worker process exited (code ${code}) after its connection dropped`);
     });
     await expect(Promise.race([client.await(handle, { timeout: "60s" }), exited])).resolves.toBe("after the drop");
+  });
+
+  it("a process whose await reads on a connection that closes without a word gets the error and keeps running", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ run: false });
+    const handle = await api.async(tasks.echo, { value: "never run: no worker" });
+    // A close with no FATAL message first (a server crash, a reset): pg fails the statement only through the 'error' event.
+    const target = new URL(db.url);
+    const proxy = new SilentProxy({ host: target.hostname, port: Number(target.port) });
+    await proxy.start();
+    onTestFinished(() => proxy.stop());
+    const viaProxy = new URL(db.url);
+    viaProxy.port = String(proxy.port);
+    const caller = await startWorkerProcess(db.schema, { mode: "client", databaseUrl: viaProxy.href });
+    const locker = await db.pool.connect();
+    onTestFinished(() => locker.release(true));
+    // Hold the await's read (a hot statement, on a checked-out client for its plan bookkeeping) in its statement.
+    await locker.query(`begin; lock table ${db.q}.jobs_active in access exclusive mode`);
+    // Rejects if the process exits instead of answering.
+    const answer = caller.message<{ error?: string }>((m) => "result" in m || "error" in m);
+    caller.child.send({ await: handle.id });
+    await eventually("the await's read to wait for the lock", async () => {
+      const { rowCount } = await db.pool.query(
+        `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like 'select id::text, state, result%' and query like '%' || $1 || '%'`,
+        [db.q],
+      );
+      return rowCount === 1;
+    });
+    proxy.cut();
+    await locker.query("commit");
+    expect((await answer).error).toMatch(/terminated unexpectedly/i);
   });
 });
