@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { InvalidOptionError } from "../errors.js";
 import type { SerializedValue } from "../serialize/values.js";
 import type { NormalizedUnique } from "./options.js";
@@ -57,5 +57,6 @@ export function uniqueKey(source: UniqueSource, unique: NormalizedUnique, where:
     if (unique.by.includes("meta")) parts.meta = source.meta;
   }
   const text = stableJson(parts);
-  return digest ? digest(text) : createHash("sha256").update(text).digest("hex");
+  // One-shot hash: a bulk insert hashes a key per row, and a Hash object per key was most of that time.
+  return digest ? digest(text) : hash("sha256", text, "hex");
 }
