@@ -67,6 +67,8 @@ async function inCallersOrOwnTransaction<T>(client: QueryableClient, work: (c: Q
 
 /** How a batch is written: the rows sent (each key once), the repeats within it, and the rules of the keys sent. */
 interface BatchPlan {
+  /** The plan covers rows [0, count) of the batch. */
+  count: number;
   send: number[];
   /** A repeat of a key earlier in the batch → that row: it conflicts with the first. */
   sameAs: Map<number, number>;
@@ -74,20 +76,27 @@ interface BatchPlan {
   replaces: boolean;
 }
 
+/**
+ * Plans the rows from the start of `prepared` up to the first repeat of a key
+ * under another rule (period or states), which needs the rows before it
+ * written first: it is checked by its own rule against them, as if the calls
+ * were made one after another.
+ */
 function planBatch<P extends UniqueCandidate>(quotedSchema: string, prepared: P[]): BatchPlan {
-  const plan: BatchPlan = { send: [], sameAs: new Map(), check: { rules: [], periodsMs: [], states: [], lockPrefix: `durable:unique:${quotedSchema}:` }, replaces: false };
-  const firstInBatch = new Map<string, number>();
+  const plan: BatchPlan = { count: prepared.length, send: [], sameAs: new Map(), check: { rules: [], periodsMs: [], states: [], lockPrefix: `durable:unique:${quotedSchema}:` }, replaces: false };
+  const firstInBatch = new Map<string, { i: number; rule: number }>();
   // Rows of one call site share their normalized options object: one rule each, looked up by identity first.
   const ruleOf = new Map<NormalizedUnique, number>();
   const ruleOfText = new Map<string, number>();
-  prepared.forEach((p, i) => {
+  for (let i = 0; i < prepared.length; i++) {
+    const p = prepared[i]!;
     const key = p.row.uniqueKey;
     const unique = p.item.options.unique;
-    if (key === null || !unique) return void (plan.send.push(i), plan.check.rules.push(null));
-    if (unique.replace.length > 0) plan.replaces = true;
-    const first = firstInBatch.get(key);
-    if (first !== undefined) return void plan.sameAs.set(i, first);
-    firstInBatch.set(key, i);
+    if (key === null || !unique) {
+      plan.send.push(i);
+      plan.check.rules.push(null);
+      continue;
+    }
     let rule = ruleOf.get(unique);
     if (rule === undefined) {
       const states = unique.states.join(",");
@@ -100,9 +109,17 @@ function planBatch<P extends UniqueCandidate>(quotedSchema: string, prepared: P[
       }
       ruleOf.set(unique, rule);
     }
+    const first = firstInBatch.get(key);
+    if (first !== undefined && first.rule !== rule) return { ...plan, count: i };
+    if (unique.replace.length > 0) plan.replaces = true;
+    if (first !== undefined) {
+      plan.sameAs.set(i, first.i);
+      continue;
+    }
+    firstInBatch.set(key, { i, rule });
     plan.send.push(i);
     plan.check.rules.push(rule);
-  });
+  }
   return plan;
 }
 
@@ -119,11 +136,21 @@ export async function insertUnique<P extends UniqueCandidate>(
   insertRows: InsertCheckedRows<P>,
 ): Promise<InsertResult[]> {
   const plan = planBatch(quotedSchema, prepared);
-  const write = (c: QueryableClient) => writeBatch(c, quotedSchema, prepared, plan, insertRows);
   // The statement is a transaction of its own on the pool: its locks last until its rows commit.
   // `replace` writes the conflicting jobs after it, under the same locks, so it needs one around both.
-  if (isPool(client) && !plan.replaces) return write(client);
-  return inCallersOrOwnTransaction(client, write);
+  if (plan.count === prepared.length) {
+    const write = (c: QueryableClient) => writeBatch(c, quotedSchema, prepared, plan, insertRows);
+    return isPool(client) && !plan.replaces ? write(client) : inCallersOrOwnTransaction(client, write);
+  }
+  // A key repeated under another rule: the batch goes in parts, in order, in one transaction.
+  return inCallersOrOwnTransaction(client, async (c) => {
+    const results: InsertResult[] = [];
+    for (let from = 0, part = plan; from < prepared.length; from += part.count) {
+      if (from > 0) part = planBatch(quotedSchema, prepared.slice(from));
+      results.push(...(await writeBatch(c, quotedSchema, prepared.slice(from, from + part.count), part, insertRows)));
+    }
+    return results;
+  });
 }
 
 async function writeBatch<P extends UniqueCandidate>(c: QueryableClient, quotedSchema: string, prepared: P[], plan: BatchPlan, insertRows: InsertCheckedRows<P>): Promise<InsertResult[]> {
