@@ -3,6 +3,7 @@ import type { AsyncOptions } from "./config/options.js";
 import { recordCallIfRecording } from "./config/job-semantics.js";
 import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "./config/start.js";
 import { currentContext, type JobContext } from "./context.js";
+import { loadNotifyKey } from "./db/carried-results.js";
 import { channels, logDatabase, migrate, namedStatementsEnabled, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
@@ -117,12 +118,14 @@ export class DurableInstance implements BulkOwner {
     if (config.migrate) await migrate(db.pool, config.schema);
     else await requireCurrentSchema(db.pool, config.schema);
     if (plan.listen) {
-      this.notifier = new Notifier(plan.listen, config.schema, config.logger, config.run);
+      const runsJobs = config.run && Object.keys(config.queues).length > 0;
+      this.notifier = new Notifier(plan.listen, config.schema, config.logger, config.run, runsJobs ? ["insert", "done", "control"] : ["done"]);
       await this.notifier.start();
     }
-    this.awaiter = new Awaiter(db.pool, this.quotedSchema, this.codec, this.notifier);
+    const notifyKey = config.notifyResults ? await loadNotifyKey(db.pool, this.quotedSchema, config.logger) : null;
+    this.awaiter = new Awaiter(db.pool, this.quotedSchema, this.codec, this.notifier, notifyKey);
     if (config.run && Object.keys(config.queues).length > 0) {
-      this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog });
+      this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog, notifyKey });
       await this.runner.start();
       this.crons.start({
         pool: db.pool, quotedSchema: this.quotedSchema, insertChannel: this.channels.insert, logger: config.logger, onError: (during, error) => this.reportError(during, error),

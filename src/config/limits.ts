@@ -18,3 +18,6 @@ export function describeMs(ms: number): string {
   const days = ms / 86_400_000;
   return days >= 1 ? `${ms} ms (about ${Math.floor(days * 10) / 10} days)` : `${ms} ms`;
 }
+
+/** Results up to this size (as stored) ride the completion notification (notifyResults); the payload limit is 8000 bytes for a whole batch. */
+export const NOTIFIED_RESULT_BYTES = 2048;

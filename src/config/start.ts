@@ -42,6 +42,13 @@ export interface StartOptions {
   logger?: Logger;
   /** LISTEN/NOTIFY wake-ups (default true); polling always runs as the fallback. */
   notifications?: boolean;
+  /**
+   * Results of up to 2 KiB (as stored: ciphertext when encryption is on) ride
+   * the completion notification, so durable.await() needs no read (default
+   * true). Any role that can connect to the database can LISTEN: turn this
+   * off to keep unencrypted results off the notification channel.
+   */
+  notifyResults?: boolean;
   pollInterval?: string | number;
   shutdownGrace?: string | number;
   defaultTimeout?: string | number;
@@ -84,6 +91,7 @@ export interface NormalizedStart {
   migrate: boolean;
   logger: Logger;
   notifications: boolean;
+  notifyResults: boolean;
   pollIntervalMs: number;
   shutdownGraceMs: number;
   defaultTimeoutMs: number;
@@ -105,7 +113,7 @@ export interface NormalizedStart {
 
 const START_KEYS = [
   "database", "listenDatabase", "pooler", "preparedStatements", "schema", "nodeType", "nodeTypes", "queues", "run", "migrate",
-  "logger", "notifications", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
+  "logger", "notifications", "notifyResults", "pollInterval", "shutdownGrace", "defaultTimeout", "defaultMaxAttempts", "maxResultBytes",
   "maxCaptureBytes", "maxClaimBytes", "heartbeatInterval", "leaseTtl", "unknownTaskGrace", "stepWait", "unrunnableWarnAfter", "version", "bodyHashPolicy", "poolSize", "handleSignals", "encryption",
 ];
 
@@ -133,6 +141,7 @@ export function normalizeStartOptions(input: StartOptions = {}): NormalizedStart
     migrate: bool("migrate", input.migrate, true),
     logger: adaptLogger(input.logger),
     notifications: bool("notifications", input.notifications, true),
+    notifyResults: bool("notifyResults", input.notifyResults, true),
     pollIntervalMs: duration("pollInterval", input.pollInterval, 1_000, 10),
     shutdownGraceMs: duration("shutdownGrace", input.shutdownGrace, 15_000, 0),
     defaultTimeoutMs: duration("defaultTimeout", input.defaultTimeout, 15 * 60_000),

@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { Logger } from "../logger.js";
 import { channels } from "./schema.js";
+import { parseCarried, type CarriedResult } from "./carried-results.js";
 
 // What travels on each channel. Producers are SQL statements (pg_notify in
 // the insert, completion, retry and queue-control statements); this module is
@@ -10,9 +11,13 @@ import { channels } from "./schema.js";
 //            jobs became available in that queue; `due` (epoch ms) is the
 //            earliest scheduled job among them, so a node can arm a timer
 //            instead of waiting for the next poll.
-//   done     "101,102,103": ids of jobs that reached a final state
-//            (completed, discarded, cancelled); a list keeps many ids under
-//            Postgres' 8000-byte payload limit.
+//   done     "101,102,103,r101:{…},r103:": ids of jobs that reached a final
+//            state (completed, discarded, cancelled); a list keeps many ids
+//            under Postgres' 8000-byte payload limit. Then, from the outcome
+//            writer only, `r<id>:<hmac>:<stored result>` items for completed
+//            jobs whose result is small (carried-results.ts), so an awaiter
+//            needs no read. Older versions read only the bare ids and skip
+//            these items.
 //   control  "ad_hoc_worker": a queue whose controls (pause, scale, limits) changed.
 
 export interface InsertNotice {
@@ -22,6 +27,8 @@ export interface InsertNotice {
 }
 export interface DoneNotice {
   ids: string[];
+  /** Results of completed jobs among `ids` that the writer carried, still to be checked (carried-results.ts). */
+  results: Map<string, CarriedResult>;
 }
 export interface ControlNotice {
   queue: string;
@@ -35,10 +42,7 @@ export type NoticeKind = keyof Notices;
 
 /** Reads a payload; null for one this version does not understand (another version's node), which polling covers. */
 export function decodeNotice<K extends NoticeKind>(kind: K, payload: string): Notices[K] | null {
-  if (kind === "done") {
-    const ids = payload.split(",").filter((id) => /^\d{1,19}$/.test(id));
-    return (ids.length > 0 ? { ids } : null) as Notices[K] | null;
-  }
+  if (kind === "done") return decodeDone(payload) as Notices[K] | null;
   if (kind === "control") return (payload ? { queue: payload } : null) as Notices[K] | null;
   try {
     const value = JSON.parse(payload) as { queue?: unknown; due?: unknown };
@@ -48,6 +52,21 @@ export function decodeNotice<K extends NoticeKind>(kind: K, payload: string): No
   } catch {
     return null;
   }
+}
+
+const JOB_ID = /^\d{1,19}$/;
+
+function decodeDone(payload: string): DoneNotice | null {
+  const ids: string[] = [];
+  const results = new Map<string, CarriedResult>();
+  for (const item of payload.split(",")) {
+    if (JOB_ID.test(item)) ids.push(item);
+    else {
+      const carried = parseCarried(item);
+      if (carried) results.set(carried.id, carried);
+    }
+  }
+  return ids.length > 0 ? { ids, results } : null;
 }
 
 /**
@@ -77,9 +96,15 @@ export class Notifier {
     private readonly logger: Logger,
     /** Workers stay up on this connection; a client-only process must be free to exit when its work is done. */
     private readonly keepProcessAlive = true,
+    /**
+     * The channels to LISTEN on. A process that runs no jobs needs only "done"
+     * (its awaiters): every insert notification it listened to would wake its
+     * connection's backend and this process at the moment a worker claims.
+     */
+    kinds: readonly NoticeKind[] = ["insert", "done", "control"],
   ) {
     const ch = channels(schema);
-    this.kindOf = new Map([[ch.insert, "insert"], [ch.done, "done"], [ch.control, "control"]]);
+    this.kindOf = new Map(kinds.map((kind) => [ch[kind], kind]));
   }
 
   async start(): Promise<void> {

@@ -5,6 +5,7 @@ import type { NormalizedStart } from "../config/start.js";
 import type { DurableEmitter } from "../events/index.js";
 import { knownTasks, onTasksChanged } from "../tasks/registry.js";
 import type { Notifier } from "../db/notifier.js";
+import type { NotifyKey } from "../db/carried-results.js";
 import { channels } from "../db/schema.js";
 import type { Codec } from "../serialize/codec.js";
 import type { TaskCatalog } from "../enqueue/index.js";
@@ -33,6 +34,8 @@ export interface RunnerDeps {
   notifier: Notifier | null;
   codec: Codec;
   catalog: TaskCatalog;
+  /** Small results ride the done notification when set (notifyResults and a readable key). */
+  notifyKey: NotifyKey | null;
 }
 
 /**
@@ -56,7 +59,7 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     const { config, pool, quotedSchema, events } = deps;
-    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done, channels(deps.schema).insert);
+    const store = new PgOutcomeStore(pool, quotedSchema, this.nodeId, channels(deps.schema).done, channels(deps.schema).insert, deps.notifyKey);
     this.completer = new Completer(store, {
       logger: config.logger,
       onSettled: (entry, recorded) => {

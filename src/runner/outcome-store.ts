@@ -2,6 +2,28 @@ import type pg from "pg";
 import type { OutcomeEntry, OutcomeStore } from "./completer.js";
 import { recordOutcomes } from "./queries.js";
 import { statement } from "../db/statements.js";
+import { carriedItem, NOTIFY_PAYLOAD_BUDGET, type NotifyKey } from "../db/carried-results.js";
+import { NOTIFIED_RESULT_BYTES } from "../config/limits.js";
+
+/**
+ * The done notification's result items for completed outcomes whose result
+ * is small, in batch order while they fit beside the ids (the statement
+ * keeps only those of jobs that did end, within the same budget).
+ */
+function carriedItems(key: NotifyKey, ids: string[], kinds: string[], results: Array<string | null>): Array<string | null> {
+  const items: Array<string | null> = new Array(ids.length).fill(null);
+  let budget = NOTIFY_PAYLOAD_BUDGET;
+  for (const id of ids) budget -= id.length + 1;
+  for (let i = 0; i < ids.length; i++) {
+    const result = results[i]!;
+    if (kinds[i] !== "completed" || (result !== null && result.length > NOTIFIED_RESULT_BYTES)) continue;
+    const item = carriedItem(key, ids[i]!, result);
+    budget -= Buffer.byteLength(item) + 1;
+    if (budget < 0) break;
+    items[i] = item;
+  }
+  return items;
+}
 
 /** The completer's writes on Postgres: one statement per batch, whatever the mix of outcomes. */
 export class PgOutcomeStore implements OutcomeStore {
@@ -14,6 +36,8 @@ export class PgOutcomeStore implements OutcomeStore {
     private readonly nodeId: string,
     private readonly doneChannel: string,
     private readonly insertChannel: string,
+    /** The schema's notify key when small results ride the done notification (notifyResults), else null. */
+    private readonly notifyKey: NotifyKey | null,
   ) {
     this.text = recordOutcomes(quotedSchema);
     this.name = `durable-outcomes-${quotedSchema}`;
@@ -36,7 +60,8 @@ export class PgOutcomeStore implements OutcomeStore {
       delays[i] = "delayMs" in outcome ? outcome.delayMs : null;
       waitingFor[i] = outcome.kind === "suspended" ? `{${outcome.waitingFor.join(",")}}` : null;
     }
-    await this.pool.query(statement(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel, waitingFor, this.insertChannel]));
+    const carried = this.notifyKey ? carriedItems(this.notifyKey, ids, kinds, results) : null;
+    await this.pool.query(statement(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel, waitingFor, this.insertChannel, carried]));
   }
 
   async ping(): Promise<void> {
