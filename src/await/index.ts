@@ -4,7 +4,7 @@ import { parseDuration, describe } from "../config/duration.js";
 import { deserialize } from "../serialize/values.js";
 import { jobIdText } from "../config/job-id.js";
 import type { Notifier } from "../db/notifier.js";
-import { statement } from "../db/statements.js";
+import { hotQuery } from "../db/statements.js";
 import { sealPlaces, type Codec } from "../serialize/codec.js";
 import { openCarried, type CarriedResult, type NotifyKey } from "../db/carried-results.js";
 
@@ -110,7 +110,7 @@ export class Awaiter {
 
   /** Reads the job's row: its outcome if it ended (a failure or cancellation throws), else not done. */
   private async read<T>(id: string): Promise<{ done: true; value: T } | { done: false }> {
-    const { rows } = await this.pool.query(statement(this.pool, `durable-await-${this.quotedSchema}`, readJob(this.quotedSchema), [id]));
+    const { rows } = await hotQuery(this.pool, `durable-await-${this.quotedSchema}`, readJob(this.quotedSchema), [id]);
     const row = rows[0];
     if (!row) throw new JobNotFoundError(id);
     if (row.state === "completed") return { done: true, value: this.decodeResult<T>(row.id, row.result) };

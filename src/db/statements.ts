@@ -20,3 +20,39 @@ export function namedStatementsEnabled(pool: pg.Pool): boolean {
 export function statement(pool: pg.Pool, name: string, text: string, values: unknown[]): pg.QueryConfig {
   return unnamed.has(pool) ? { text, values } : { name, text, values };
 }
+
+/**
+ * A named statement's generic plan is made once per connection, sized to the
+ * tables as they were then. One made while jobs_active was nearly empty
+ * scans the table whole (a sequential scan is cheapest for a few rows), and
+ * keeps doing so after a burst has put a million jobs there, until
+ * autovacuum analyzes the table (up to a minute or so). A hot statement that
+ * takes longer than this makes its connection drop its cached plans, so the
+ * next call plans against the tables as they are now.
+ */
+export const replanning = { slowMs: 5, everyMs: 10_000 };
+const replannedAt = new WeakMap<object, number>();
+
+/** Runs a hot statement (named when the pool allows); a slow run makes its connection re-plan (DISCARD PLANS), at most once per `replanning.everyMs`. */
+export async function hotQuery(pool: pg.Pool, name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
+  if (unnamed.has(pool)) return pool.query({ text, values });
+  const client = await pool.connect();
+  let released = false;
+  try {
+    const started = performance.now();
+    const result = await client.query({ name, text, values });
+    const now = performance.now();
+    if (now - started >= replanning.slowMs && now - (replannedAt.get(client) ?? -Infinity) >= replanning.everyMs) {
+      replannedAt.set(client, now);
+      await client.query("discard plans");
+    }
+    return result;
+  } catch (error) {
+    // As pool.query() does: a client whose statement failed is not reused.
+    released = true;
+    client.release(error as Error);
+    throw error;
+  } finally {
+    if (!released) client.release();
+  }
+}

@@ -5,7 +5,7 @@ import { claimKeyed } from "./key-claim.js";
 import { withTransaction } from "../db/tx.js";
 import type { JobSource, QueueControl } from "./producer.js";
 import { fetchJobs, releaseJobs } from "./queries.js";
-import { statement } from "../db/statements.js";
+import { hotQuery } from "../db/statements.js";
 
 /** A producer's jobs from the jobs_active partition: the one-statement claim, or the locked one under cluster-wide limits. */
 export class PgJobSource implements JobSource {
@@ -45,7 +45,7 @@ export class PgJobSource implements JobSource {
     }
     const rest = demand - keyed.length;
     if (rest <= 0 || !active()) return { jobs: keyed, waitMs: null, keyedWaiting: this.keyedDue };
-    const { rows } = await this.pool.query(statement(this.pool, this.fetchName, this.fetchText, [this.queue, keys, rest, this.nodeId, this.maxClaimBytes]));
+    const { rows } = await hotQuery(this.pool, this.fetchName, this.fetchText, [this.queue, keys, rest, this.nodeId, this.maxClaimBytes]);
     return { jobs: keyed.length === 0 ? (rows as ClaimedJob[]) : [...keyed, ...(rows as ClaimedJob[])], waitMs: null, keyedWaiting: this.keyedDue };
   }
 

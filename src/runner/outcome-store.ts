@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { OutcomeEntry, OutcomeStore } from "./completer.js";
 import { recordOutcomes } from "./queries.js";
-import { statement } from "../db/statements.js";
+import { hotQuery } from "../db/statements.js";
 import { carriedItem, NOTIFY_PAYLOAD_BUDGET, type NotifyKey } from "../db/carried-results.js";
 import { NOTIFIED_RESULT_BYTES } from "../config/limits.js";
 
@@ -61,7 +61,7 @@ export class PgOutcomeStore implements OutcomeStore {
       waitingFor[i] = outcome.kind === "suspended" ? `{${outcome.waitingFor.join(",")}}` : null;
     }
     const carried = this.notifyKey ? carriedItems(this.notifyKey, ids, kinds, results) : null;
-    await this.pool.query(statement(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel, waitingFor, this.insertChannel, carried]));
+    await hotQuery(this.pool, this.name, this.text, [ids, kinds, results, errors, delays, this.nodeId, this.doneChannel, waitingFor, this.insertChannel, carried]);
   }
 
   async ping(): Promise<void> {

@@ -67,8 +67,10 @@ export const pickDueJobs = (quotedSchema: string, budget: string) => `
 
 /**
  * The claimed rows by their ids as one array: an index lookup by primary key
- * under any plan. Joined as a table instead, the generic plan of the
- * prepared claim guesses many picked rows and hashes the whole partition.
+ * under any plan made while the partition held more than a few rows (one made
+ * on a nearly empty partition scans it, and is re-made when it turns slow:
+ * hotQuery in db/statements.ts). Joined as a table instead, the generic plan
+ * of the prepared claim guesses many picked rows and hashes the whole partition.
  */
 export const pickedRows = "j.id = any(array(select id from picked))";
 

@@ -7,26 +7,14 @@ import { databaseUrl, eventually, testDatabase } from "../support/db.js";
 import * as tasks from "../support/dashboard-tasks.mjs";
 import { CSV_COLUMNS } from "../../src/reports/index.js";
 import { insertHostile } from "../support/hostile-rows.js";
+import { runToEnd, type Run } from "../support/run-to-end.js";
 
 // The real built binary (npm test builds first), against a real database.
 const BIN = join(process.cwd(), "dist/src/cli/bin.js");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function durable(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl(), NO_COLOR: "1", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runToEnd([BIN, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl(), NO_COLOR: "1", ...env } });
 }
 
 /** Starts a long-running command and resolves once its output matches `ready`. */

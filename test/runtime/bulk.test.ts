@@ -1,21 +1,11 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
+import { runToEnd } from "../support/run-to-end.js";
 
-function runChild(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Node's default: an unhandled rejection ends the process with code 1.
-    const child = spawn(process.execPath, ["--unhandled-rejections=throw", join(process.cwd(), "test/support/bulk-child.mjs"), ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// Node's default: an unhandled rejection ends the process with code 1.
+const runChild = (args: string[]) => runToEnd(["--unhandled-rejections=throw", join(process.cwd(), "test/support/bulk-child.mjs"), ...args]);
 
 describe("durable.bulk()", () => {
   it("never crashes the process: failed inserts and throwing callbacks are logged and emitted, and a callback may wait on its own calls", async () => {

@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import pg from "pg";
 import { databaseUrl, testDatabase } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
 import { fetchJobs } from "../../src/runner/queries.js";
+import { PgJobSource } from "../../src/runner/job-source.js";
+import { replanning } from "../../src/db/statements.js";
 
 // The prepared claim must settle on PostgreSQL's generic plan: a claim that
 // is re-planned on every call spends as long planning as claiming. It once
@@ -28,4 +30,51 @@ describe("the prepared claim", () => {
       }
     });
   }
+});
+
+describe("hot statements' cached plans", () => {
+  const keys = ["test#echo:h-test#echo"];
+  const control = { paused: false, concurrency: null, globalConcurrency: null, rateLimit: null };
+
+  it("a connection whose claim plan was made on a nearly empty partition re-plans once a claim is slow", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    // No analyze behind the test's back: that would re-plan too.
+    await db.pool.query(`alter table ${db.q}.jobs_active set (autovacuum_enabled = false)`);
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+    onTestFinished(async () => {
+      Object.assign(replanning, defaults);
+      await pool.end();
+    });
+    const defaults = { ...replanning };
+    replanning.slowMs = Infinity;
+    const source = new PgJobSource(pool, db.q, "ad_hoc_worker", "node-a", 1_000_000);
+    // The generic plan is made on the sixth call, while the partition holds a job or two.
+    for (let i = 0; i < 8; i++) {
+      await d.async(tasks.echo, { value: i });
+      await source.claim(1, keys, control);
+    }
+    for (let i = 0; i < 20; i++) await d.asyncMany(Array.from({ length: 1_000 }, (_, k) => [tasks.echo, { value: k }] as [typeof tasks.echo, Record<string, unknown>]));
+    await d.stop();
+    const seqScans = async () => {
+      await pool.query("select pg_stat_force_next_flush()");
+      await db.pool.query("select pg_stat_clear_snapshot()");
+      return (await db.pool.query(`select seq_scan::int as n from pg_stat_user_tables where relid = '${db.q}.jobs_active'::regclass`)).rows[0].n as number;
+    };
+    const before = await seqScans();
+    await source.claim(1, keys, control);
+    await source.claim(1, keys, control);
+    // The stale plan: each claim reads the whole partition (PostgreSQL 15
+    // plans so; 18 picks the index even for a nearly empty partition, and
+    // then there is nothing to re-plan).
+    const stale = (await seqScans()) - before;
+    expect([0, 2]).toContain(stale);
+    replanning.slowMs = 0;
+    replanning.everyMs = 0;
+    await source.claim(1, keys, control); // still the stale plan; being "slow", its connection drops it
+    replanning.slowMs = Infinity;
+    await source.claim(1, keys, control);
+    await source.claim(1, keys, control);
+    expect((await seqScans()) - before).toBe(stale === 2 ? 3 : 0);
+  });
 });

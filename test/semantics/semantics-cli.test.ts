@@ -1,22 +1,14 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { databaseUrl, eventually, testDatabase } from "../support/db.js";
 import * as t from "../support/semantics-tasks.mjs";
+import { runToEnd, type Run } from "../support/run-to-end.js";
 
 // `durable queues add|remove|resize` and `durable schedules list|pause|resume|retime`, the built binary against a real database.
 const BIN = join(process.cwd(), "dist/src/cli/bin.js");
 
-function durable(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl(), NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function durable(args: string[]): Promise<Run> {
+  return runToEnd([BIN, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl(), NO_COLOR: "1" } });
 }
 
 describe("CLI: runtime queues and schedules", () => {
