@@ -23,17 +23,20 @@ begin
   perform count(pg_advisory_xact_lock(hashtextextended(p_lock_prefix || s.k, 0)))
   from (select distinct u.k collate "C" as k from unnest(p_keys) as u(k) where u.k is not null order by 1) as s;
   -- A new statement: a new snapshot, which sees what the previous holders of these locks committed.
-  return query
+  -- Planned at each call, as a statement of the client's would be: a plan cached in the session, made
+  -- while jobs_finished was empty, could go on scanning it whole for every key once it has grown.
+  return query execute $q$
   select r.n::int, e.id, e.state, e.queue, e.task_id
-  from unnest(p_keys, p_rules) with ordinality as r(key, rule, n)
+  from unnest($1::text[], $2::int[]) with ordinality as r(key, rule, n)
   cross join lateral (
     select j.id, j.state, j.queue, j.task_id from :SCHEMA.jobs j
     where j.unique_key = r.key
-      and (p_periods[r.rule] is null or j.inserted_at > clock_timestamp() - p_periods[r.rule] * interval '1 millisecond')
-      and j.state = any(string_to_array(p_states[r.rule], ','))
+      and (($3::bigint[])[r.rule] is null or j.inserted_at > clock_timestamp() - ($3::bigint[])[r.rule] * interval '1 millisecond')
+      and j.state = any(string_to_array(($4::text[])[r.rule], ','))
     order by j.inserted_at desc, j.id desc
     limit 1
   ) as e
-  where r.key is not null;
+  where r.key is not null$q$
+  using p_keys, p_rules, p_periods, p_states;
 end
 $$;
