@@ -70,7 +70,7 @@ async function fill(n, state) {
 const ack = (client, name, rows) => client.query({
   name,
   text: recordOutcomes(Q),
-  values: [rows.map((r) => r.id), rows.map(() => "completed"), rows.map(() => '{"json":null}'), rows.map(() => null), rows.map(() => null), NODE, `${SCHEMA}.done`, rows.map(() => null), `${SCHEMA}.insert`],
+  values: [rows.map((r) => r.id), rows.map(() => "completed"), rows.map(() => '{"json":null}'), rows.map(() => null), rows.map(() => null), NODE, `${SCHEMA}.done`, rows.map(() => null), `${SCHEMA}.insert`, null],
 });
 
 /** The runner's claim (10 at a time, as a producer with 10 free slots) and its batched ack. */
