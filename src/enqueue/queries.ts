@@ -50,7 +50,7 @@ export interface InsertedRow {
 
 /**
  * `checkUnique`: the rows' unique keys are locked and checked first
- * (lock_unique_conflicts, migrations/0009, with $4..$7: per-row rule, the
+ * (lock_unique_conflicts, migrations/0011, with $4..$7: per-row rule, the
  * rules' periods and states, the lock prefix); rows that conflict are not
  * inserted and come back in `conflicts` instead, as [row number, id, state,
  * queue, task].
@@ -97,7 +97,7 @@ select array_agg(id order by id)::text as ids,
 from ins where (select count(*) from notified) >= 0`;
 }
 
-/** Locks the rows' unique keys and finds the job each conflicts with, in a snapshot taken after the locks (migrations/0009). */
+/** Locks the rows' unique keys and finds the job each conflicts with, in a snapshot taken after the locks (migrations/0011). */
 function takenCte(quotedSchema: string): string {
   return `taken as materialized (
   select * from ${quotedSchema}.lock_unique_conflicts(
@@ -219,7 +219,7 @@ export async function insertJobs(client: QueryableClient, quotedSchema: string, 
 
 /**
  * Inserts the rows whose unique key no existing job holds, locking the keys
- * first (one statement: migrations/0009). Rows come in order, and each key at
+ * first (one statement: migrations/0011). Rows come in order, and each key at
  * most once (the caller settles repeats within a batch).
  */
 export async function insertJobsChecked(

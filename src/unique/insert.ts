@@ -35,7 +35,7 @@ export interface CheckedRows {
   conflicts: Array<{ row: number; id: string; state: string; queue: string; task: string }>;
 }
 
-/** Locks the rows' keys, then inserts (in order) those no job holds yet: one statement (migrations/0009). */
+/** Locks the rows' keys, then inserts (in order) those no job holds yet: one statement (migrations/0011). */
 export type InsertCheckedRows<P> = (client: QueryableClient, items: P[], check: UniqueCheck) => Promise<CheckedRows>;
 
 const isPool = (c: any): boolean => typeof c?.connect === "function" && typeof c?.totalCount === "number";

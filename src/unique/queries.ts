@@ -1,5 +1,5 @@
 // SQL of the unique insert path besides the insert itself (which locks and
-// checks the keys: src/enqueue/queries.ts, migrations/0009).
+// checks the keys: src/enqueue/queries.ts, migrations/0011).
 
 /**
  * unique.replace: overwrite the chosen fields of a conflicting job that has
