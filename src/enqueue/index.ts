@@ -5,8 +5,8 @@ import type { NormalizedJobOptions, QueryableClient } from "../config/options.js
 import { bytesOver } from "../serialize/text.js";
 import { serializeChecked, type SerializedValue } from "../serialize/values.js";
 import type { TaskMetadata, TaskStub } from "../tasks/registry.js";
-import { insertJobs, upsertTasksSql, type JobRow } from "./queries.js";
-import { insertUnique, uniqueKey } from "../unique/index.js";
+import { insertJobs, insertJobsChecked, upsertTasksSql, type JobRow } from "./queries.js";
+import { insertUnique, uniqueKey, type UniqueCheck } from "../unique/index.js";
 
 export interface JobHandle<T = unknown> {
   id: string;
@@ -147,9 +147,9 @@ const CHUNK = 5_000;
 
 /** `named`: prepared statements may be used on `client` (the instance's own pool, not behind a transaction pooler). */
 export async function insertPrepared(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[], named = false): Promise<JobHandle[]> {
-  // Unique rows need a lock-then-check transaction (src/unique); plain batches keep the one-statement path.
+  // Unique rows are locked, checked and inserted by their own statement (src/unique); plain batches take the plain one.
   if (prepared.some((p) => p.row.uniqueKey !== null)) {
-    const insertRows = (c: QueryableClient, items: PreparedItem[]) => insertChunked(c, quotedSchema, channel, items, named);
+    const insertRows = (c: QueryableClient, items: PreparedItem[], check: UniqueCheck) => insertJobsChecked(c, quotedSchema, items.map((p) => p.row), channel, check, named);
     // One advisory lock per key lives until commit, and Postgres's shared lock
     // table holds only max_locks_per_transaction × max_connections (6,400 by
     // default): "out of shared memory" at ~50k keys. In transactions of our own,
@@ -175,12 +175,6 @@ export async function insertPrepared(client: QueryableClient, quotedSchema: stri
     rows.forEach((row, j) => handles.push({ id: row.id, task: chunk[j]!.item.stub.id, queue: chunk[j]!.row.queue, state: row.state, conflict: false }));
   }
   return handles;
-}
-
-async function insertChunked(client: QueryableClient, quotedSchema: string, channel: string, prepared: PreparedItem[], named: boolean) {
-  const rows = [];
-  for (let i = 0; i < prepared.length; i += CHUNK) rows.push(...(await insertJobs(client, quotedSchema, prepared.slice(i, i + CHUNK).map((p) => p.row), channel, named)));
-  return rows;
 }
 
 /**

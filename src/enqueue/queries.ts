@@ -1,4 +1,5 @@
 import type { QueryableClient } from "../config/options.js";
+import type { CheckedRows, UniqueCheck } from "../unique/index.js";
 
 // Hot insert path. A batch travels as two JSON documents: the distinct
 // row *templates* (everything but the captures and the unique key: queue,
@@ -47,12 +48,19 @@ export interface InsertedRow {
   state: string;
 }
 
-export function insertJobsSql(quotedSchema: string): string {
+/**
+ * `checkUnique`: the rows' unique keys are locked and checked first
+ * (lock_unique_conflicts, migrations/0011, with $4..$7: per-row rule, the
+ * rules' periods and states, the lock prefix); rows that conflict are not
+ * inserted and come back in `conflicts` instead, as [row number, id, state,
+ * queue, task].
+ */
+export function insertJobsSql(quotedSchema: string, checkUnique = false): string {
   // The templates are typed once; each row looks its template up in a
   // lateral subquery, so rows stay in input order (the outer side of a
   // nested loop) and so do the ids nextval() gives them.
   return `
-with tpl as materialized (
+with ${checkUnique ? takenCte(quotedSchema) : ""}tpl as materialized (
   select * from rows from (jsonb_to_recordset($1::jsonb)
     as (queue text, task_id text, body_hash text, priority smallint, max_attempts int, timeout_ms int, backoff jsonb,
         meta jsonb, tags jsonb, run_at timestamptz, trace jsonb, expires_at timestamptz, on_discard jsonb, concurrency_key text,
@@ -65,10 +73,12 @@ with tpl as materialized (
          t.queue, t.task_id, t.body_hash, t.priority, t.max_attempts, t.timeout_ms, t.backoff, (r.v->>1)::json, t.meta,
          case when t.tags = '[]'::jsonb then '{}'::text[] else array(select jsonb_array_elements_text(t.tags)) end,
          coalesce(t.run_at, now()), r.v->>2, t.trace, (r.v->>3)::uuid, t.expires_at, t.on_discard, t.concurrency_key, t.concurrency_limit
-  from jsonb_array_elements($2::jsonb) as r(v)
+  from jsonb_array_elements($2::jsonb) with ordinality as r(v, n)
        -- offset 0 keeps this a per-row subquery: pulled up into a join, the
        -- planner may hash the rows and emit them out of order.
-       cross join lateral (select * from tpl where tpl.i = (r.v->>0)::int + 1 offset 0) as t
+       cross join lateral (select * from tpl where tpl.i = (r.v->>0)::int + 1 offset 0) as t${checkUnique ? `
+  -- A filter on each row, not an anti-join, for the same reason; the array is computed once, before any row is inserted.
+  where not (r.n::int = any(array(select n from taken)))` : ""}
   returning id, state, queue, run_at
 ), notified as (
   -- The insert notice (src/db/notifier.ts): due null wakes nodes now; an
@@ -82,8 +92,17 @@ with tpl as materialized (
 -- One row back, not one per job: the ids in order as an array literal and
 -- each job's state as one letter (a = available, s = scheduled).
 select array_agg(id order by id)::text as ids,
-       string_agg(case when state = 'scheduled' then 's' else 'a' end, '' order by id) as states
+       string_agg(case when state = 'scheduled' then 's' else 'a' end, '' order by id) as states${checkUnique ? `,
+       (select json_agg(json_build_array(n, id::text, state, queue, task_id) order by n) from taken)::text as conflicts` : ""}
 from ins where (select count(*) from notified) >= 0`;
+}
+
+/** Locks the rows' unique keys and finds the job each conflicts with, in a snapshot taken after the locks (migrations/0011). */
+function takenCte(quotedSchema: string): string {
+  return `taken as materialized (
+  select * from ${quotedSchema}.lock_unique_conflicts(
+    array(select r.v->>2 from jsonb_array_elements($2::jsonb) with ordinality as r(v, n) order by r.n), $4::int[], $5::bigint[], $6::text[], $7::text)
+), `;
 }
 
 const str = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
@@ -163,6 +182,7 @@ from ins`;
 
 const oneTexts = new Map<string, string>();
 const manyTexts = new Map<string, string>();
+const checkedTexts = new Map<string, string>();
 function cached(texts: Map<string, string>, quotedSchema: string, build: (quotedSchema: string) => string): string {
   let text = texts.get(quotedSchema);
   if (text === undefined) texts.set(quotedSchema, (text = build(quotedSchema)));
@@ -195,6 +215,23 @@ export async function insertJobs(client: QueryableClient, quotedSchema: string, 
   const { ids, states } = result.rows[0] as { ids: string | null; states: string | null };
   if (ids === null || states === null) return [];
   return ids.slice(1, -1).split(",").map((id, i) => ({ id, state: states[i] === "s" ? "scheduled" : "available" }));
+}
+
+/**
+ * Inserts the rows whose unique key no existing job holds, locking the keys
+ * first (one statement: migrations/0011). Rows come in order, and each key at
+ * most once (the caller settles repeats within a batch).
+ */
+export async function insertJobsChecked(
+  client: QueryableClient, quotedSchema: string, rows: JobRow[], channel: string, check: UniqueCheck, named = false,
+): Promise<CheckedRows> {
+  const text = cached(checkedTexts, quotedSchema, (q) => insertJobsSql(q, true));
+  const values = [...insertParams(rows, channel), check.rules, check.periodsMs, check.states, check.lockPrefix];
+  const result = await client.query(named ? { name: `durable-insert-unique-${quotedSchema}`, text, values } : { text, values });
+  const { ids, states, conflicts } = result.rows[0] as { ids: string | null; states: string | null; conflicts: string | null };
+  const inserted = ids === null || states === null ? [] : ids.slice(1, -1).split(",").map((id, i) => ({ id, state: states[i] === "s" ? "scheduled" : "available" }));
+  const taken = conflicts === null ? [] : (JSON.parse(conflicts) as Array<[number, string, string, string, string]>);
+  return { inserted, conflicts: taken.map(([n, id, state, queue, task]) => ({ row: n - 1, id, state, queue, task })) };
 }
 
 export function upsertTasksSql(quotedSchema: string): string {

@@ -1,25 +1,5 @@
-// SQL of the unique insert path. The lock and the check are separate
-// statements on purpose: in READ COMMITTED each statement takes a fresh
-// snapshot, so the check runs after the lock is held and sees the row the
-// previous holder committed.
-
-/** Takes one transaction-scoped advisory lock per key, in the caller's (sorted) order, so bulk inserts never deadlock. */
-export const lockUniqueKeys = `
-select count(pg_advisory_xact_lock(hashtextextended($2::text || k, 0)))::int as locked
-from unnest($1::text[]) as k`;
-
-/** For each candidate (key, window, states), the newest job that conflicts with it. */
-export const findConflicts = (quotedSchema: string) => `
-select r.n::int as n, e.id::text as id, e.state, e.queue, e.task_id
-from unnest($1::text[], $2::bigint[], $3::text[]) with ordinality as r(key, period_ms, states, n)
-cross join lateral (
-  select j.id, j.state, j.queue, j.task_id from ${quotedSchema}.jobs j
-  where j.unique_key = r.key
-    and (r.period_ms is null or j.inserted_at > clock_timestamp() - r.period_ms * interval '1 millisecond')
-    and j.state = any(string_to_array(r.states, ','))
-  order by j.inserted_at desc, j.id desc
-  limit 1
-) e`;
+// SQL of the unique insert path besides the insert itself (which locks and
+// checks the keys: src/enqueue/queries.ts, migrations/0011).
 
 /**
  * unique.replace: overwrite the chosen fields of a conflicting job that has

@@ -123,6 +123,52 @@ describe("unique jobs", () => {
     expect(handles[3]!.id).not.toBe(handles[4]!.id);
   });
 
+  it("two pools inserting overlapping bulk batches at once, in opposite orders: one job per key, every row gets its id", async () => {
+    const db = await testDatabase();
+    const [a, b] = [await db.start({ run: false }), await db.start({ run: false })];
+    const opts = { unique: { period: "1h" } };
+    const batch = (values: number[]) => values.map((value) => [t.echo, { value }, opts] as [typeof t.echo, { value: number }, typeof opts]);
+    for (let round = 0; round < 5; round++) {
+      // 0..299 from one side, 200..499 backwards from the other: 100 keys both want at the same moment.
+      const left = Array.from({ length: 300 }, (_, i) => round * 1000 + i);
+      const right = Array.from({ length: 300 }, (_, i) => round * 1000 + 499 - i);
+      const [fromA, fromB] = await Promise.all([a.asyncMany(batch(left)), b.asyncMany(batch(right))]);
+      const byValue = new Map<number, Array<{ id: string; conflict: boolean }>>();
+      [...left.map((v, i) => [v, fromA[i]!] as const), ...right.map((v, i) => [v, fromB[i]!] as const)].forEach(([v, h]) => byValue.set(v, [...(byValue.get(v) ?? []), h]));
+      for (const [, handles] of byValue) {
+        expect(new Set(handles.map((h) => h.id)).size).toBe(1);
+        expect(handles.filter((h) => !h.conflict)).toHaveLength(1);
+      }
+    }
+    const { rows } = await db.pool.query(`select count(*)::int as n, count(distinct unique_key)::int as keys from ${db.q}.jobs`);
+    expect(rows[0]).toEqual({ n: 2500, keys: 2500 });
+  });
+
+  it("rows of one batch with different periods and states: each checked by its own, as if the calls came one after another", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ run: false });
+    const available = await d.async(t.echo, { value: "a" }, { unique: { period: "1h" } });
+    const existingC = await d.async(t.echo, { value: "c" }, { unique: { period: "1h" } });
+    const onlyScheduled = { unique: { period: "1h", states: ["scheduled"] } };
+    const handles = await d.asyncMany([
+      // Counts only scheduled jobs: the available one does not conflict.
+      [t.echo, { value: "a" }, onlyScheduled],
+      [t.echo, { value: "b" }, { unique: { period: "forever" } }],
+      // Counts available jobs: conflicts with the newest, the one the first row inserted.
+      [t.echo, { value: "a" }, { unique: { period: "2h" } }],
+      [t.echo, { value: "b" }, { unique: { period: "forever" } }],
+      // Conflicts with the job inserted before the batch; the next row, counting only scheduled jobs, does not.
+      [t.echo, { value: "c" }, { unique: { period: "1h" } }],
+      [t.echo, { value: "c" }, onlyScheduled],
+    ]);
+    expect(handles.map((h) => h.conflict)).toEqual([false, false, true, true, true, false]);
+    expect(handles[0]!.id).not.toBe(available.id);
+    expect(handles[2]!.id).toBe(handles[0]!.id);
+    expect(handles[3]!.id).toBe(handles[1]!.id);
+    expect(handles[4]!.id).toBe(existingC.id);
+    expect(new Set(handles.map((h) => h.id)).size).toBe(4);
+  });
+
   it("keys, by queue/task, states and replace", async () => {
     const db = await testDatabase();
     const d = await db.start({ run: false });
