@@ -27,7 +27,7 @@ export type RunJob = (job: ClaimedJob, controller: AbortController) => Promise<v
 /** Prefetch holds at most this much work (at the recent run time), so a buffered job waits about this long at worst. */
 const PREFETCH_WINDOW_MS = 25;
 /** And at most this many slots' worth: very short jobs would otherwise ask for thousands. */
-const PREFETCH_MAX_FACTOR = 20;
+const PREFETCH_MAX_FACTOR = 50;
 
 /**
  * Runs one queue on this node: claims as many due jobs as it has free slots,

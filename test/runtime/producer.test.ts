@@ -112,13 +112,13 @@ describe("the producer", () => {
     await p.stop(Date.now());
   });
 
-  it("claims further ahead the shorter its jobs are, up to twenty times its slots; jobs longer than the window get no prefetch", async () => {
+  it("claims further ahead the shorter its jobs are, up to fifty times its slots; jobs longer than the window get no prefetch", async () => {
     const quick = new FakeSource(2_000);
     const p = new Producer("q", 2, () => ["t:h"], quick, async () => undefined, quietLogger);
     p.wake();
     await eventually("all quick jobs ran", () => quick.due === 0 && p.running.size === 0 && p.buffered.length === 0);
-    // Instant jobs: the buffer holds the cap, 20 × 2 on top of the 2 slots.
-    expect(Math.max(...quick.demands)).toBe(42);
+    // Instant jobs: the buffer holds the cap, 50 × 2 on top of the 2 slots.
+    expect(Math.max(...quick.demands)).toBe(102);
     // Claims come in batches far larger than the two slots.
     expect(quick.demands.length).toBeLessThan(2_000 / 10);
     await p.stop(Date.now());
