@@ -44,7 +44,10 @@ export async function hotQuery(pool: pg.Pool, name: string, text: string, values
     const now = performance.now();
     if (now - started >= replanning.slowMs && now - (replannedAt.get(client) ?? -Infinity) >= replanning.everyMs) {
       replannedAt.set(client, now);
-      await client.query("discard plans");
+      // The statement's own result stands whatever happens here (a claim has committed): a
+      // failed re-plan only means the next call plans as before; a dropped connection is
+      // still seen by withClient's error listener, which keeps the client out of the pool.
+      await client.query("discard plans").catch(() => undefined);
     }
     return result;
   });
