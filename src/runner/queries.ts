@@ -38,7 +38,10 @@ const keyParts = (k: string) => `left(${k}, length(${k}) - strpos(reverse(${k}),
  * (0.2-0.3 ms, as much as the claim itself). With a row estimate that does
  * not depend on the parameter the generic plan wins after five calls, as
  * it already did for nodes with more keys; the plan's shape is the same
- * either way (the LATERAL forces a nested loop over the keys).
+ * either way (the LATERAL forces a nested loop over the keys). With a deep
+ * queue (some 100k due jobs) the generic plan's estimate grows again (an
+ * unknown LIMIT is taken as a tenth of the rows) and PostgreSQL goes back
+ * to planning each claim: correct, only ~0.25 ms dearer.
  */
 export const pickDueJobs = (quotedSchema: string, budget: string) => `
   select id, upto >= ${budget} as full from (
