@@ -117,14 +117,14 @@ export class DurableInstance implements BulkOwner {
     const plan = await planConnections({ ...config, pool: db.pool, connection: db.connection, logger: config.logger });
     if (config.migrate) await migrate(db.pool, config.schema);
     else await requireCurrentSchema(db.pool, config.schema);
+    const runsJobs = config.run && Object.keys(config.queues).length > 0;
     if (plan.listen) {
-      const runsJobs = config.run && Object.keys(config.queues).length > 0;
       this.notifier = new Notifier(plan.listen, config.schema, config.logger, config.run, runsJobs ? ["insert", "done", "control"] : ["done"]);
       await this.notifier.start();
     }
     const notifyKey = config.notifyResults ? await loadNotifyKey(db.pool, this.quotedSchema, config.logger) : null;
     this.awaiter = new Awaiter(db.pool, this.quotedSchema, this.codec, this.notifier, notifyKey);
-    if (config.run && Object.keys(config.queues).length > 0) {
+    if (runsJobs) {
       this.runner = new Runner({ pool: db.pool, quotedSchema: this.quotedSchema, schema: config.schema, config, events: this.events, notifier: this.notifier, codec: this.codec, catalog: this.catalog, notifyKey });
       await this.runner.start();
       this.crons.start({

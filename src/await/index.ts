@@ -48,7 +48,10 @@ export class Awaiter {
     notifier?.on("done", ({ ids, results }) => {
       for (const id of ids) {
         const set = this.waiting.get(id);
-        if (set) for (const subscriber of set) subscriber(this.wakeFor(id, results.get(id)));
+        if (!set) continue;
+        // One check of the carried result however many calls await this job.
+        const wake = this.wakeFor(id, results.get(id));
+        for (const subscriber of set) subscriber(wake);
       }
     });
     notifier?.onReconnect(() => {
