@@ -49,14 +49,11 @@ export function waitingReason(row: { task_id: string; body_hash: string; queue: 
 }
 
 /**
- * Keys (queue, task id, body hash) of due jobs no live node can run whose
- * oldest has been due longer than $1 ms, with how many wait (counted up to
- * 10,000) and whether a live node has the task at all. The distinct keys of
- * the active partition are walked through the claim index (a loose index
- * scan: one descent per key), so the check costs per key, not per job.
+ * The distinct (queue, task_id, body_hash) of due-or-later jobs, as the CTE
+ * `k`: one index descent per key along the claim index, so a million queued
+ * jobs of a few tasks cost a few descents, not a scan of every row.
  */
-export const stuckKeys = (quotedSchema: string) => `
-with recursive k as (
+export const claimableKeys = (quotedSchema: string) => `k as (
   (select queue, task_id, body_hash from ${quotedSchema}.jobs_active where state in ${CLAIMABLE} order by queue, task_id, body_hash limit 1)
   union all
   select nx.queue, nx.task_id, nx.body_hash from k cross join lateral (
@@ -64,7 +61,17 @@ with recursive k as (
     where j.state in ${CLAIMABLE} and (j.queue, j.task_id, j.body_hash) > (k.queue, k.task_id, k.body_hash)
     order by j.queue, j.task_id, j.body_hash limit 1
   ) nx
-), stuck as (
+)`;
+
+/**
+ * Keys (queue, task id, body hash) of due jobs no live node can run whose
+ * oldest has been due longer than $1 ms, with how many wait (counted up to
+ * 10,000) and whether a live node has the task at all. The distinct keys of
+ * the active partition are walked through the claim index (a loose index
+ * scan: one descent per key), so the check costs per key, not per job.
+ */
+export const stuckKeys = (quotedSchema: string) => `
+with recursive ${claimableKeys(quotedSchema)}, stuck as (
   select k.* from k
   where not exists (select 1 from ${quotedSchema}.nodes n where n.lease_expires_at > now() and ${nodeRunsJob("k")})
 )

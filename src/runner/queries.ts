@@ -1,6 +1,6 @@
 import { CLAIMABLE_STATES, FINISHED_STATES, sqlStates } from "../jobs/states.js";
 import { failedDependency, waitsForDependencies } from "../steps/queries.js";
-import { nodeRunsJob } from "../nodes/live.js";
+import { claimableKeys, nodeRunsJob } from "../nodes/live.js";
 
 // Every statement the runner sends, one function each, so the SQL that
 // decides throughput sits in one reviewable place.
@@ -274,18 +274,29 @@ export const deleteDeadNodes = (quotedSchema: string) => `delete from ${quotedSc
  * body hash), in a queue live nodes serve, is discarded once it has waited
  * longer than the grace period, saying whether no node has the task or none
  * runs that version of it (its capture names differ). Bounded per pass.
+ * The check is per key (queue, task, body hash), walked through the claim
+ * index, and only the jobs of stuck keys are read: a scan of every queued
+ * job took seconds per pass at a million queued, on every node.
  */
 export const discardUnknownTasks = (quotedSchema: string) => `
-with live as (
+with recursive ${claimableKeys(quotedSchema)}, live as (
   select node_id, task_ids, task_keys, queues from ${quotedSchema}.nodes where lease_expires_at > now()
+), stuck_keys as (
+  select k.queue, k.task_id, k.body_hash,
+         exists (select 1 from live where live.queues ? k.queue and k.task_id = any(live.task_ids)) as task_known
+  from k
+  where exists (select 1 from live where live.queues ? k.queue)
+    and not exists (select 1 from live n where ${nodeRunsJob("k")})
 ), stuck as (
-  select j.id, exists (select 1 from live where live.queues ? j.queue and j.task_id = any(live.task_ids)) as task_known
-  from ${quotedSchema}.jobs_active j
-  where j.state in ${CLAIMABLE} and j.run_at < now() - ($1::bigint * interval '1 millisecond')
-    and exists (select 1 from live where live.queues ? j.queue)
-    and not exists (select 1 from live n where ${nodeRunsJob("j")})
+  select s.id, sk.task_known
+  from stuck_keys sk cross join lateral (
+    select j.id from ${quotedSchema}.jobs_active j
+    where j.queue = sk.queue and j.task_id = sk.task_id and j.body_hash = sk.body_hash
+      and j.state in ${CLAIMABLE} and j.run_at < now() - ($1::bigint * interval '1 millisecond')
+    limit 500
+    for update skip locked
+  ) s
   limit 500
-  for update skip locked
 )
 update ${quotedSchema}.jobs j
 set state = 'discarded', discarded_at = now(), finished_at = now(),
