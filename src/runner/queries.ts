@@ -282,17 +282,18 @@ export const discardUnknownTasks = (quotedSchema: string) => `
 with recursive ${claimableKeys(quotedSchema)}, live as (
   select node_id, task_ids, task_keys, queues from ${quotedSchema}.nodes where lease_expires_at > now()
 ), stuck_keys as (
-  select k.queue, k.task_id, k.body_hash,
-         exists (select 1 from live where live.queues ? k.queue and k.task_id = any(live.task_ids)) as task_known
-  from k
+  select k.queue, k.task_id, k.body_hash from k
   where exists (select 1 from live where live.queues ? k.queue)
     and not exists (select 1 from live n where ${nodeRunsJob("k")})
 ), stuck as (
-  select s.id, sk.task_known
+  -- In claim-index order: a plan that scanned the table for the first 500 of
+  -- a key would read every queued job when the key's jobs are few.
+  select s.id
   from stuck_keys sk cross join lateral (
     select j.id from ${quotedSchema}.jobs_active j
     where j.queue = sk.queue and j.task_id = sk.task_id and j.body_hash = sk.body_hash
       and j.state in ${CLAIMABLE} and j.run_at < now() - ($1::bigint * interval '1 millisecond')
+    order by j.priority, j.run_at, j.id
     limit 500
     for update skip locked
   ) s
@@ -302,14 +303,15 @@ update ${quotedSchema}.jobs j
 set state = 'discarded', discarded_at = now(), finished_at = now(),
     errors = j.errors || jsonb_build_array(jsonb_build_object(
       'attempt', j.attempt, 'at', now(), 'name', 'UnknownTaskError', 'code', 'DURABLE_UNKNOWN_TASK',
-      'message', case when stuck.task_known
+      'message', case when exists (select 1 from live where live.queues ? j.queue and j.task_id = any(live.task_ids))
         then format('No running node runs version %s of task "%s"%s after %s ms: the running code has this task with other capture names (recorded: %s), so it cannot take this job''s captures. Run a node of the build that enqueued it, or delete the job.',
                     j.body_hash, j.task_id, ${callerOf(quotedSchema, "j")}, $1::bigint,
                     coalesce((select nullif(array_to_string(t.capture_names, ', '), '') from ${quotedSchema}.tasks t where t.task_id = j.task_id and t.body_hash = j.body_hash), 'none'))
         else format('No running node has task "%s"%s after %s ms. Deploy the code that contains it, or delete the job.',
                     j.task_id, ${callerOf(quotedSchema, "j")}, $1::bigint)
       end))
-from stuck where j.id = stuck.id and j.state in ${CLAIMABLE}
+-- By id through the primary key: a join with the candidates may be planned as a scan of the partition.
+where j.id = any(array(select id from stuck)) and j.state in ${CLAIMABLE}
 returning j.id::text, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
 
 /** Where a job's task was enqueued from, for messages: " (called from file:line:col)", or "". */
