@@ -119,36 +119,45 @@ select id::text, state,
 from ${quotedSchema}.jobs where id = any($1::bigint[])`;
 
 /**
+ * One page of waiting jobs for the sweeps below: up to $2 after id $1, in id
+ * order. A pass reads one page, not every waiting job: with 50,000 jobs
+ * waiting on their children both sweeps took 320 ms every beat on every node.
+ */
+const waitingPage = (quotedSchema: string) => `page as (
+  select p.id from ${quotedSchema}.jobs_active p where p.state = 'waiting' and p.id > $1::bigint order by p.id limit $2::int
+)`;
+
+/**
  * Waiting jobs whose wait is over: every job they wait for ended, or one of
  * them failed (the replay rethrows at once). The completer wakes most of
  * them as it records the ends; this sweep catches the rest (two ends
- * committed side by side, each seeing the other still running). Bounded
- * per pass.
+ * committed side by side, each seeing the other still running), one page
+ * per pass. Returns the page's last id and size, and the queues it woke.
  */
 export const wakeWaitingJobs = (quotedSchema: string) => `
-with due as (
+with ${waitingPage(quotedSchema)}, due as (
   select p.id from ${quotedSchema}.jobs_active p
-  where p.state = 'waiting'
+  where p.state = 'waiting' and p.id = any(array(select id from page))
     and (not exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(p.waiting_for))
          or (exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = any(p.waiting_for) and f.state in ${FAILED})
              and not ${waitsForDependencies(quotedSchema, "p")}))
     and not ${failedDependency(quotedSchema, "p", failedInFinished(quotedSchema))}
-  limit 1000
   for update skip locked
 ), woken as (
   update ${quotedSchema}.jobs_active j set state = 'available', run_at = now(), waiting_for = null
   from due where j.id = due.id and j.state = 'waiting'
   returning j.queue
 )
-select distinct queue from woken`;
+select (select max(id) from page)::text as upto, (select count(*) from page)::int as seen,
+       array(select distinct queue from woken) as queues`;
 
 /**
  * Waiting jobs a failed `after` dependency cancels (policy 'cancel'), with
- * the dependency named. Bounded per pass; their own dependents follow on
- * the next pass.
+ * the dependency named, in the page the wake sweep reads ($1, $2). Their
+ * own dependents follow on a later pass.
  */
 export const cancelFailedDependents = (quotedSchema: string) => `
-with doomed as (
+with ${waitingPage(quotedSchema)}, doomed as (
   select p.id, x.failed_id, x.failed_state
   from ${quotedSchema}.jobs_active p
   cross join lateral (
@@ -157,9 +166,8 @@ with doomed as (
     where s.parent_id = p.id and s.kind = 'after' and s.task_id = 'cancel' and s.child_id = any(p.waiting_for)
     limit 1
   ) x
-  where p.state = 'waiting'
+  where p.state = 'waiting' and p.id = any(array(select id from page))
   order by p.id
-  limit 500
   for update of p skip locked
 )
 update ${quotedSchema}.jobs j set state = 'cancelled', cancelled_at = now(), finished_at = now(), waiting_for = null,
