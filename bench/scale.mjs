@@ -11,9 +11,11 @@
 //      (a body-hash hold) ahead of its own 10k,
 //   G. E for a node that claims 200 task keys (199 of them with no job),
 //   H. 10k jobs spread over 5 tasks the node claims (every key has a head),
-// and prints EXPLAIN (ANALYZE, BUFFERS) of the claim in each state.
+//   I. 10k queued + 50k jobs waiting on a running child (steps, `after`),
+// and prints EXPLAIN (ANALYZE, BUFFERS) of the claim in each state, and what
+// one pass of each database-side maintenance service costs a live node.
 //
-//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000] [--skew=100000] [--only=A,E,F,G,H]
+//   node bench/scale.mjs [--big=1000000] [--small=10000] [--burst=50000] [--skew=100000] [--waiting=50000] [--only=A,E,F,G,H,I]
 import pg from "pg";
 import { spawnSync } from "node:child_process";
 import { startPostgres } from "./lib/services.mjs";
@@ -23,6 +25,9 @@ import { distUrl, snapshotDist } from "./lib/dist.mjs";
 const dropSnapshot = snapshotDist();
 const { DurableInstance } = await import(distUrl("src/index.js"));
 const { recordOutcomes, fetchJobs } = await import(distUrl("src/runner/queries.js"));
+const { maintenanceServices } = await import(distUrl("src/runner/maintenance/index.js"));
+const { DurableEmitter } = await import(distUrl("src/events/index.js"));
+const { normalizeStartOptions } = await import(distUrl("src/config/start.js"));
 const { noop } = await import("./tasks.mjs");
 
 const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -30,6 +35,7 @@ const BIG = arg("big", 1_000_000);
 const SMALL = arg("small", 10_000);
 const BURST = arg("burst", 50_000);
 const SKEW = arg("skew", 100_000);
+const WAITING = arg("waiting", 50_000);
 const SCHEMA = "bench_scale";
 const Q = `"${SCHEMA}"`;
 const QUEUE = "ad_hoc_worker";
@@ -209,6 +215,49 @@ async function skewScenarios() {
   }
 }
 
+/** Node-side passes that send no statement of their own (or only the heartbeat's one-row update). */
+const NODE_SIDE = new Set(["polling for jobs", "heartbeat", "checking for cancelled jobs", "refreshing task versions"]);
+
+/**
+ * One pass of every database-side maintenance service, as a live node serving
+ * the queue with `keys` runs it (every node runs them all): ms per service.
+ */
+async function maintenanceCost(keys) {
+  await pool.query(`insert into ${Q}.nodes (node_id, node_types, queues, task_ids, task_keys, hostname, pid, lease_expires_at)
+    values ($1, '{worker}', $2::jsonb, $3, $4, 'bench', 1, now() + interval '1 hour')`,
+    [NODE, JSON.stringify({ [QUEUE]: 10 }), keys.map((k) => k.slice(0, k.lastIndexOf(":"))), keys]);
+  const config = normalizeStartOptions({ database: url, schema: SCHEMA, logger: quiet });
+  const node = { nodeId: NODE, register: async () => {}, setDraining: async () => {}, refreshTasks: async () => {}, refreshControls: async () => {},
+    abortCancelled: async () => {}, heldJobs: () => [], wakeAll() {}, pollAll() {}, producers: new Map() };
+  const passes = {};
+  try {
+    for (const service of maintenanceServices(node, { pool, quotedSchema: Q, config, events: new DurableEmitter() })) {
+      if (NODE_SIDE.has(service.during)) continue;
+      // The second pass: the first also plans its statements.
+      await service.run();
+      const t0 = nowMs();
+      await service.run();
+      passes[service.during] = nowMs() - t0;
+    }
+  } finally {
+    await pool.query(`delete from ${Q}.nodes where node_id = $1`, [NODE]);
+  }
+  return passes;
+}
+
+/** I: jobs waiting on a running child, as a fan-out of steps or `after` dependencies leaves them. */
+async function waitingScenario() {
+  if (!wanted("I")) return;
+  await pool.query(`truncate ${Q}.jobs_active`);
+  await fill(SMALL, "available");
+  const { rows } = await pool.query(`insert into ${Q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, node_id, attempt)
+    values ('executing', '${QUEUE}', '${noop.id}', '${noop.hash}', 1, 900000, '{"json":{}}', 'elsewhere', 1) returning id`);
+  await pool.query(`insert into ${Q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, waiting_for)
+    select 'waiting', '${QUEUE}', '${noop.id}', '${noop.hash}', 20, 900000, '{"json":{}}', array[$1::bigint] from generate_series(1, ${WAITING})`, [rows[0].id]);
+  await pool.query(`vacuum analyze ${Q}.jobs_active`);
+  await scenario(`I: ${SMALL.toLocaleString("en-US")} queued + ${WAITING.toLocaleString("en-US")} waiting on a running child`);
+}
+
 const results = [];
 const memory = [];
 async function scenario(name, { generic = false, keys = KEYS } = {}) {
@@ -219,9 +268,10 @@ async function scenario(name, { generic = false, keys = KEYS } = {}) {
   const tuples = await deadTuples();
   const { rows } = await pool.query(`select last_value from ${Q}.jobs_id_seq`);
   const insert = await insertCost();
-  results.push({ name, ...claim, ...insert, tuples, explain, explainGeneric });
   // Keep the queue at its size: drop what the insert measurement added.
   await pool.query(`delete from ${Q}.jobs where id > $1`, [rows[0].last_value]);
+  const passes = await maintenanceCost(keys);
+  results.push({ name, ...claim, ...insert, tuples, explain, explainGeneric, passes });
 }
 
 try {
@@ -233,6 +283,7 @@ try {
   }
   if (wanted("B") || wanted("C") || wanted("D")) await bigScenarios();
   await skewScenarios();
+  await waitingScenario();
 } finally {
   await instance.stop();
   await pool.query(`drop schema if exists ${Q} cascade`).catch(() => undefined);
@@ -246,6 +297,9 @@ console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
 for (const r of results) {
   console.log(`| ${r.name} | ${r.fetchPerClaim.toFixed(2)} | ${(r.fetchPerJob * 1000).toFixed(0)} | ${(r.ackPerJob * 1000).toFixed(0)} | ${r.bulkPerJobUs.toFixed(1)} | ${r.singleMs.toFixed(2)} | ${r.tuples} |`);
 }
+const services = Object.keys(results[0]?.passes ?? {});
+console.log(`\n| scenario: one maintenance pass, ms | ${services.join(" | ")} |\n| --- |${services.map(() => " ---: |").join("")}`);
+for (const r of results) console.log(`| ${r.name} | ${services.map((s) => r.passes[s].toFixed(1)).join(" | ")} |`);
 if (memory.length) {
   console.log("\n| a worker process (concurrency 10) runs 5,000 jobs from a queue of | jobs run | RSS after start MB | peak RSS MB | RSS at the end MB | heap after GC, start → end MB |\n| --- | ---: | ---: | ---: | ---: | --- |");
   for (const m of memory) console.log(`| ${m.name} | ${m.ran ?? "?"} | ${m.rssStart ?? "?"} | ${m.rssPeak ?? "?"} | ${m.rssEnd ?? "?"} | ${m.heapStart ?? "?"} → ${m.heapEnd ?? "?"} |`);
