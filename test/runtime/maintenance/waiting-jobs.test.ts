@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { testDatabase } from "../../support/db.js";
 import { waitingJobsService } from "../../../src/runner/maintenance/waiting-jobs.js";
+import { cancelFailedDependents, wakeWaitingJobs } from "../../../src/steps/queries.js";
+
+/** Rows each scan of `relation` read (returned plus filtered out), over all its loops. */
+function rowsRead(plan: any, relation: string): number {
+  let read = 0;
+  const walk = (node: any) => {
+    if (node["Relation Name"] === relation && /Scan/.test(node["Node Type"])) read += (node["Actual Rows"] + (node["Rows Removed by Filter"] ?? 0)) * node["Actual Loops"];
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(plan);
+  return read;
+}
 
 // The sweep that wakes waiting jobs no end woke reads one page of waiting
 // jobs per pass, so its cost does not grow with how many jobs wait; every
@@ -36,5 +48,38 @@ describe("the waiting-jobs sweep", () => {
     await sweep.run();
     expect((await Promise.all(blocked.slice(0, 2).map(stateOf)))).toEqual(["available", "available"]);
     expect(await stateOf(blocked[2]!)).toBe("waiting");
+  });
+
+  it("looks dependencies up by id even when the statistics predate the failures", async () => {
+    const db = await testDatabase();
+    await db.start({ run: false });
+    const job = (state: string, extra = "") =>
+      `insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, attempt${extra ? ", finished_at" : ""})
+       select '${state}', 'ad_hoc_worker', 'x#0', 'h', 1, 1000, '{"json":{}}', 1${extra ? ", now()" : ""}`;
+    await db.pool.query(`${job("completed", "f")} from generate_series(1, 200000)`);
+    await db.pool.query(`analyze ${db.q}.jobs_finished`);
+    // Failures after the last analyze (autovacuum analyzes again after 10% of the table changed).
+    await db.pool.query(`${job("discarded", "f")} from generate_series(1, 3000)`);
+    const failed = (await db.pool.query(`${job("discarded", "f")} returning id::text`)).rows[0].id;
+    const running = (await db.pool.query(`${job("executing")} returning id::text`)).rows[0].id;
+    // 3,000 jobs waiting on a running child, and one whose `after` dependency failed.
+    await db.pool.query(`insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, waiting_for)
+      select 'waiting', 'ad_hoc_worker', 'x#0', 'h', 1, 1000, '{"json":{}}', array[$1::bigint] from generate_series(1, 3000)`, [running]);
+    const doomed = (await db.pool.query(`insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, waiting_for)
+      values ('waiting', 'ad_hoc_worker', 'x#0', 'h', 1, 1000, '{"json":{}}', array[$1::bigint]) returning id::text`, [failed])).rows[0].id;
+    await db.pool.query(`insert into ${db.q}.steps (parent_id, step_key, position, kind, task_id, child_id) values ($1, 'after#' || $2, -1, 'after', 'cancel', $2::bigint)`, [doomed, failed]);
+    await db.pool.query(`analyze ${db.q}.jobs_active`);
+
+    for (const sql of [cancelFailedDependents(db.q), wakeWaitingJobs(db.q)]) {
+      await db.pool.query("begin");
+      const { rows } = await db.pool.query(`explain (analyze, format json) ${sql}`, ["0", 2_000]);
+      await db.pool.query("rollback");
+      // One probe per dependency: 2,000 waiting jobs, not 2,000 × the 3,001 failed jobs.
+      expect(rowsRead(rows[0]["QUERY PLAN"][0].Plan, "jobs_finished")).toBeLessThan(10_000);
+    }
+    const sweep = waitingJobsService({ pool: db.pool, quotedSchema: db.q, intervalMs: 1_000, wake: () => undefined });
+    await sweep.run();
+    await sweep.run();
+    expect((await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [doomed])).rows[0].state).toBe("cancelled");
   });
 });
