@@ -165,11 +165,23 @@ select (select max(id) from page)::text as upto, (select count(*) from page)::in
 
 /**
  * Waiting jobs a failed `after` dependency cancels (policy 'cancel'), with
- * the dependency named, in the page the wake sweep reads ($1, $2). Their
- * own dependents follow on a later pass.
+ * the dependency named. This is the only path that cancels them, so it does
+ * not wait for its page: besides the page the wake sweep reads ($1, $2) it
+ * takes the waiting jobs of every job that failed in the last $3 ms (the
+ * (state, finished_at) index, then the waiting_for index), so a dependent
+ * is cancelled on the next pass however many jobs wait. Their own
+ * dependents follow on the next pass.
  */
 export const cancelFailedDependents = (quotedSchema: string) => `
-with ${waitingPage(quotedSchema)}, doomed as (
+with ${waitingPage(quotedSchema)}, recent as (
+  select f.id from ${quotedSchema}.jobs_finished f
+  where f.state in ('discarded', 'cancelled') and f.finished_at > now() - $3::bigint * interval '1 millisecond'
+  limit 10000
+), candidates as (
+  select id from page
+  union
+  select p.id from ${quotedSchema}.jobs_active p where p.state = 'waiting' and p.waiting_for && array(select id from recent)
+), doomed as (
   select p.id, x.failed_id, x.failed_state
   from ${quotedSchema}.jobs_active p
   cross join lateral (
@@ -179,7 +191,7 @@ with ${waitingPage(quotedSchema)}, doomed as (
     where s.parent_id = p.id and s.kind = 'after' and s.task_id = 'cancel' and s.child_id = any(p.waiting_for)
     limit 1
   ) x
-  where p.state = 'waiting' and p.id = any(array(select id from page))
+  where p.state = 'waiting' and p.id = any(array(select id from candidates))
   order by p.id
   for update of p skip locked
 )

@@ -21,7 +21,8 @@ export function waitingJobsService(deps: { pool: pg.Pool; quotedSchema: string; 
   const cancel = cancelFailedDependents(deps.quotedSchema);
   let after = "0";
   const sweep = async (from: string) => {
-    await deps.pool.query(cancel, [from, page]);
+    // Failures of the last three passes (10 s at least): a pass that ran late or slow still overlaps the last.
+    await deps.pool.query(cancel, [from, page, Math.max(3 * deps.intervalMs, 10_000)]);
     const { rows } = await deps.pool.query(text, [from, page]);
     const { upto, seen, queues } = rows[0] as { upto: string | null; seen: number; queues: string[] };
     // A short page was the last one: the next pass starts again from the first waiting job.

@@ -70,9 +70,9 @@ describe("the waiting-jobs sweep", () => {
     await db.pool.query(`insert into ${db.q}.steps (parent_id, step_key, position, kind, task_id, child_id) values ($1, 'after#' || $2, -1, 'after', 'cancel', $2::bigint)`, [doomed, failed]);
     await db.pool.query(`analyze ${db.q}.jobs_active`);
 
-    for (const sql of [cancelFailedDependents(db.q), wakeWaitingJobs(db.q)]) {
+    for (const [sql, params] of [[cancelFailedDependents(db.q), ["0", 2_000, 10_000]], [wakeWaitingJobs(db.q), ["0", 2_000]]] as const) {
       await db.pool.query("begin");
-      const { rows } = await db.pool.query(`explain (analyze, format json) ${sql}`, ["0", 2_000]);
+      const { rows } = await db.pool.query(`explain (analyze, format json) ${sql}`, params as unknown[]);
       await db.pool.query("rollback");
       // One probe per dependency: 2,000 waiting jobs, not 2,000 × the 3,001 failed jobs.
       expect(rowsRead(rows[0]["QUERY PLAN"][0].Plan, "jobs_finished")).toBeLessThan(10_000);
@@ -81,5 +81,23 @@ describe("the waiting-jobs sweep", () => {
     await sweep.run();
     await sweep.run();
     expect((await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [doomed])).rows[0].state).toBe("cancelled");
+  });
+
+  it("cancels the dependents of a recent failure on the next pass, whatever page they are on", async () => {
+    const db = await testDatabase();
+    await db.start({ run: false });
+    const insert = (state: string, waitingFor: string | null) =>
+      db.pool.query(`insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, waiting_for, finished_at, attempt)
+        values ($1, 'ad_hoc_worker', 'x#0', 'h', 1, 1000, '{"json":{}}', $2::bigint[], case when $1 in ('discarded', 'completed') then now() end, 1)
+        returning id::text`, [state, waitingFor]);
+    const running = (await insert("executing", null)).rows[0].id;
+    for (let i = 0; i < 5; i++) await insert("waiting", `{${running}}`);
+    const failed = (await insert("discarded", null)).rows[0].id;
+    const doomed = (await insert("waiting", `{${failed}}`)).rows[0].id;
+    await db.pool.query(`insert into ${db.q}.steps (parent_id, step_key, position, kind, task_id, child_id) values ($1, 'after#' || $2, -1, 'after', 'cancel', $2::bigint)`, [doomed, failed]);
+    const sweep = waitingJobsService({ pool: db.pool, quotedSchema: db.q, intervalMs: 1_000, wake: () => undefined, page: 2 });
+    await sweep.run(); // reads the first page only; the failure is recent
+    const { rows } = await db.pool.query(`select state, errors->-1->>'code' as code from ${db.q}.jobs where id = $1`, [doomed]);
+    expect(rows[0]).toEqual({ state: "cancelled", code: "DURABLE_DEPENDENCY_FAILED" });
   });
 });
