@@ -70,9 +70,10 @@ describe("the waiting-jobs sweep", () => {
     await db.pool.query(`insert into ${db.q}.steps (parent_id, step_key, position, kind, task_id, child_id) values ($1, 'after#' || $2, -1, 'after', 'cancel', $2::bigint)`, [doomed, failed]);
     await db.pool.query(`analyze ${db.q}.jobs_active`);
 
-    for (const [sql, params] of [[cancelFailedDependents(db.q), ["0", 2_000, 10_000]], [wakeWaitingJobs(db.q), ["0", 2_000]]] as const) {
+    const statements: Array<[string, unknown[]]> = [[cancelFailedDependents(db.q), ["0", 2_000, 10_000]], [wakeWaitingJobs(db.q), ["0", 2_000]]];
+    for (const [sql, params] of statements) {
       await db.pool.query("begin");
-      const { rows } = await db.pool.query(`explain (analyze, format json) ${sql}`, params as unknown[]);
+      const { rows } = await db.pool.query(`explain (analyze, format json) ${sql}`, params);
       await db.pool.query("rollback");
       // One probe per dependency: 2,000 waiting jobs, not 2,000 × the 3,001 failed jobs.
       expect(rowsRead(rows[0]["QUERY PLAN"][0].Plan, "jobs_finished")).toBeLessThan(10_000);
