@@ -55,19 +55,28 @@ details summary { cursor:pointer; }
 export const SCRIPT = `
 (() => {
   // Live updates: re-fetch this page every 2 s and swap the #live region,
-  // unless the user is typing inside it or the tab is hidden.
+  // unless the user is typing inside it or the tab is hidden. A page the
+  // server takes long to compute (counts over a million jobs) waits 5x as
+  // long as its last fetch took, so an open tab never keeps the database busy.
   const live = document.getElementById("live");
   if (live && live.dataset.live === "on") {
-    setInterval(async () => {
-      if (document.hidden || live.contains(document.activeElement) && document.activeElement.tagName !== "BODY") return;
-      try {
-        const res = await fetch(location.href, { headers: { "x-durable-live": "1" }, credentials: "same-origin" });
-        if (!res.ok) return;
-        const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-        const next = doc.getElementById("live");
-        if (next) live.replaceChildren(...next.childNodes);
-      } catch { /* offline for a moment; try again next tick */ }
-    }, 2000);
+    const tick = async () => {
+      let took = 0;
+      if (!(document.hidden || live.contains(document.activeElement) && document.activeElement.tagName !== "BODY")) {
+        const started = performance.now();
+        try {
+          const res = await fetch(location.href, { headers: { "x-durable-live": "1" }, credentials: "same-origin" });
+          if (res.ok) {
+            const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+            const next = doc.getElementById("live");
+            if (next) live.replaceChildren(...next.childNodes);
+          }
+        } catch { /* offline for a moment; try again next tick */ }
+        took = performance.now() - started;
+      }
+      setTimeout(tick, Math.max(2000, took * 5));
+    };
+    setTimeout(tick, 2000);
   }
   document.addEventListener("submit", (event) => {
     const text = event.target.getAttribute("data-confirm");

@@ -79,6 +79,6 @@ ${buildsTable(ctx, builds)}
 <h2>Nodes</h2>
 <table id="nodes"><thead><tr><th>Node</th><th>Node types</th><th>Queues</th><th class="num">Heartbeat</th><th>Host</th><th>Tasks</th></tr></thead>
 <tbody>${nodes.length ? nodes.map((n) => nodeRow(ctx, n)) : html`<tr><td colspan="6" class="muted">No nodes are running.</td></tr>`}</tbody></table>
-<p class="muted">Updated ${new Date().toISOString().slice(11, 19)} UTC; refreshes every 2 s.</p>
+<p class="muted">Updated ${new Date().toISOString().slice(11, 19)} UTC; refreshes every 2 s, less often when the page is slow to compute.</p>
 </div>`);
 }
