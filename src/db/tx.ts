@@ -56,3 +56,17 @@ export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient)
 export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return withClient(pool, (client) => inTransaction(client, work));
 }
+
+/**
+ * One statement with JIT off, in a transaction of its own (`set local`
+ * lasts until its end). For statements the planner estimates per key or per
+ * node over big tables: the estimate passes `jit_above_cost` while the
+ * statement runs in milliseconds, and a JIT-capable server (the Debian and
+ * Ubuntu packages, most clouds) would compile it on every call for hundreds.
+ */
+export function queryWithoutJit(pool: pg.Pool, text: string, values?: unknown[]): Promise<pg.QueryResult> {
+  return withTransaction(pool, async (client) => {
+    await client.query("set local jit = off");
+    return client.query(text, values);
+  });
+}

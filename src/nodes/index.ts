@@ -2,7 +2,7 @@ import { InvalidOptionError } from "../errors.js";
 import { describe } from "../config/duration.js";
 import type { TargetSource } from "../control/target.js";
 import * as sql from "./queries.js";
-import { withTransaction } from "../db/tx.js";
+import { queryWithoutJit } from "../db/tx.js";
 
 export interface NodeInfo {
   nodeId: string;
@@ -53,12 +53,12 @@ export class NodesApi {
   /** Live nodes grouped by build, with what each build can run and how many pending jobs only it can. */
   async builds(): Promise<BuildInfo[]> {
     const t = await this.target();
-    const [nodes, only] = await Promise.all([this.list(), withTransaction(t.pool, async (client) => {
+    const [nodes, only] = await Promise.all([
+      this.list(),
       // The planner guesses many keys per node and would JIT-compile a statement that runs in a
       // millisecond; compiling costs hundreds (measured: 460 ms on every dashboard refresh).
-      await client.query("set local jit = off");
-      return client.query(sql.jobsOnlyBuildRuns(t.quotedSchema));
-    })]);
+      queryWithoutJit(t.pool, sql.jobsOnlyBuildRuns(t.quotedSchema)),
+    ]);
     const counts = new Map(only.rows.map((r) => [r.build_id as string, r.jobs as number]));
     const builds = new Map<string, BuildInfo>();
     for (const n of nodes.filter((node) => node.alive)) {

@@ -3,7 +3,7 @@ import type { DurableEmitter, Logger } from "../../events/index.js";
 import { logDiscarded } from "../outcome-report.js";
 import { discardUnknownTasks } from "../queries.js";
 import type { ServiceSpec } from "./service.js";
-import { withTransaction } from "../../db/tx.js";
+import { queryWithoutJit } from "../../db/tx.js";
 
 /**
  * Version skew: a due job whose task no live node has, in a queue live
@@ -15,11 +15,8 @@ export function unknownTasksService(deps: { pool: pg.Pool; quotedSchema: string;
     during: "discarding jobs of unknown tasks",
     intervalMs: deps.intervalMs,
     async run() {
-      const { rows } = await withTransaction(deps.pool, async (client) => {
-        // Estimated per key over a big queue, the statement's cost passes the JIT threshold while it runs in milliseconds.
-        await client.query("set local jit = off");
-        return client.query(discardUnknownTasks(deps.quotedSchema), [deps.graceMs]);
-      });
+      // Estimated per key over a big queue, the statement's cost passes the JIT threshold while it runs in milliseconds.
+      const { rows } = await queryWithoutJit(deps.pool, discardUnknownTasks(deps.quotedSchema), [deps.graceMs]);
       if (rows.length === 0) return;
       deps.events.emit("job:discard-unknown", { jobs: rows.map((r) => ({ id: r.id, task: r.task_id })) });
       for (const row of rows) logDiscarded(deps.logger, row);

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { DurableEmitter, Logger } from "../../events/index.js";
 import { stuckKeys, waitingReason } from "../../nodes/live.js";
 import type { ServiceSpec } from "./service.js";
-import { withTransaction } from "../../db/tx.js";
+import { queryWithoutJit } from "../../db/tx.js";
 
 export interface WaitingTask {
   queue: string;
@@ -33,11 +33,8 @@ export function unrunnableService(deps: {
     during: "checking for jobs no node can run",
     intervalMs: deps.intervalMs,
     async run() {
-      const { rows } = await withTransaction(deps.pool, async (client) => {
-        // Estimated per key, the statement's cost passes the JIT threshold while it runs in milliseconds.
-        await client.query("set local jit = off");
-        return client.query(stuckKeys(deps.quotedSchema), [deps.thresholdMs]);
-      });
+      // Estimated per key, the statement's cost passes the JIT threshold while it runs in milliseconds.
+      const { rows } = await queryWithoutJit(deps.pool, stuckKeys(deps.quotedSchema), [deps.thresholdMs]);
       const now = new Set<string>();
       const fresh: WaitingTask[] = [];
       for (const row of rows) {

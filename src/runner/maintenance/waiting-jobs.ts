@@ -2,6 +2,8 @@ import type pg from "pg";
 import { cancelFailedDependents, wakeWaitingJobs } from "../../steps/queries.js";
 import type { ServiceSpec } from "./service.js";
 
+const PAGE = 2_000;
+
 /**
  * Wakes waiting jobs whose wait is over but whom no end woke: the jobs they
  * waited for ended side by side in two transactions, ended by a path that
@@ -13,8 +15,6 @@ import type { ServiceSpec } from "./service.js";
  * and with up to PAGE waiting (most systems) every pass still sees them all.
  * Beyond that a missed wake waits at most (waiting ÷ PAGE) passes.
  */
-const PAGE = 2_000;
-
 export function waitingJobsService(deps: { pool: pg.Pool; quotedSchema: string; intervalMs: number; wake: (queue: string) => void; page?: number }): ServiceSpec {
   const page = deps.page ?? PAGE;
   const text = wakeWaitingJobs(deps.quotedSchema);
