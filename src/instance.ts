@@ -39,6 +39,8 @@ export class DurableInstance implements BulkOwner {
   readonly config: NormalizedStart;
   readonly quotedSchema: string;
   private db: ResolvedDatabase | null = null;
+  /** Our 'error' listener on a pool passed in without one (guardPassedPool), removed on stop. */
+  private poolErrorListener: ((error: Error) => void) | null = null;
   private starting: Promise<void> | null = null;
   private notifier: Notifier | null = null;
   private awaiter: Awaiter | null = null;
@@ -113,6 +115,7 @@ export class DurableInstance implements BulkOwner {
     const db = await resolveDatabase(config.database, config.poolSize);
     if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
     this.db = db;
+    this.guardPassedPool(db);
     logDatabase(db, config.schema, config.logger);
     const plan = await planConnections({ ...config, pool: db.pool, connection: db.connection, logger: config.logger });
     if (config.migrate) await migrate(db.pool, config.schema);
@@ -364,6 +367,22 @@ export class DurableInstance implements BulkOwner {
     return this.stopDone;
   }
 
+  /**
+   * A pg.Pool emits 'error' when an idle client dies (a server restart, a
+   * dropped connection), and with no listener Node turns that into a crash.
+   * Our own pool has a listener; one passed in without any would take the
+   * worker down on the first restart although the runtime recovers from it.
+   * So while the instance runs it listens and logs; the app's own listener,
+   * when there is one, is left to decide.
+   */
+  private guardPassedPool(db: ResolvedDatabase): void {
+    if (db.ownsPool || db.pool.listenerCount("error") > 0 || this.poolErrorListener) return;
+    const logger = this.config.logger;
+    this.poolErrorListener = (error: Error) =>
+      logger.warn("durable: an idle connection of the pg.Pool passed as `database` failed; the pool opens a new one. Add pool.on('error', …) to handle this yourself.", { error: String(error) });
+    db.pool.on("error", this.poolErrorListener);
+  }
+
   private async teardownConnections(): Promise<void> {
     // With run: false the connections are unref'd (allowExitOnIdle), so the
     // loop can empty before client.end()/pool.end() settle, and a top-level
@@ -375,6 +394,8 @@ export class DurableInstance implements BulkOwner {
       await this.notifier?.stop();
       this.notifier = null;
       if (this.db?.ownsPool) await this.db.pool.end().catch(() => undefined);
+      if (this.poolErrorListener) this.db?.pool.off("error", this.poolErrorListener);
+      this.poolErrorListener = null;
     } finally {
       clearInterval(hold);
     }

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { Admin } from "../admin/index.js";
-import { resolveDatabase, schemaVersion } from "../db/index.js";
+import { isPgPool, resolveDatabase, schemaVersion } from "../db/index.js";
 import { validateSchemaName } from "../db/schema.js";
 import { ConfigError } from "../errors.js";
 import type { DurableInstance } from "../instance.js";
@@ -22,7 +22,7 @@ export function adminSource(options: AdminSourceOptions): { get(): Promise<Admin
       return new Admin(options.instance.pool, options.instance.config.schema);
     }
     const schema = validateSchemaName(options.schema ?? process.env.DURABLE_SCHEMA ?? "durable");
-    const pool = options.database instanceof pg.Pool ? options.database : (ownedPool = (await resolveDatabase(options.database, 4)).pool);
+    const pool = isPgPool(options.database) ? options.database : (ownedPool = (await resolveDatabase(options.database, 4)).pool);
     // The dashboard never migrates: it may run with a read-only role, and a wrong schema is a typo to report.
     if ((await schemaVersion(pool, schema)) === 0) {
       throw new ConfigError(`Schema "${schema}" has no durable tables. Run \`durable migrate --schema ${schema}\` or pass the schema your workers use.`);

@@ -5,6 +5,7 @@ import { suggest } from "../contract/index.js";
 import { connectionStringProblem } from "./connection-string.js";
 import { describeConnection } from "./describe.js";
 import { ensureEmbeddedPostgres, type EmbeddedServer } from "./embedded.js";
+import { isPgPool, refuseClient } from "./pool-like.js";
 
 export { migrate, requireCurrentSchema, schemaVersion, latestVersion } from "./migrate.js";
 export { validateSchemaName, quoteSchema, channels } from "./schema.js";
@@ -13,6 +14,7 @@ export { Notifier, decodeNotice, type Notices, type NoticeKind, type InsertNotic
 export { statement, disableNamedStatements, namedStatementsEnabled } from "./statements.js";
 export { planConnections, detectPooler, type ConnectionPlan } from "./pooler.js";
 export { describeConnection } from "./describe.js";
+export { isPgPool } from "./pool-like.js";
 
 // Bigint job ids come back as strings (pg's default); counts we cast to int in SQL.
 
@@ -56,8 +58,24 @@ function lookalikeHint(): string {
   return near ? ` ${near} is set: did you mean DATABASE_URL?` : "";
 }
 
+/**
+ * Pool settings whose connection string sits under a key pg does not read
+ * (`url`, `uri`, `databaseUrl`…) would connect to the PG* defaults
+ * (localhost) without a word: refuse them, naming the key.
+ */
+function checkedSettings(settings: pg.PoolConfig): pg.PoolConfig {
+  for (const [key, value] of Object.entries(settings)) {
+    if (key !== "connectionString" && typeof value === "string" && /^postgres(ql)?:\/\//i.test(value)) {
+      throw new InvalidOptionError(`database.${key}`, `pg reads a connection string only from \`connectionString\`; pass { connectionString: "…" }, or the string itself as \`database\`.`);
+    }
+  }
+  if (typeof settings.connectionString === "string") checkedUrl("database.connectionString", settings.connectionString);
+  return settings;
+}
+
 export async function resolveDatabase(database: DatabaseOption, poolSize: number): Promise<ResolvedDatabase> {
-  if (database instanceof pg.Pool) {
+  refuseClient("database", database);
+  if (isPgPool(database)) {
     return { pool: database, ownsPool: false, connection: (database as any).options as pg.ClientConfig, source: "pool" };
   }
   if (database !== undefined && typeof database !== "string" && (typeof database !== "object" || database === null)) {
@@ -67,7 +85,7 @@ export async function resolveDatabase(database: DatabaseOption, poolSize: number
   let embedded: EmbeddedServer | undefined;
   let source: ResolvedDatabase["source"] = "option";
   if (typeof database === "string") config = { connectionString: checkedUrl("database", database) };
-  else if (database) config = database;
+  else if (database) config = checkedSettings(database);
   else if (process.env.DATABASE_URL) (config = { connectionString: checkedUrl("DATABASE_URL", process.env.DATABASE_URL) }), (source = "DATABASE_URL");
   else if (process.env.NODE_ENV === "production") {
     throw new ConfigError(
