@@ -66,6 +66,8 @@ export class ProducerState {
   /** Claimed jobs waiting for a slot: held by this node as much as running ones. */
   readonly buffer: ClaimedJob[] = [];
   readonly recentMs: number[] = [];
+  /** medianRunMs() until the next ran(): the producer asks on every claim round and every finished job. */
+  private median: number | null | undefined;
   readonly dueTimer = new DueTimer();
   readonly limitTimer = new DueTimer();
 
@@ -77,13 +79,15 @@ export class ProducerState {
   ran(ms: number): void {
     this.recentMs.push(ms);
     if (this.recentMs.length > 32) this.recentMs.shift();
+    this.median = undefined;
   }
 
   /** The median of the recent run times, or null until eight jobs ran. */
   medianRunMs(): number | null {
-    if (this.recentMs.length < 8) return null;
+    if (this.median !== undefined) return this.median;
+    if (this.recentMs.length < 8) return (this.median = null);
     const sorted = [...this.recentMs].sort((a, b) => a - b);
-    return sorted[sorted.length >> 1]!;
+    return (this.median = sorted[sorted.length >> 1]!);
   }
 
   stop(): void {
