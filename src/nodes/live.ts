@@ -45,7 +45,7 @@ export function waitingReason(row: { task_id: string; body_hash: string; queue: 
   const hash = row.body_hash;
   if (!row.queue_served) return { task, hash, reason: "queue", text: `waiting for a node that serves queue ${row.queue} (task ${task}, hash ${hash})` };
   if (!row.task_known) return { task, hash, reason: "task", text: `waiting for a node with task ${task} (hash ${hash})` };
-  return { task, hash, reason: "hash", text: `waiting for a node with task ${task} (hash ${hash}): live nodes run other versions of it (its capture names differ, or bodyHashPolicy holds it)` };
+  return { task, hash, reason: "hash", text: `waiting for a node with task ${task} (hash ${hash}): live nodes run other versions of it (its capture names differ, bodyHashPolicy holds it, or the id now names another call site of its file)` };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ExecutorDeps {
   completer: Completer;
   policy: OutcomePolicy;
   decode: (stored: unknown, place: SealPlace) => unknown;
+  /** Which stub runs a job of this task id and body hash: its own, or the one a moved call site's body now has (runner refreshTasks). */
+  stubId?: (taskId: string, bodyHash: string) => string;
   /** Journals durable.* calls made inside the closure (src/steps); absent, they enqueue as anywhere else. */
   steps?: StepRuntime;
 }
@@ -33,7 +35,7 @@ type Run = (captures: Record<string, unknown>) => unknown;
 
 /** The stub and the decoded captures, or why this row can never run here. */
 async function prepareRun(job: ClaimedJob, deps: ExecutorDeps): Promise<{ run: Run; captures: Record<string, unknown> }> {
-  const stub = await resolveStub(job.task_id);
+  const stub = await resolveStub(deps.stubId?.(job.task_id, job.body_hash) ?? job.task_id);
   if (!stub) throw new BadJobRowError(job.id, `task "${job.task_id}" is not registered in this process`);
   try {
     const decoded = deserialize(deps.decode(job.captures, sealPlaces.captures(job.task_id, job.row_key ?? null)));

@@ -50,6 +50,8 @@ export class Runner {
   readonly completer: Completer;
   private services: MaintenanceService[] = [];
   private taskKeys: string[] = [];
+  /** "task_id:body_hash" of a moved call site -> the id of this node's stub with that body (refreshTasks). */
+  private taskRoutes = new Map<string, string>();
   /** This node's build (the `version` option, else the task manifest's hash), as of the last registration. */
   build = "";
   readonly drain: DrainState;
@@ -73,6 +75,7 @@ export class Runner {
       events,
       completer: this.completer,
       decode: deps.codec.decode,
+      stubId: (taskId, bodyHash) => this.taskRoutes.get(`${taskId}:${bodyHash}`) ?? taskId,
       policy: { maxResultBytes: config.maxResultBytes, encode: deps.codec.encode },
       steps: new StepRuntime({ pool, quotedSchema, config, codec: deps.codec, catalog: deps.catalog, events, notifier: deps.notifier, insertChannel: channels(deps.schema).insert }),
     };
@@ -181,22 +184,52 @@ export class Runner {
   }
 
   /**
-   * Which (task id, body hash) pairs this node claims: its own versions, plus
-   * other recorded versions the body-hash policy accepts.
+   * Which (task id, body hash) pairs this node claims, and which of its
+   * stubs runs each (taskRoutes):
+   * - its own versions, each run by its own stub;
+   * - a version recorded under another id whose body this node has in the
+   *   same file: the call site moved (a call added or removed above it in
+   *   the same function shifts the ordinal in its id; reordered routes).
+   *   Same file and same hash is the same code with the same module
+   *   bindings, so the job runs that stub, whatever the policy says;
+   * - other versions of its ids the body-hash policy accepts (an edited
+   *   closure), run by the id's current stub. Not when that stub's own body
+   *   was recorded under another id of its file: then the id now names
+   *   another call site than the one that recorded the job (swapped lines),
+   *   and running it would run someone else's code. Those wait, as held
+   *   versions do, for a node that has their body.
    */
   async refreshTasks(): Promise<void> {
     const { pool, quotedSchema, config, catalog } = this.deps;
     const tasks = knownTasks();
     await catalog.ensure(pool, tasks);
     const keys = new Set(tasks.map((t) => `${t.id}:${t.hash}`));
-    if (config.bodyHashPolicy !== "hold" && tasks.length > 0) {
-      const local = new Map(tasks.map((t) => [t.id, [...t.captures].sort().join(",")]));
-      const { rows } = await pool.query(sql.taskVersions(quotedSchema), [[...local.keys()]]);
+    const routes = new Map<string, string>();
+    if (tasks.length > 0) {
+      const local = new Map(tasks.map((t) => [t.id, t]));
+      const byFileHash = new Map<string, string>();
+      for (const t of tasks) if (!byFileHash.has(`${t.caller.file}\0${t.hash}`)) byFileHash.set(`${t.caller.file}\0${t.hash}`, t.id);
+      const { rows } = await pool.query(sql.taskVersions(quotedSchema), [[...local.keys()], [...new Set(tasks.map((t) => t.hash))]]);
+      const moved = new Set<string>();
       for (const row of rows) {
-        const names = Array.isArray(row.capture_names) ? [...row.capture_names].sort().join(",") : null;
-        if (config.bodyHashPolicy === "always" || names === local.get(row.task_id)) keys.add(`${row.task_id}:${row.body_hash}`);
+        if (local.get(row.task_id)?.hash === row.body_hash) continue;
+        const here = byFileHash.get(`${row.file}\0${row.body_hash}`);
+        if (here === undefined || here === row.task_id) continue;
+        moved.add(here);
+        keys.add(`${row.task_id}:${row.body_hash}`);
+        routes.set(`${row.task_id}:${row.body_hash}`, here);
+      }
+      if (config.bodyHashPolicy !== "hold") {
+        for (const row of rows) {
+          const mine = local.get(row.task_id);
+          const key = `${row.task_id}:${row.body_hash}`;
+          if (!mine || keys.has(key) || moved.has(mine.id)) continue;
+          const names = Array.isArray(row.capture_names) ? [...row.capture_names].sort().join(",") : null;
+          if (config.bodyHashPolicy === "always" || names === [...mine.captures].sort().join(",")) keys.add(key);
+        }
       }
     }
+    this.taskRoutes = routes;
     const changed = keys.size !== this.taskKeys.length || this.taskKeys.some((k) => !keys.has(k));
     this.taskKeys = [...keys];
     // Registered already: the row's keys say what this node claims, for the waiting check and the discard.

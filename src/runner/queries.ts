@@ -320,8 +320,9 @@ function callerOf(quotedSchema: string, j: string): string {
 }
 
 /** Body hashes recorded for our task ids, to decide which other versions we may run. */
+/** Recorded versions of this node's task ids ($1), and every id recorded with one of its body hashes ($2): the moved call sites. */
 export const taskVersions = (quotedSchema: string) => `
-select task_id, body_hash, capture_names from ${quotedSchema}.tasks where task_id = any($1::text[])`;
+select task_id, body_hash, capture_names, file from ${quotedSchema}.tasks where task_id = any($1::text[]) or body_hash = any($2::text[])`;
 
 /** Pause is judged by the database clock, so `pause({ for })` resumes on every node at the same moment. */
 export const queueControls = (quotedSchema: string) => `

@@ -67,7 +67,7 @@ describe.skipIf(!haveChromium)("dashboard: jobs waiting for a node, nodes by bui
     expect(await page.locator("#waiting-for").innerText()).toBe("waiting for a node with task src/billing.ts#invoice#0 (hash 9c1d2e3f4a5b6c7d)");
     const other = await open(`/jobs/${ids.otherVersion}`);
     expect(await other.locator("#waiting-for").innerText()).toBe(
-      "waiting for a node with task src/users.ts#registerUser#0 (hash 0123456789abcdef): live nodes run other versions of it (its capture names differ, or bodyHashPolicy holds it)",
+      "waiting for a node with task src/users.ts#registerUser#0 (hash 0123456789abcdef): live nodes run other versions of it (its capture names differ, bodyHashPolicy holds it, or the id now names another call site of its file)",
     );
     const runnable = await open(`/jobs/${ids.done}`);
     expect(await runnable.locator("#waiting-for").count()).toBe(0);
