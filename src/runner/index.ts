@@ -14,6 +14,7 @@ import { Completer } from "./completer.js";
 import { finalDeadline, settleBy } from "./deadline.js";
 import { DrainState } from "./drain.js";
 import { executeJob, type ExecutorDeps } from "./executor.js";
+import { logDiscarded } from "./outcome-report.js";
 import { PgJobSource } from "./job-source.js";
 import { maintenanceServices } from "./maintenance/index.js";
 import { MaintenanceService } from "./maintenance/service.js";
@@ -56,6 +57,7 @@ export class Runner {
   build = "";
   readonly drain: DrainState;
   private unsubscribe: Array<() => void> = [];
+  private unsubscribeDone: (() => void) | null = null;
   private controlsReading: Promise<void> | null = null;
   private controlsAgain = false;
 
@@ -97,10 +99,11 @@ export class Runner {
 
   /** A queue removed at run time: its running jobs get the shutdown grace, the rest go back at once. */
   async retireProducer(producer: Producer): Promise<void> {
-    const left = await producer.stop(Date.now() + this.deps.config.shutdownGraceMs);
-    if (left.length === 0) return;
+    const { started, unstarted } = await producer.stop(Date.now() + this.deps.config.shutdownGraceMs);
+    if (started.length === 0 && unstarted.length === 0) return;
     try {
-      await this.deps.pool.query(sql.releaseJobs(this.deps.quotedSchema), [left, this.nodeId]);
+      if (unstarted.length > 0) await this.deps.pool.query(sql.releaseJobs(this.deps.quotedSchema), [unstarted, this.nodeId]);
+      if (started.length > 0) await this.deps.pool.query(sql.interruptJobs(this.deps.quotedSchema), [started, this.nodeId, this.deps.config.shutdownGraceMs]);
     } catch (error) {
       this.report("releasing the jobs of a removed queue", error);
     } finally {
@@ -122,15 +125,15 @@ export class Runner {
   private subscribe(): void {
     const { notifier } = this.deps;
     if (!notifier) return;
+    // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
+    // a limited queue may have a free global slot now. Kept while stopping, until the jobs here end.
+    this.unsubscribeDone = notifier.on("done", ({ ids }) => this.onJobsDone(ids));
     this.unsubscribe.push(
       notifier.on("insert", ({ queue, dueMs }) => (dueMs === null ? this.producers.get(queue)?.wake() : this.producers.get(queue)?.wakeAt(dueMs))),
       notifier.on("control", () => {
         void this.refreshControls();
         void this.readDrained();
       }),
-      // Done ids name jobs finished elsewhere: one still running here was cancelled (abort it);
-      // a limited queue may have a free global slot now.
-      notifier.on("done", ({ ids }) => this.onJobsDone(ids)),
       notifier.onReconnect(() => {
         void this.refreshControls();
         this.wakeAll();
@@ -321,26 +324,42 @@ export class Runner {
    * once). Resolves by max(deadlineMs, the end of the jobs' wait + 1 s).
    */
   async stop(deadlineMs: number): Promise<void> {
-    for (const u of this.unsubscribe) u();
-    const services = Promise.all(this.services.map((s) => s.stop()));
-    const left = (await Promise.all([...this.producers.values()].map((p) => p.stop(deadlineMs)))).flat();
+    // The heartbeat and the cancel check run on until the jobs running here
+    // have finished or been handed back: with the lease lapsing during the
+    // grace, another node would rescue a job still running here and run it
+    // twice. So does the done subscription (a cancel aborts the closure).
+    const [keep, others] = [this.services.filter((s) => s.spec.whileJobsRun), this.services.filter((s) => !s.spec.whileJobsRun)];
+    for (const u of this.unsubscribe.splice(0)) u();
+    const services = Promise.all(others.map((s) => s.stop()));
+    const held = await Promise.all([...this.producers.values()].map((p) => p.stop(deadlineMs)));
     const last = finalDeadline(deadlineMs);
-    if (left.length > 0) await settleBy(last, this.release(left));
+    const unstarted = held.flatMap((h) => h.unstarted);
+    const started = held.flatMap((h) => h.started);
+    if (unstarted.length > 0 || started.length > 0) await settleBy(last, this.release(unstarted, started));
     await this.completer.drain(last);
-    await settleBy(last, services);
+    this.unsubscribeDone?.();
+    this.unsubscribeDone = null;
+    await settleBy(last, Promise.all([services, ...keep.map((s) => s.stop())]));
     const { pool, quotedSchema } = this.deps;
     await settleBy(last, pool.query(sql.unregisterNode(quotedSchema), [this.nodeId]).catch((error) => this.report("unregistering the node", error)));
   }
 
-  private async release(ids: string[]): Promise<void> {
-    const { pool, quotedSchema, config } = this.deps;
+  /** Hands back what this node still holds when it stops: jobs never started as they were, interrupted ones with their attempt counted. */
+  private async release(unstarted: string[], started: string[]): Promise<void> {
+    const { pool, quotedSchema, config, events } = this.deps;
     try {
-      await pool.query(sql.releaseJobs(quotedSchema), [ids, this.nodeId]);
-      config.logger.info("durable: released unfinished jobs to other nodes", { count: ids.length });
+      if (unstarted.length > 0) await pool.query(sql.releaseJobs(quotedSchema), [unstarted, this.nodeId]);
+      if (started.length > 0) {
+        const { rows } = await pool.query(sql.interruptJobs(quotedSchema), [started, this.nodeId, config.shutdownGraceMs]);
+        if (rows.length > 0) events.emit("job:rescue", { jobs: rows.map((r) => ({ id: r.id, state: r.state })) });
+        for (const row of rows) if (row.state === "discarded") logDiscarded(config.logger, row);
+      }
+      config.logger.info("durable: released unfinished jobs to other nodes", { count: unstarted.length + started.length, interrupted: started.length });
     } catch (error) {
       this.report("releasing jobs on shutdown", error);
     } finally {
       for (const p of this.producers.values()) p.abortRunning();
     }
   }
+
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "../events/index.js";
 import type { ClaimedJob } from "./claimed-job.js";
 import { hasLimits, type QueueLimits } from "./limits.js";
-import { settleBy } from "./deadline.js";
+import { finalDeadline, settleBy } from "./deadline.js";
 import { AbortReason } from "./outcome.js";
 import { ProducerState } from "./producer-state.js";
 
@@ -236,14 +236,26 @@ export class Producer {
     return true;
   }
 
-  /** Stops claiming; resolves when running jobs finish or `deadlineMs` (a Date.now() time) passes, returning the ids still held. */
-  async stop(deadlineMs: number): Promise<string[]> {
+  /**
+   * Stops claiming; resolves when running jobs finish or `deadlineMs` (a
+   * Date.now() time) passes, with the ids still held: `started` (closures
+   * still running: their attempt happened) and `unstarted` (claimed ahead,
+   * never run).
+   */
+  async stop(deadlineMs: number): Promise<{ started: string[]; unstarted: string[] }> {
     this.state.stop();
     // A claim in flight brings jobs this node holds: wait for it, so they are handed back too.
     if (this.filling) await settleBy(deadlineMs, this.filling);
+    // Claimed but never started: back at once, so other nodes run them during the grace.
+    // Should that fail, the runner tries again with the rest.
+    let unstarted = this.state.buffer.splice(0).map((job) => job.id);
+    if (unstarted.length > 0) {
+      let released = false;
+      await settleBy(finalDeadline(deadlineMs), this.source.release(unstarted).then(() => (released = true)));
+      if (released) unstarted = [];
+    }
     if (this.running.size > 0) await settleBy(deadlineMs, new Promise<void>((resolve) => this.idleWaiters.push(resolve)));
-    // Claimed but never started: hand back with the running ones.
-    return [...this.running.keys(), ...this.state.buffer.splice(0).map((job) => job.id)];
+    return { started: [...this.running.keys()], unstarted };
   }
 
   /** After the still-running jobs were released to other nodes: tell their closures to stop. */

@@ -200,12 +200,30 @@ const wakeWaiters = (quotedSchema: string) => `
       or exists (select 1 from ${quotedSchema}.jobs_finished f where f.id = ${x} and f.state in ('discarded', 'cancelled')))`)}
   returning p.queue`;
 
-/** Graceful shutdown: hand unfinished jobs back at once, without spending their attempt. */
+/** Claimed jobs this node never started (shutdown, a removed queue, a pause): back at once, without spending their attempt. */
 export const releaseJobs = (quotedSchema: string) => `
 update ${quotedSchema}.jobs_active j
 set state = 'available', attempt = greatest(j.attempt - 1, 0), node_id = null, run_at = now()
 where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
 returning j.queue`;
+
+/**
+ * Graceful shutdown past its grace: closures still running here are handed
+ * back, and their attempt counts (it ran, and may have done its side effects
+ * in part), as when a node is lost: retried, or discarded if it was the
+ * last one, so `maxAttempts: 1` never runs twice. The error says why.
+ */
+export const interruptJobs = (quotedSchema: string) => `
+update ${quotedSchema}.jobs j
+set state = case when j.attempt >= j.max_attempts then 'discarded' else 'available' end,
+    discarded_at = case when j.attempt >= j.max_attempts then now() end,
+    finished_at = case when j.attempt >= j.max_attempts then now() end,
+    run_at = now(), node_id = null,
+    errors = j.errors || jsonb_build_array(jsonb_build_object(
+      'attempt', j.attempt, 'at', now(), 'name', 'ShutdownInterruptedError', 'code', 'DURABLE_SHUTDOWN_INTERRUPTED',
+      'message', 'node ' || $2 || ' shut down while this attempt was still running (its shutdown grace of ' || $3 || ' ms ran out); the job was handed back'))
+where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
+returning j.id::text, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
 
 /**
  * Jobs this node holds but is not running: a claim that committed while its

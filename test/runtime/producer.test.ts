@@ -131,7 +131,7 @@ describe("the producer", () => {
     await q.stop(Date.now());
   });
 
-  it("stop() waits for running jobs until its deadline and returns what it still holds, buffered jobs too", async () => {
+  it("stop() hands buffered jobs back at once, waits for running ones until its deadline, and returns those still running", async () => {
     const source = new FakeSource(3);
     const jobs = manualJobs();
     const p = new Producer("q", 2, () => ["t:h"], source, jobs.run, quietLogger);
@@ -139,7 +139,7 @@ describe("the producer", () => {
     await eventually("two jobs started", () => jobs.started().length === 2);
     setTimeout(() => jobs.finish("1"), 10);
     const held = await p.stop(Date.now() + 100);
-    expect(held).toEqual(["2"]);
+    expect(held).toEqual({ started: ["2"], unstarted: [] });
     p.wake(); // stopped: nothing more is claimed
     await new Promise((r) => setImmediate(r));
     expect(source.demands).toEqual([2]);

@@ -8,6 +8,7 @@ export function cancelledJobsService(deps: { intervalMs: number; abortCancelled:
   return {
     during: "checking for cancelled jobs",
     intervalMs: deps.intervalMs,
+    whileJobsRun: true,
     run: deps.abortCancelled,
   };
 }

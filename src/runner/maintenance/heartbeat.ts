@@ -15,6 +15,7 @@ export function heartbeatService(deps: {
   return {
     during: "heartbeat",
     intervalMs: deps.intervalMs,
+    whileJobsRun: true,
     async run() {
       const alive = await deps.pool.query(heartbeat(deps.quotedSchema), [deps.nodeId, deps.leaseTtlMs]);
       if (alive.rowCount === 0) await deps.register();

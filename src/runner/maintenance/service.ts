@@ -11,6 +11,12 @@ export interface ServiceSpec {
   firstDelayMs?: number;
   /** Spread runs over ±jitter × interval, so a fleet started together does not run in lockstep (default 0). */
   jitter?: number;
+  /**
+   * Keeps running while the node stops, until its running jobs have finished
+   * or been handed back: the lease must hold through the shutdown grace, or
+   * another node rescues (and runs again) a job still running here.
+   */
+  whileJobsRun?: boolean;
   /** One pass. May return a delay (ms) to run again sooner than the interval (a backlog). */
   run(): Promise<number | void>;
 }
