@@ -19,6 +19,8 @@ export interface ClaimedJob {
   progress: unknown;
   /** The enqueuer's trace context ({ traceparent }), linked from the attempt's span. */
   trace?: unknown;
+  /** Its deadline (`deadline`/`expiresAt`): a job claimed ahead that reaches it before a slot frees is not started. */
+  expires_at?: Date | null;
   /** The claim that brought this job stopped at its byte budget (maxClaimBytes): more may be due. */
   budget_full?: boolean;
 }

@@ -284,6 +284,8 @@ export class Runner {
   }
 
   private onJobsDone(ids: string[]): void {
+    // Claimed ahead here but finished elsewhere (cancelled): never start them.
+    for (const p of this.producers.values()) if (p.state.buffer.length > 0) p.dropBuffered(ids);
     const running = ids.filter((id) => this.isRunning(id));
     if (running.length > 0) void this.abortCancelled(running);
     for (const p of this.producers.values()) if (p.limited || p.keyedWaiting) p.wake();
@@ -294,8 +296,8 @@ export class Runner {
     return false;
   }
 
-  /** Aborts the signal of jobs running here whose row was cancelled (durable.jobs.cancel from any process). */
-  async abortCancelled(ids: string[] = [...this.producers.values()].flatMap((p) => [...p.running.keys()])): Promise<void> {
+  /** Aborts the signal of jobs running here whose row was cancelled (durable.jobs.cancel from any process), and drops such jobs claimed ahead. */
+  async abortCancelled(ids: string[] = [...this.producers.values()].flatMap((p) => [...p.running.keys(), ...p.buffered])): Promise<void> {
     if (ids.length === 0) return;
     try {
       const { rows } = await this.deps.pool.query(sql.cancelledAmong(this.deps.quotedSchema), [ids]);

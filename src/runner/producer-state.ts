@@ -69,6 +69,12 @@ export class ProducerState {
   /** medianRunMs() until the next ran(): the producer asks on every claim round and every finished job. */
   private median: number | null | undefined;
   readonly dueTimer = new DueTimer();
+  /** Watches claimed-ahead jobs while every slot is busy (producer.ts BUFFER_HOLD_MS). */
+  readonly holdTimer = new DueTimer();
+  /** The buffer went back for want of a free slot: no claiming ahead until a job finishes. */
+  holding = false;
+  /** Jobs finished so far: the hold timer tells progress from a stall by it. */
+  finished = 0;
   readonly limitTimer = new DueTimer();
 
   get stopped(): boolean {
@@ -77,6 +83,7 @@ export class ProducerState {
 
   /** Records how long a job ran (the last 32 count). */
   ran(ms: number): void {
+    this.finished++;
     this.recentMs.push(ms);
     if (this.recentMs.length > 32) this.recentMs.shift();
     this.median = undefined;
@@ -95,5 +102,6 @@ export class ProducerState {
     this.scheduled = false;
     this.dueTimer.clear();
     this.limitTimer.clear();
+    this.holdTimer.clear();
   }
 }

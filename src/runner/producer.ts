@@ -28,6 +28,13 @@ export type RunJob = (job: ClaimedJob, controller: AbortController) => Promise<v
 const PREFETCH_WINDOW_MS = 25;
 /** And at most this many slots' worth: very short jobs would otherwise ask for thousands. */
 const PREFETCH_MAX_FACTOR = 50;
+/**
+ * How long claimed-ahead jobs may wait while no slot frees (a long job holds
+ * them all): then they go back, so an idle node runs them, a higher-priority
+ * job inserted meanwhile is not queued behind them, and their deadlines
+ * hold. Prefetch then stays off until a slot frees.
+ */
+const BUFFER_HOLD_MS = 100;
 
 /**
  * Runs one queue on this node: claims as many due jobs as it has free slots,
@@ -134,13 +141,14 @@ export class Producer {
    * trip), so while jobs are short the producer keeps a buffer of claimed
    * jobs: as many as its slots finish in PREFETCH_WINDOW_MS at the recent
    * run time, between `limit` and PREFETCH_MAX_FACTOR × `limit`. A buffered
-   * job therefore waits about PREFETCH_WINDOW_MS at most. Long jobs never
+   * job therefore waits about PREFETCH_WINDOW_MS, and BUFFER_HOLD_MS at most
+   * when no slot frees (then the buffer goes back). Long jobs never
    * wait in the buffer: prefetch turns off as soon as recent jobs take
    * longer than the window, and queues with cluster-wide limits never
    * prefetch (a buffered job would count against the limit without running).
    */
   private get prefetch(): number {
-    if (hasLimits(this.control)) return 0;
+    if (hasLimits(this.control) || this.state.holding) return 0;
     const median = this.state.medianRunMs();
     if (median === null || median > PREFETCH_WINDOW_MS) return 0;
     const fits = Math.floor((this.limit * PREFETCH_WINDOW_MS) / Math.max(median, 0.01));
@@ -149,7 +157,47 @@ export class Producer {
 
   private startBuffered(): void {
     const { buffer } = this.state;
-    while (buffer.length > 0 && this.running.size < this.limit) this.start(buffer.shift()!);
+    let late: string[] | null = null;
+    while (buffer.length > 0 && this.running.size < this.limit) {
+      const job = buffer.shift()!;
+      // Past its deadline while it waited here: not started late; back it goes, and the expiry sweep discards it.
+      if (job.expires_at && job.expires_at.getTime() <= Date.now()) (late ??= []).push(job.id);
+      else this.start(job);
+    }
+    if (late) this.handBack(late, "past their deadline");
+    this.armHold();
+  }
+
+  /** Watches the buffer while every slot is busy (BUFFER_HOLD_MS): no job finished since, the buffer goes back. */
+  private armHold(): void {
+    const s = this.state;
+    if (s.buffer.length === 0 || this.running.size < this.limit || s.stopped) {
+      s.holdTimer.clear();
+      return;
+    }
+    if (s.holdTimer.armed) return;
+    const finished = s.finished;
+    s.holdTimer.arm(Date.now() + BUFFER_HOLD_MS, () => {
+      if (s.stopped || s.buffer.length === 0) return;
+      if (s.finished !== finished || this.running.size < this.limit) return this.armHold();
+      s.holding = true;
+      this.handBack(s.buffer.splice(0).map((job) => job.id), "held behind long-running jobs");
+    }, { unref: true });
+  }
+
+  /** Claimed jobs that will not start here go back without spending their attempt. */
+  private handBack(ids: string[], why: string): void {
+    this.source.release(ids).catch((error) => {
+      // Not fatal: the forgotten-claim sweep hands back jobs this node holds but does not run.
+      this.logger.warn(`durable: handing back claimed jobs ${why} failed`, { queue: this.queue, count: ids.length, error: String(error) });
+    });
+  }
+
+  /** Jobs that ended elsewhere (cancelled, deleted) while claimed ahead here: never started. */
+  dropBuffered(ids: Iterable<string>): void {
+    const gone = new Set(ids);
+    const { buffer } = this.state;
+    for (let i = buffer.length - 1; i >= 0; i--) if (gone.has(buffer[i]!.id)) buffer.splice(i, 1);
   }
 
   private async fill(): Promise<void> {
@@ -221,6 +269,7 @@ export class Producer {
       .catch((error) => this.logger.error("durable: internal error while running a job", { jobId: job.id, error: String(error) }))
       .finally(() => {
         this.state.ran(performance.now() - startedAt);
+        this.state.holding = false;
         this.running.delete(job.id);
         if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
         this.dispatch();
@@ -231,7 +280,12 @@ export class Producer {
   /** Aborts a running job's signal because it was cancelled elsewhere. */
   cancel(jobId: string, reason: string): boolean {
     const entry = this.running.get(jobId);
-    if (!entry) return false;
+    if (!entry) {
+      // Claimed ahead and cancelled before it started: it never runs.
+      const before = this.state.buffer.length;
+      this.dropBuffered([jobId]);
+      return this.state.buffer.length < before;
+    }
     entry.controller.abort(new AbortReason("cancel", reason));
     return true;
   }

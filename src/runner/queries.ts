@@ -85,7 +85,7 @@ export const nextAttempt = (t: string) => `least(${t}.attempt, 2147483646) + 1`;
 
 /** What the executor needs of a claimed job (ClaimedJob), besides its id. */
 export const claimedColumns = (t: string) =>
-  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "row_key", "meta", "queue", "progress", "trace"].map((c) => `${t}.${c}`).join(", ");
+  ["task_id", "body_hash", "attempt", "max_attempts", "timeout_ms", "backoff", "captures", "row_key", "meta", "queue", "progress", "trace", "expires_at"].map((c) => `${t}.${c}`).join(", ");
 
 /** The claimed rows (CTE `claimed`) as the producer gets them: in claim order, which is the order it starts them in. */
 export const claimedInOrder = (where = "true") =>

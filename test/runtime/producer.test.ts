@@ -176,4 +176,45 @@ describe("a due timer", () => {
     timer.clear();
     expect(timer.armed).toBe(false);
   });
+
+  it("claimed-ahead jobs: a cancelled one never starts; all go back when no slot frees for a while, and prefetch waits for a free slot", async () => {
+    const source = new FakeSource(1000);
+    const started: string[] = [];
+    let release: (() => void) | null = null;
+    // Eight short jobs turn prefetch on; the ninth holds the only slot until released.
+    const p = new Producer("q", 1, () => ["t:h"], source, (j) => {
+      started.push(j.id);
+      if (started.length === 9) return new Promise<void>((r) => (release = r));
+      return new Promise<void>((r) => setTimeout(r, 1));
+    }, quietLogger);
+    p.wake();
+    await eventually("the long job holds the slot with jobs claimed behind it", () => release !== null && p.buffered.length > 0);
+    const [cancelled] = p.buffered;
+    expect(p.cancel(cancelled!, "cancelled")).toBe(true);
+    expect(p.buffered).not.toContain(cancelled);
+    await eventually("the buffer went back", () => p.buffered.length === 0 && source.released.length > 0);
+    expect(source.released).not.toContain(cancelled);
+    const claims = source.demands.length;
+    p.wake();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(source.demands.length).toBe(claims); // nothing claimed ahead while the slot stays busy
+    release!();
+    await eventually("claims again once the slot frees", () => source.demands.length > claims);
+    expect(started).not.toContain(cancelled);
+    await p.stop(Date.now());
+  });
+
+  it("a claimed-ahead job past its deadline is not started but handed back", async () => {
+    const source = new FakeSource(0);
+    const started: string[] = [];
+    const p = new Producer("q", 1, () => ["t:h"], source, async (j) => void started.push(j.id), quietLogger);
+    const late = { ...job(7), expires_at: new Date(Date.now() - 1) };
+    const due = { ...job(8), expires_at: new Date(Date.now() + 60_000) };
+    p.state.buffer.push(late, due);
+    p.wake();
+    await eventually("the due one ran", () => started.includes("8"));
+    expect(started).not.toContain("7");
+    expect(source.released).toContain("7");
+    await p.stop(Date.now());
+  });
 });
