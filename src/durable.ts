@@ -13,7 +13,7 @@ import { loadDeclaredCron } from "./cron/declared.js";
 import type { CronOptions, ScheduleControls } from "./cron/index.js";
 import type { JobsApi, QueueControls } from "./control/index.js";
 import type { NodesApi } from "./nodes/index.js";
-import { currentSteps } from "./steps/current.js";
+import { currentSteps, refuseAfterAttempt } from "./steps/current.js";
 import { inlineStep, sleepOutsideJob } from "./steps/outside.js";
 
 // The process-wide `durable` object. Transformed call sites call it as
@@ -157,12 +157,17 @@ export const durable: Durable = {
   },
   async(fn: any, captures?: any, options?: any) {
     // Inside an onDiscard hook function (config/job-semantics.ts): recorded, whatever the mode.
-    return recordCallIfRecording([fn, captures, options]) ?? (currentSteps() ?? testingTarget() ?? defaultInstance()).async(fn, captures, options);
+    const recorded = recordCallIfRecording([fn, captures, options]);
+    if (recorded) return recorded;
+    refuseAfterAttempt("durable.async()");
+    return (currentSteps() ?? testingTarget() ?? defaultInstance()).async(fn, captures, options);
   },
   bulk(fn: () => unknown) {
+    refuseAfterAttempt("durable.bulk()");
     return (currentSteps() ?? testingTarget() ?? defaultInstance()).bulk(fn);
   },
   run(fn: any, captures?: any, options?: any) {
+    refuseAfterAttempt("durable.run()");
     return (currentSteps() ?? testingTarget() ?? defaultInstance()).run(fn, captures, options) as any;
   },
   await(job: any, options?: AwaitOptions) {
@@ -178,6 +183,7 @@ export const durable: Durable = {
     return Promise.all((jobs as unknown[]).map((job) => Promise.resolve(job).then((handle) => testing.await(handle, options)))) as any;
   },
   step(fn: any, options?: { name?: string }) {
+    refuseAfterAttempt("durable.step()");
     return (currentSteps()?.step(fn, options) ?? inlineStep(fn)) as any;
   },
   sleep(duration: string | number) {

@@ -231,6 +231,23 @@ export class NondeterminismError extends DurableError {
   }
 }
 
+/**
+ * A closure went on after its attempt ended (timed out, cancelled, or its
+ * node shut down) and called durable.async/run/bulk/step: the attempt's
+ * outcome is already decided, so nothing it starts now may run.
+ */
+export class AttemptEndedError extends DurableError {
+  readonly jobId: string;
+  constructor(jobId: string, call: string, why: string) {
+    super(
+      "DURABLE_ATTEMPT_ENDED",
+      `${call} was called by job ${jobId} after its attempt ended (${why}); nothing it starts now runs. ` +
+        "Stop work when durable.context().signal aborts (pass it to fetch and timers, or check signal.aborted between steps).",
+    );
+    this.jobId = jobId;
+  }
+}
+
 export class BadJobRowError extends DurableError {
   constructor(jobId: string, reason: string, cause?: unknown) {
     super("DURABLE_BAD_JOB", `Job ${jobId} cannot run: ${reason}.`, { cause });

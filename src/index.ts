@@ -4,7 +4,7 @@ export { Discard, Cancel, Snooze } from "./outcomes.js";
 export {
   DurableError, InvalidOptionError, UntransformedCallError, NotSerializableError, DuplicateTaskError, ConfigError, MissingDependencyError,
   SchemaNewerError, NotStartedError, JobFailedError, JobCancelledError, AwaitTimeoutError, JobNotFoundError,
-  JobTimeoutError, ResultTooLargeError, UnknownTaskError, BadJobRowError, NondeterminismError, type RecordedError,
+  JobTimeoutError, ResultTooLargeError, UnknownTaskError, BadJobRowError, NondeterminismError, AttemptEndedError, type RecordedError,
 } from "./errors.js";
 export { __durableTask, __durableSliceTask, __durableModules, isTaskStub, type TaskStub } from "./tasks/registry.js";
 export type { TaskDefinition, TaskMetadata, CallerLocation, TaskKind } from "./contract/index.js";

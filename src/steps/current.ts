@@ -1,4 +1,5 @@
 import { jobContextStorage } from "../context.js";
+import { AttemptEndedError } from "../errors.js";
 import type { JobHandle } from "../enqueue/index.js";
 
 // The step calls of the execution running in this async context. The scope
@@ -27,4 +28,19 @@ export function currentSteps(): StepCalls | undefined {
   const context = jobContextStorage.getStore() as { [STEP_SCOPE]?: StepCalls } | undefined;
   const scope = context?.[STEP_SCOPE];
   return scope?.open ? scope : undefined;
+}
+
+/**
+ * Throws when the calling closure's attempt already ended by its signal
+ * (timeout, cancel, shutdown) but the closure kept going: a child or step it
+ * starts now would run outside the journal, once per abandoned attempt.
+ * A closure that returned normally and left a timer behind is not stopped
+ * (its attempt succeeded; the call enqueues as from anywhere).
+ */
+export function refuseAfterAttempt(call: string): void {
+  const context = jobContextStorage.getStore() as { jobId?: string; signal?: AbortSignal; [STEP_SCOPE]?: StepCalls } | undefined;
+  if (!context?.signal?.aborted) return;
+  if (context[STEP_SCOPE]?.open) return;
+  const reason = context.signal.reason as { message?: unknown } | undefined;
+  throw new AttemptEndedError(String(context.jobId), call, typeof reason?.message === "string" ? reason.message : "its signal aborted");
 }

@@ -34,4 +34,15 @@ describe("durable steps and cancellation", () => {
     // The running grandchild's node aborts it: its signal fires.
     await eventually("the grandchild's closure to stop", async () => d.runner!.runningCount === 0);
   });
+
+  it("a closure that outlives its timeout cannot enqueue children or take steps: each attempt's late calls are refused", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ queues: { ad_hoc_worker: 2 } });
+    const job = await d.async(tasks.zombie, { ms: 400 }, { timeout: 100, maxAttempts: 2 });
+    await expect(d.await(job, { timeout: "20s" })).rejects.toMatchObject({ code: "DURABLE_JOB_FAILED" });
+    await eventually("both abandoned attempts made their late calls", () => tasks.effects.length === 4);
+    expect(tasks.effects).toEqual(Array(4).fill("DURABLE_ATTEMPT_ENDED aborted=true"));
+    const children = await db.pool.query(`select count(*)::int as n from ${db.q}.jobs where task_id = 'steps#child'`);
+    expect(children.rows[0].n).toBe(0);
+  });
 });

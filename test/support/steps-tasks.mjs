@@ -132,3 +132,17 @@ export const bulkParent = def("steps#bulkParent", [], async () => {
   });
   return durable.awaitAll(handles);
 });
+
+/** Outlives its timeout, then tries to enqueue a child and take a step: both refused, the error kept in `effects`. */
+export const zombie = def("steps#zombie", ["ms"], async ({ ms }) => {
+  const { signal } = durable.context();
+  await new Promise((r) => setTimeout(r, ms));
+  for (const call of [() => durable.async(child, { n: 9 }), () => durable.step(() => effects.push("zombie step ran"))]) {
+    try {
+      await call();
+      effects.push("zombie call went through");
+    } catch (error) {
+      effects.push(`${error.code} aborted=${signal.aborted}`);
+    }
+  }
+});
