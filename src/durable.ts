@@ -172,12 +172,12 @@ export const durable: Durable = {
   },
   await(job: any, options?: AwaitOptions) {
     const steps = currentSteps();
-    if (steps) return steps.await(job) as any;
+    if (steps) return steps.await(job, options) as any;
     return Promise.resolve(job).then((handle) => (testingTarget() ?? defaultInstance()).await(handle, options)) as any;
   },
   awaitAll(jobs: any, options?: AwaitOptions) {
     const steps = currentSteps();
-    if (steps) return steps.awaitAll(jobs) as any;
+    if (steps) return steps.awaitAll(jobs, options) as any;
     const testing = testingTarget();
     if (!testing) return Promise.all(Array.isArray(jobs) ? jobs : [jobs]).then((handles) => defaultInstance().awaitAll(Array.isArray(jobs) ? handles : jobs, options)) as any;
     return Promise.all((jobs as unknown[]).map((job) => Promise.resolve(job).then((handle) => testing.await(handle, options)))) as any;

@@ -91,7 +91,8 @@ export function decideOutcome(settled: Settled, job: AttemptFacts, policy: Outco
     return "result" in stored ? { kind: "completed", ...stored } : failed(stored.error, job, policy, at);
   }
   if (settled.kind === "suspended") {
-    const delayMs = settled.wakeAt ? Math.min(Math.max(settled.wakeAt.getTime() - at.getTime(), 0), MAX_DUE_DELAY_MS) : 0;
+    // A wait for jobs without a deadline keeps a far run_at: the waiting sweep wakes a waiting job whose run_at passed (a timed await).
+    const delayMs = settled.wakeAt ? Math.min(Math.max(settled.wakeAt.getTime() - at.getTime(), 0), MAX_DUE_DELAY_MS) : settled.waitingFor.length > 0 ? MAX_DUE_DELAY_MS : 0;
     return { kind: "suspended", waitingFor: settled.waitingFor, delayMs };
   }
   if (settled.kind === "unrunnable") return { kind: "discarded", error: recordError(settled.error, job.attempt, at), thrown: settled.error };

@@ -15,8 +15,9 @@ export interface StepCalls {
   /** Children created in `fn` are inserted together anyway (one transaction per turn); resolves with their handles. */
   bulk(fn: () => unknown): Promise<JobHandle[]>;
   run(stub: unknown, captures?: unknown, options?: unknown): Promise<unknown>;
-  await(job: unknown): Promise<unknown>;
-  awaitAll(jobs: unknown): Promise<unknown[]>;
+  /** `options.timeout`: a deadline journaled at the first call, so every replay times out alike. */
+  await(job: unknown, options?: unknown): Promise<unknown>;
+  awaitAll(jobs: unknown, options?: unknown): Promise<unknown[]>;
   step(fn: unknown, options?: unknown): Promise<unknown>;
   sleep(duration: unknown): Promise<void>;
   /** False once the execution ended with a value or an error: a late call (a timer the closure left behind) is not a step. */

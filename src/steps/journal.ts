@@ -19,6 +19,7 @@ export interface JournalEntry {
   child_queue: string | null;
   child_result: unknown;
   child_error: RecordedError | null;
+  child_finished_at?: Date | null;
 }
 
 /** Where a step call stands in its execution: its key, and the order it was reached in. */
@@ -36,6 +37,8 @@ export interface JobOutcomeRow {
   state: string;
   result: unknown;
   last_error: RecordedError | null;
+  /** When it ended: a timed await inside a job times out if this is past its journaled deadline. */
+  finished_at?: Date | null;
 }
 
 export type Settlement = { ok: true; value: unknown } | { ok: false; error: Error };
@@ -95,7 +98,7 @@ export class Journal {
   /** The outcome of a child or awaited job known from the journal's load. */
   childRow(childId: string): JobOutcomeRow | undefined {
     const entry = this.byChild.get(childId);
-    return entry?.child_state ? { id: childId, state: entry.child_state, result: entry.child_result, last_error: entry.child_error } : undefined;
+    return entry?.child_state ? { id: childId, state: entry.child_state, result: entry.child_result, last_error: entry.child_error, finished_at: entry.child_finished_at ?? null } : undefined;
   }
 }
 

@@ -25,7 +25,7 @@ const failedFinished = (quotedSchema: string, f: string, idMatch: string) =>
  */
 export const loadJournal = (quotedSchema: string) => `
 select s.step_key, s.position, s.kind, s.task_id, s.caller, s.child_id::text as child_id, s.value, s.wake_at,
-       c.state as child_state, c.queue as child_queue, c.result as child_result, c.errors->-1 as child_error
+       c.state as child_state, c.queue as child_queue, c.result as child_result, c.errors->-1 as child_error, c.finished_at as child_finished_at
 from ${quotedSchema}.steps s left join ${quotedSchema}.jobs c on c.id = s.child_id
 where s.parent_id = $1
 order by s.position`;
@@ -127,7 +127,7 @@ const failedInFinished = (quotedSchema: string) => (x: string) =>
 export const readOutcomes = (quotedSchema: string) => `
 select id::text, state,
        case when state in ${FINISHED} then result end as result,
-       case when state in ${FINISHED} then errors->-1 end as last_error
+       case when state in ${FINISHED} then errors->-1 end as last_error, finished_at
 from ${quotedSchema}.jobs where id = any($1::bigint[])`;
 
 /**
@@ -151,6 +151,9 @@ with ${waitingPage(quotedSchema)}, due as (
   select p.id from ${quotedSchema}.jobs_active p
   where p.state = 'waiting' and p.id = any(array(select id from page))
     and (not exists (select 1 from ${quotedSchema}.jobs_active c where c.id = any(p.waiting_for))
+         -- A timed durable.await() inside the job: its deadline passed (run_at; an untimed wait holds a far
+         -- one, and the run_at of a job waiting for its 'after' dependencies is when it may run once they end).
+         or (p.run_at <= now() and not ${waitsForDependencies(quotedSchema, "p")})
          or (${failedFinished(quotedSchema, "f", "f.id = any(p.waiting_for)")}
              and not ${waitsForDependencies(quotedSchema, "p")}))
     and not ${failedDependency(quotedSchema, "p", failedInFinished(quotedSchema))}

@@ -1,6 +1,6 @@
 import { describe, parseDuration } from "../config/duration.js";
 import { callerOf, type JobHandle } from "../enqueue/index.js";
-import { InvalidOptionError } from "../errors.js";
+import { AwaitTimeoutError, InvalidOptionError } from "../errors.js";
 import { jobIdOf } from "../await/index.js";
 import { callSiteFromStack } from "../tasks/call-site.js";
 import type { TaskStub } from "../tasks/registry.js";
@@ -10,7 +10,7 @@ import { Journal, settlementOf, stepValuePlace, type JournalEntry, type StepSlot
 import { recordInlineValue, recordTimer } from "./inline.js";
 import { loadJournal } from "./queries.js";
 import type { ChildInsert, StepRuntime } from "./runtime.js";
-import { StepWaiter } from "./waiter.js";
+import { endedAfter, StepWaiter, type Deadline } from "./waiter.js";
 
 /**
  * How an execution ends apart from its closure, raced against it by the
@@ -53,7 +53,7 @@ export class StepScope implements StepCalls {
   private collecting: Promise<JobHandle>[] | null = null;
 
   constructor(readonly jobId: string, private readonly runtime: StepRuntime) {
-    this.waiter = new StepWaiter(runtime, (waitingFor) => this.suspend(waitingFor, null));
+    this.waiter = new StepWaiter(runtime, (waitingFor, wakeAt) => this.suspend(waitingFor, wakeAt));
   }
 
   get open(): boolean {
@@ -92,13 +92,34 @@ export class StepScope implements StepCalls {
     return this.child(this.slot((stub as TaskStub).id, "run", callerOf(stub as TaskStub)), { prepared }).then((handle) => this.waitFor(handle.id));
   }
 
-  async await(job: unknown): Promise<unknown> {
-    return this.waitFor(jobIdOf(await job));
+  async await(job: unknown, options?: unknown): Promise<unknown> {
+    const timeoutMs = awaitTimeoutMs(options);
+    const deadline = timeoutMs === null ? null : await this.deadline(timeoutMs);
+    return this.waitFor(jobIdOf(await job), deadline);
   }
 
-  awaitAll(jobs: unknown): Promise<unknown[]> {
+  async awaitAll(jobs: unknown, options?: unknown): Promise<unknown[]> {
     if (!Array.isArray(jobs)) throw new InvalidOptionError("jobs", `expected an array of job handles (or their promises), got ${describe(jobs)}.`);
-    return Promise.all(jobs.map((job) => this.await(job)));
+    const timeoutMs = awaitTimeoutMs(options);
+    const deadline = timeoutMs === null ? null : await this.deadline(timeoutMs);
+    return Promise.all(jobs.map(async (job) => this.waitFor(jobIdOf(await job), deadline)));
+  }
+
+  /**
+   * A timed await's deadline, journaled like a durable.sleep() timer: every
+   * replay sees the same moment, so whether the await timed out does not
+   * depend on when the replay runs.
+   */
+  private async deadline(timeoutMs: number): Promise<{ at: Date; timeoutMs: number }> {
+    const slot = this.slot("durable.await", "sleep", callSiteFromStack());
+    const found = await this.find(slot);
+    let entry = found.entry;
+    if (!entry) {
+      if (this.state === "suspended") return abandoned();
+      entry = (await recordTimer(this.runtime, this.jobId, slot, timeoutMs)).entry;
+      found.journal.add(entry);
+    }
+    return { at: entry.wake_at ?? new Date(), timeoutMs };
   }
 
   async step(fn: unknown, options?: unknown): Promise<unknown> {
@@ -182,16 +203,21 @@ export class StepScope implements StepCalls {
     }
   }
 
-  /** Awaits a job: its recorded outcome if it ended, else a wait that may suspend this execution. */
-  private async waitFor(id: string): Promise<unknown> {
+  /**
+   * Awaits a job: its recorded outcome if it ended, else a wait that may
+   * suspend this execution. With a deadline, a job that ended after it (or
+   * not at all by then) is an AwaitTimeoutError, on every replay alike.
+   */
+  private async waitFor(id: string, deadline: Deadline | null = null): Promise<unknown> {
     const known = (await this.journal()).childRow(id);
     const settlement = known ? settlementOf(known, this.runtime.deps.codec) : null;
-    if (settlement) {
+    if (settlement && !(deadline && endedAfter(known!, deadline))) {
       if (settlement.ok) return settlement.value;
       throw settlement.error;
     }
+    if (deadline && (settlement || Date.now() >= deadline.at.getTime())) throw new AwaitTimeoutError(id, deadline.timeoutMs);
     if (this.state === "suspended") return abandoned();
-    return this.waiter.wait(id);
+    return this.waiter.wait(id, deadline);
   }
 
   private suspend(waitingFor: string[], wakeAt: Date | null): void {
@@ -234,4 +260,12 @@ function stepName(options: unknown): string | null {
     throw new InvalidOptionError("name", `durable.step(fn, { name }) takes a non-empty string name, got ${describe(name ?? options)}.`);
   }
   return (name as string | undefined) ?? null;
+}
+
+/** The `timeout` of durable.await/awaitAll options inside a job, in ms, or null without one. */
+function awaitTimeoutMs(options: unknown): number | null {
+  if (options === undefined || options === null) return null;
+  if (typeof options !== "object") throw new InvalidOptionError("options", `durable.await(job, { timeout }) takes an options object, got ${describe(options)}.`);
+  const timeout = (options as { timeout?: unknown }).timeout;
+  return timeout === undefined ? null : parseDuration("timeout", timeout);
 }

@@ -45,4 +45,16 @@ describe("durable steps and cancellation", () => {
     const children = await db.pool.query(`select count(*)::int as n from ${db.q}.jobs where task_id = 'steps#child'`);
     expect(children.rows[0].n).toBe(0);
   });
+
+  it("durable.await(job, { timeout }) inside a job times out: waiting in place, and after suspending (woken at the deadline)", async () => {
+    const db = await testDatabase();
+    const d = await db.start({ queues: { ad_hoc_worker: 2 }, stepWait: 1_000, heartbeatInterval: 200 });
+    const inPlace = await d.async(tasks.timedAwait, { ms: 300 });
+    expect(await d.await(inPlace, { timeout: "20s" })).toBe("DURABLE_AWAIT_TIMEOUT");
+    const suspended = await d.async(tasks.timedAwait, { ms: 2_500 });
+    await eventually("the parent suspends", async () => (await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [suspended.id])).rows[0].state === "waiting");
+    expect(await d.await(suspended, { timeout: "20s" })).toBe("DURABLE_AWAIT_TIMEOUT");
+    // Each timed out once: the replay that found the deadline passed did not wait again.
+    expect(tasks.effects.filter((e) => e.startsWith("timed out"))).toHaveLength(2);
+  });
 });

@@ -146,3 +146,14 @@ export const zombie = def("steps#zombie", ["ms"], async ({ ms }) => {
     }
   }
 });
+
+/** Awaits a child no node runs (datasync) with a timeout; returns how the await ended. */
+export const timedAwait = def("steps#timedAwait", ["ms"], async ({ ms }) => {
+  const handle = await durable.async(child, { n: 7 }, { nodeType: "datasync" });
+  try {
+    return await durable.await(handle, { timeout: ms });
+  } catch (error) {
+    effects.push(`timed out ${error.code}`);
+    return error.code;
+  }
+});

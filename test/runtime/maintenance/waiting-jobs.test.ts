@@ -23,8 +23,8 @@ describe("the waiting-jobs sweep", () => {
     const db = await testDatabase();
     await db.start({ run: false });
     const insert = (state: string, waitingFor: string | null) =>
-      db.pool.query(`insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, waiting_for)
-        values ($1, 'ad_hoc_worker', 'x#0', 'h', 1, 1000, '{"json":{}}', $2::bigint[]) returning id::text`, [state, waitingFor]);
+      db.pool.query(`insert into ${db.q}.jobs (state, queue, task_id, body_hash, max_attempts, timeout_ms, captures, waiting_for, run_at)
+        values ($1, 'ad_hoc_worker', 'x#0', 'h', 1, 1000, '{"json":{}}', $2::bigint[], now() + interval '10 years') returning id::text`, [state, waitingFor]);
     const child = (await insert("executing", null)).rows[0].id;
     // Five parents still waiting on a running child, then one whose wait is over (its child is gone).
     const blocked: string[] = [];
