@@ -173,10 +173,11 @@ export class JobTimeoutError extends DurableError {
 }
 
 export class ResultTooLargeError extends DurableError {
-  constructor(bytes: number, cap: number) {
+  /** `of`: whose result, for the message ("task src/report.ts#build#0 (src/report.ts:12)"). */
+  constructor(bytes: number, cap: number, of?: string) {
     super(
       "DURABLE_RESULT_TOO_LARGE",
-      `The result is ${bytes} bytes, over the cap of ${cap} bytes (\`maxResultBytes\`). Return an id or a URL instead, or raise \`maxResultBytes\` in durable.start().`,
+      `The result${of ? ` of ${of}` : ""} is ${bytes} bytes, over the cap of ${cap} bytes (\`maxResultBytes\`). Return an id or a URL instead, or raise \`maxResultBytes\` in durable.start().`,
     );
   }
 }

@@ -88,7 +88,10 @@ export function decideOutcome(settled: Settled, job: AttemptFacts, policy: Outco
   const at = policy.now?.() ?? new Date();
   if (settled.kind === "returned") {
     const stored = storeResult(settled.value, job, policy);
-    return "result" in stored ? { kind: "completed", ...stored } : failed(stored.error, job, policy, at);
+    if ("result" in stored) return { kind: "completed", ...stored };
+    // The closure ran to the end: another attempt would redo its work only to return the same
+    // unstorable value (not serializable, or over maxResultBytes), so the job is discarded now.
+    return { kind: "discarded", error: recordError(stored.error, job.attempt, at), thrown: stored.error };
   }
   if (settled.kind === "suspended") {
     // A wait for jobs without a deadline keeps a far run_at: the waiting sweep wakes a waiting job whose run_at passed (a timed await).
@@ -137,7 +140,7 @@ function storeResult(value: unknown, job: AttemptFacts, policy: OutcomePolicy): 
     const payload = serializeChecked(value, "result", `task ${job.task}`);
     const result = JSON.stringify(policy.encode(payload, sealPlaces.result(job.id)));
     const over = bytesOver(result, policy.maxResultBytes);
-    return over === null ? { result, payload } : { error: new ResultTooLargeError(over, policy.maxResultBytes) };
+    return over === null ? { result, payload } : { error: new ResultTooLargeError(over, policy.maxResultBytes, `task ${job.task}`) };
   } catch (error) {
     return { error };
   }

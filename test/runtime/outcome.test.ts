@@ -44,8 +44,9 @@ describe("decideOutcome", () => {
   });
 
   it("a result that cannot be stored, or is over maxResultBytes, fails the attempt with a coded error", () => {
-    expect(decideOutcome({ kind: "returned", value: () => 1 }, facts(), policy)).toMatchObject({ kind: "retryable", error: { code: "DURABLE_NOT_SERIALIZABLE", message: expect.stringMatching(/^result is a function/) } });
-    expect(decideOutcome({ kind: "returned", value: "x".repeat(200) }, facts(), policy)).toMatchObject({ kind: "retryable", error: { code: "DURABLE_RESULT_TOO_LARGE" } });
+    // Unstorable results are not retried: another attempt would redo the work for the same value.
+    expect(decideOutcome({ kind: "returned", value: () => 1 }, facts(), policy)).toMatchObject({ kind: "discarded", error: { code: "DURABLE_NOT_SERIALIZABLE", message: expect.stringMatching(/^result is a function/) } });
+    expect(decideOutcome({ kind: "returned", value: "x".repeat(200) }, facts(), policy)).toMatchObject({ kind: "discarded", error: { code: "DURABLE_RESULT_TOO_LARGE", message: expect.stringMatching(/^The result of task t is/) } });
     expect(decideOutcome({ kind: "returned", value: "x".repeat(200) }, facts(3, 3), policy)).toMatchObject({ kind: "discarded" });
   });
 

@@ -171,13 +171,18 @@ describe("runner", () => {
     expect(await row(db, job.id)).toMatchObject({ state: "completed" });
   });
 
-  it("graceful stop past the grace period releases the job to another node without spending the attempt", async () => {
+  it("graceful stop past the grace period hands the job back with its attempt counted (its last: discarded, never run twice)", async () => {
     const db = await testDatabase();
     const d = await db.start();
     const started = nextEvent<any>((l) => d.on("job:start", l));
     const job = await d.async(tasks.waitForAbort, {}, { maxAttempts: 1 });
     await started;
     await d.stop({ grace: 50 });
-    expect(await row(db, job.id)).toMatchObject({ state: "available", attempt: 0, node_id: null });
+    expect(await row(db, job.id)).toMatchObject({ state: "discarded", attempt: 1, node_id: null });
+    const retried = await db.start();
+    const again = await retried.async(tasks.waitForAbort, {}, { maxAttempts: 2 });
+    await eventually("it runs", async () => (await row(db, again.id)).state === "executing" && retried.runner!.runningCount === 1);
+    await retried.stop({ grace: 50 });
+    expect(await row(db, again.id)).toMatchObject({ state: "available", attempt: 1, node_id: null });
   });
 });
