@@ -147,16 +147,30 @@ export class DurableInstance implements BulkOwner {
     }
   }
 
+  /**
+   * The first SIGTERM/SIGINT stops gracefully (running jobs get the grace).
+   * A second one while stopping cuts the grace short: running jobs go back
+   * to other nodes now, their attempt counted, and the process exits once
+   * that is written. A third gets Node's default (immediate exit).
+   */
   private installSignalHandlers(): void {
+    let received = 0;
     for (const signal of ["SIGTERM", "SIGINT"] as NodeJS.Signals[]) {
       const handler = () => {
-        this.config.logger.info(`durable: ${signal} received; stopping gracefully`);
-        void this.stop().finally(() => {
-          process.removeListener(signal, handler);
-          process.kill(process.pid, signal);
-        });
+        received++;
+        if (received === 1) {
+          this.config.logger.info(`durable: ${signal} received; stopping gracefully (send it again to hand running jobs back now)`);
+          void this.stop().finally(() => {
+            for (const [s, h] of this.signalHandlers) process.removeListener(s, h);
+            process.kill(process.pid, signal);
+          });
+          return;
+        }
+        this.config.logger.warn(`durable: ${signal} received again; handing running jobs back to other nodes now (send it once more to exit at once)`);
+        this.runner?.hurry();
+        for (const [s, h] of this.signalHandlers) process.removeListener(s, h);
       };
-      process.once(signal, handler);
+      process.on(signal, handler);
       this.signalHandlers.push([signal, handler]);
     }
   }

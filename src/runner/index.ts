@@ -325,6 +325,14 @@ export class Runner {
    * once; outcomes still queued get what is left (at least a second, to try
    * once). Resolves by max(deadlineMs, the end of the jobs' wait + 1 s).
    */
+  private hurryUp: () => void = () => undefined;
+  private readonly hurried = new Promise<void>((resolve) => (this.hurryUp = resolve));
+
+  /** A second stop signal: running jobs stop getting their grace; the stop hands them back now. */
+  hurry(): void {
+    this.hurryUp();
+  }
+
   async stop(deadlineMs: number): Promise<void> {
     // The heartbeat and the cancel check run on until the jobs running here
     // have finished or been handed back: with the lease lapsing during the
@@ -333,7 +341,7 @@ export class Runner {
     const [keep, others] = [this.services.filter((s) => s.spec.whileJobsRun), this.services.filter((s) => !s.spec.whileJobsRun)];
     for (const u of this.unsubscribe.splice(0)) u();
     const services = Promise.all(others.map((s) => s.stop()));
-    const held = await Promise.all([...this.producers.values()].map((p) => p.stop(deadlineMs)));
+    const held = await Promise.all([...this.producers.values()].map((p) => p.stop(deadlineMs, this.hurried)));
     const last = finalDeadline(deadlineMs);
     const unstarted = held.flatMap((h) => h.unstarted);
     const started = held.flatMap((h) => h.started);

@@ -296,7 +296,7 @@ export class Producer {
    * still running: their attempt happened) and `unstarted` (claimed ahead,
    * never run).
    */
-  async stop(deadlineMs: number): Promise<{ started: string[]; unstarted: string[] }> {
+  async stop(deadlineMs: number, hurried?: Promise<void>): Promise<{ started: string[]; unstarted: string[] }> {
     this.state.stop();
     // A claim in flight brings jobs this node holds: wait for it, so they are handed back too.
     if (this.filling) await settleBy(deadlineMs, this.filling);
@@ -308,7 +308,10 @@ export class Producer {
       await settleBy(finalDeadline(deadlineMs), this.source.release(unstarted).then(() => (released = true)));
       if (released) unstarted = [];
     }
-    if (this.running.size > 0) await settleBy(deadlineMs, new Promise<void>((resolve) => this.idleWaiters.push(resolve)));
+    if (this.running.size > 0) {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await settleBy(deadlineMs, hurried ? Promise.race([idle, hurried]) : idle);
+    }
     return { started: [...this.running.keys()], unstarted };
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventually, testDatabase } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
+import { startWorkerProcess } from "../support/processes.js";
 
 // A graceful stop: running jobs get the shutdown grace on this node and are
 // never rescued by another meanwhile (the lease holds while they run); what
@@ -60,5 +61,20 @@ describe("graceful stop", () => {
     expect((await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [long.id])).rows[0].state).toBe("executing");
     await stopped;
     expect((await db.pool.query(`select state, attempt from ${db.q}.jobs where id = $1`, [long.id])).rows[0]).toEqual({ state: "completed", attempt: 1 });
+  });
+
+  it("a second SIGTERM cuts the grace short: running jobs go back at once, attempt counted, and the process exits", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ run: false });
+    const worker = await startWorkerProcess(db.schema, { shutdownGraceMs: 60_000 });
+    const job = await api.async(tasks.waitForAbort, {}, { maxAttempts: 3 });
+    await eventually("the job runs in the worker process", async () => (await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [job.id])).rows[0].state === "executing");
+    worker.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(worker.child.exitCode).toBeNull(); // the first one waits for the job (a minute of grace)
+    worker.child.kill("SIGTERM");
+    await worker.exited;
+    const { rows } = await db.pool.query(`select state, attempt, errors->-1->>'code' as code from ${db.q}.jobs where id = $1`, [job.id]);
+    expect(rows[0]).toEqual({ state: "available", attempt: 1, code: "DURABLE_SHUTDOWN_INTERRUPTED" });
   });
 });
