@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { jobContextStorage, type JobContext } from "../context.js";
-import { BadJobRowError, JobTimeoutError } from "../errors.js";
+import { BadJobRowError, DurableError, JobTimeoutError } from "../errors.js";
 import type { DurableEmitter, JobEventInfo } from "../events/index.js";
 import { deserialize } from "../serialize/values.js";
 import { sealPlaces, type SealPlace } from "../serialize/codec.js";
@@ -44,7 +44,24 @@ async function prepareRun(job: ClaimedJob, deps: ExecutorDeps): Promise<{ run: R
     }
     return { run: stub.run, captures: decoded as Record<string, unknown> };
   } catch (error) {
-    throw new BadJobRowError(job.id, `its captures cannot be decoded (${(error as Error)?.message ?? String(error)})`, error);
+    const message = (error as Error)?.message ?? String(error);
+    // A class the enqueuing process registered with superjson, not registered here: a deploy
+    // (registering it in the worker too) fixes it, so this is an ordinary failure, retried with backoff.
+    const unknownClass = /unknown class '([^']*)'/.exec(message);
+    if (unknownClass) throw new UnregisteredClassError(job.id, unknownClass[1]!, job.task_id);
+    throw new BadJobRowError(job.id, `its captures cannot be decoded (${message})`, error);
+  }
+}
+
+/** Thrown by prepareRun for a capture of a class this process has not registered: retried, not discarded. */
+class UnregisteredClassError extends DurableError {
+  constructor(jobId: string, className: string, taskId: string) {
+    super(
+      "DURABLE_UNREGISTERED_CLASS",
+      `Job ${jobId} (task ${taskId}) captures an instance of class "${className}", which this worker process has not registered with superjson. ` +
+        `SuperJSON.registerClass(${className}) must run in the worker too: import the module that registers it from the worker's entry, ` +
+        `or import ${className} as a value (not \`import type\`) where the call site is. The job is retried with backoff meanwhile.`,
+    );
   }
 }
 
@@ -57,7 +74,7 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
   try {
     prepared = await prepareRun(job, deps);
   } catch (error) {
-    return { kind: "unrunnable", error };
+    return error instanceof UnregisteredClassError ? { kind: "threw", error } : { kind: "unrunnable", error };
   }
   const writer = progressWriter(deps.pool, deps.quotedSchema, job.id);
   const scope = deps.steps ? new StepScope(job.id, deps.steps) : null;

@@ -185,4 +185,16 @@ describe("runner", () => {
     await retried.stop({ grace: 50 });
     expect(await row(db, again.id)).toMatchObject({ state: "available", attempt: 1, node_id: null });
   });
+
+  it("a capture of a class this worker has not registered with superjson is retried with a message saying where to register it", async () => {
+    const db = await testDatabase();
+    const api = await db.start({ run: false });
+    const job = await api.async(tasks.echo, { value: { cents: 1234 } }, { maxAttempts: 3, backoff: { type: "fixed", delay: "1h" } });
+    // As an enqueuer that registered Money would have stored it.
+    await db.pool.query(`update ${db.q}.jobs set captures = $2::json where id = $1`, [job.id, JSON.stringify({ json: { value: { cents: 1234 } }, meta: { values: { value: [["class", "Money"]] } } })]);
+    await db.start();
+    await eventually("the attempt failed", async () => (await row(db, job.id)).state === "retryable");
+    const { errors } = await row(db, job.id);
+    expect(errors.at(-1)).toMatchObject({ code: "DURABLE_UNREGISTERED_CLASS", message: expect.stringMatching(/class "Money".*SuperJSON\.registerClass\(Money\) must run in the worker too/) });
+  });
 });
