@@ -124,13 +124,18 @@ export class NotStartedError extends DurableError {
 }
 
 /** The awaited job was discarded (attempts used up or `Discard` thrown). */
+/** A message as a sentence: one final period, not two (messages that end with their own). */
+function endSentence(message: string): string {
+  return /[.!?]$/.test(message.trimEnd()) ? message.trimEnd() : `${message}.`;
+}
+
 export class JobFailedError extends DurableError {
   readonly jobId: string;
   readonly lastError: RecordedError | null;
   constructor(jobId: string, lastError: RecordedError | null) {
     super(
       "DURABLE_JOB_FAILED",
-      `Job ${jobId} was discarded${lastError ? ` after attempt ${lastError.attempt}: ${lastError.message}` : ""}. Inspect it with \`durable jobs show ${jobId}\`.`,
+      `Job ${jobId} was discarded${lastError ? ` after attempt ${lastError.attempt}: ${endSentence(lastError.message)}` : "."} Inspect it with \`durable jobs show ${jobId}\`.`,
     );
     this.jobId = jobId;
     this.lastError = lastError;
