@@ -35,7 +35,14 @@ type Run = (captures: Record<string, unknown>) => unknown;
 
 /** The stub and the decoded captures, or why this row can never run here. */
 async function prepareRun(job: ClaimedJob, deps: ExecutorDeps): Promise<{ run: Run; captures: Record<string, unknown> }> {
-  const stub = await resolveStub(deps.stubId?.(job.task_id, job.body_hash) ?? job.task_id);
+  let stub: Awaited<ReturnType<typeof resolveStub>>;
+  try {
+    stub = await resolveStub(deps.stubId?.(job.task_id, job.body_hash) ?? job.task_id);
+  } catch (error) {
+    // The task's module failed to load in this process (a missing package, an import this
+    // process cannot resolve): this node's problem, not the job's. Retried with backoff.
+    throw new TaskModuleLoadError(job.id, job.task_id, error);
+  }
   if (!stub) throw new BadJobRowError(job.id, `task "${job.task_id}" is not registered in this process`);
   try {
     const decoded = deserialize(deps.decode(job.captures, sealPlaces.captures(job.task_id, job.row_key ?? null)));
@@ -50,6 +57,18 @@ async function prepareRun(job: ClaimedJob, deps: ExecutorDeps): Promise<{ run: R
     const unknownClass = /unknown class '([^']*)'/.exec(message);
     if (unknownClass) throw new UnregisteredClassError(job.id, unknownClass[1]!, job.task_id);
     throw new BadJobRowError(job.id, `its captures cannot be decoded (${message})`, error);
+  }
+}
+
+/** Thrown by prepareRun when the task's module does not load here: retried, not discarded. */
+class TaskModuleLoadError extends DurableError {
+  constructor(jobId: string, taskId: string, cause: unknown) {
+    super(
+      "DURABLE_TASK_MODULE_LOAD",
+      `Job ${jobId} (task ${taskId}) cannot run on this node: its module failed to load (${(cause as Error)?.message ?? String(cause)}). ` +
+        "Fix the worker's build or environment (a missing package, a path alias the worker does not resolve); the job is retried with backoff meanwhile.",
+      { cause },
+    );
   }
 }
 
@@ -74,7 +93,7 @@ async function runClosure(job: ClaimedJob, controller: AbortController, deps: Ex
   try {
     prepared = await prepareRun(job, deps);
   } catch (error) {
-    return error instanceof UnregisteredClassError ? { kind: "threw", error } : { kind: "unrunnable", error };
+    return error instanceof UnregisteredClassError || error instanceof TaskModuleLoadError ? { kind: "threw", error } : { kind: "unrunnable", error };
   }
   const writer = progressWriter(deps.pool, deps.quotedSchema, job.id);
   const scope = deps.steps ? new StepScope(job.id, deps.steps) : null;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nextEvent, testDatabase, eventually } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
+import { __durableModules } from "../../src/tasks/registry.js";
 import { AwaitTimeoutError, JobCancelledError, JobFailedError } from "../../src/errors.js";
 
 const row = async (db: Awaited<ReturnType<typeof testDatabase>>, id: string) =>
@@ -196,5 +197,17 @@ describe("runner", () => {
     await eventually("the attempt failed", async () => (await row(db, job.id)).state === "retryable");
     const { errors } = await row(db, job.id);
     expect(errors.at(-1)).toMatchObject({ code: "DURABLE_UNREGISTERED_CLASS", message: expect.stringMatching(/class "Money".*SuperJSON\.registerClass\(Money\) must run in the worker too/) });
+  });
+
+  it("a task whose module fails to load on this node is retried with the load error, not discarded", async () => {
+    const db = await testDatabase();
+    const meta = { id: "src/alias.ts#broken#0", hash: "h-broken", caller: { file: "src/alias.ts", fn: "broken", line: 3, column: 10 }, source: "() => x", captures: ["value"], kind: "async" as const };
+    __durableModules([{ tasks: [meta], load: () => Promise.reject(new Error("Cannot find package '@lib/helpers'")) }]);
+    const api = await db.start({ run: false });
+    const job = await api.async(tasks.echo, { value: 1 }, { maxAttempts: 3, backoff: { type: "fixed", delay: "1h" } });
+    await db.pool.query(`update ${db.q}.jobs set task_id = $2, body_hash = $3 where id = $1`, [job.id, meta.id, meta.hash]);
+    await db.start();
+    await eventually("the attempt failed", async () => (await row(db, job.id)).state === "retryable");
+    expect((await row(db, job.id)).errors.at(-1)).toMatchObject({ code: "DURABLE_TASK_MODULE_LOAD", message: expect.stringMatching(/module failed to load \(Cannot find package '@lib\/helpers'\)/) });
   });
 });
