@@ -51,7 +51,7 @@ export function refuteEnqueued(filter: JobFilter): void {
 
 /** Forgets every recorded job (the mode stays on). */
 export function clearEnqueued(): void {
-  activeRuntime("clearEnqueued").jobs.length = 0;
+  activeRuntime("clearEnqueued").clear();
 }
 
 export interface DrainOptions {
@@ -75,9 +75,14 @@ export interface DrainSummary {
 
 const DRAIN_LIMIT = 100_000;
 
+/** When a job is due, as run_at orders the claim: its due time, else when it was inserted. */
+const dueAt = (job: EnqueuedJob) => (job.runAt ?? job.insertedAt).getTime();
+
 /**
- * Runs the queue's jobs in this process until none is left to run, by
- * priority then insertion order. `queue` is a queue name or a node type
+ * Runs the queue's jobs in this process until none is left to run, in the
+ * order workers claim them: priority, then due time, then id. A job
+ * waiting for its `after` dependencies runs once they ended (or is
+ * cancelled when one failed). `queue` is a queue name or a node type
  * ("datasync" drains `ad_hoc_datasync`); omit it to drain every queue.
  */
 export async function drain(queue?: string, options: DrainOptions = {}): Promise<DrainSummary> {
@@ -94,7 +99,7 @@ export async function drain(queue?: string, options: DrainOptions = {}): Promise
   const snoozed = new Set<EnqueuedJob>();
   let attempts = 0;
   for (;;) {
-    const next = runtime.jobs.filter((j) => runnable(j, seen) && !snoozed.has(j)).sort((a, b) => a.priority - b.priority || Number(a.id) - Number(b.id))[0];
+    const next = runtime.jobs.filter((j) => runnable(j, seen) && !snoozed.has(j)).sort((a, b) => a.priority - b.priority || dueAt(a) - dueAt(b) || Number(a.id) - Number(b.id))[0];
     if (!next) break;
     if (++attempts > DRAIN_LIMIT) throw new DurableError("DURABLE_TESTING_DRAIN_LIMIT", `drain() ran ${DRAIN_LIMIT} attempts without emptying the queue; a job probably snoozes or re-enqueues itself forever.`);
     touched.add(next);

@@ -8,7 +8,10 @@ import type { TaskStub } from "../tasks/registry.js";
 // record keeps the captures as they came back from a superjson round trip, so
 // what a test inspects is what a worker would have received.
 
-export type TestJobState = "available" | "scheduled" | "executing" | "retryable" | "completed" | "discarded" | "cancelled";
+export type TestJobState = "available" | "scheduled" | "executing" | "retryable" | "waiting" | "completed" | "discarded" | "cancelled";
+
+/** States of a job that has not ended (as jobs_active holds them). */
+export const ACTIVE_TEST_STATES: readonly TestJobState[] = ["available", "scheduled", "executing", "retryable", "waiting"];
 
 export interface EnqueuedJob {
   id: string;
@@ -22,8 +25,13 @@ export interface EnqueuedJob {
   captures: Record<string, unknown>;
   meta: Record<string, unknown>;
   tags: string[];
+  /** When it is due: null until something sets it (a delay, a retry's backoff, a snooze, a wake); then the insert time counts. */
   runAt: Date | null;
   insertedAt: Date;
+  /** When it reached completed, discarded or cancelled (a timed await inside a job compares it with its deadline). */
+  finishedAt: Date | null;
+  /** While `waiting`: the ids of the jobs it runs `after` (it runs once none is unfinished). */
+  waitingFor: string[] | null;
   /** The recorded result (round-tripped) once completed. */
   result?: unknown;
   errors: RecordedError[];
