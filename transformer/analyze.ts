@@ -285,6 +285,32 @@ class FileAnalyzer {
 }
 
 
+/**
+ * `export { durable } from "durable-async"` and `export * from
+ * "durable-async"`: they bind nothing here, so the uses pass misses them, and
+ * a module importing `durable` from this file never mentions the package, so
+ * no integration even reads it. Re-exports are not followed (a module's calls
+ * are compiled from its own text); this warning is where `durable check`
+ * says so.
+ */
+function reExportsOfDurable(program: Node, source: string): Node[] {
+  const found: Node[] = [];
+  for (const st of program.body as Node[]) {
+    if (st.type !== "ExportAllDeclaration" && st.type !== "ExportNamedDeclaration") continue;
+    // The "js" AST carries no exportKind: `export type …` is read from the text, as markTypeImports does.
+    if (st.source?.value !== PACKAGE_NAME || /^export\s+type\b/.test(source.slice(st.start, st.end))) continue;
+    if (st.type === "ExportAllDeclaration") found.push(st);
+    else {
+      for (const spec of st.specifiers as Node[]) {
+        const local = spec.local.type === "Identifier" ? spec.local.name : spec.local.value;
+        // `{ type durable as D }`: oxc starts the specifier at its `type` modifier.
+        if (local === "durable" && spec.local.start === spec.start) found.push(spec);
+      }
+    }
+  }
+  return found;
+}
+
 /** A file that does not parse: its syntax errors at their own lines, and nothing to rewrite (so no tool reports them in rewritten code). */
 function syntaxErrors(fileName: string, file: string, source: string, errors: ReadonlyArray<{ message: string; offset: number }>): Analysis {
   const lines = new LineIndex(source);
@@ -304,6 +330,10 @@ export function analyze(fileName: string, source: string, options: AnalyzeOption
     else if (use.type === "misuse") analyzer.misuse(use.node, use.text);
     else if (use.type === "non-literal") analyzer.nonLiteral(use);
     else analyzer.analyzeCall(use);
+  }
+  for (const node of reExportsOfDurable(parsed.program, source)) {
+    analyzer.report("DA3003", node, "`durable` is re-exported here; calls in a module that imports it from this file are not compiled " +
+      `(only \`durable\` imported from "${PACKAGE_NAME}" itself is) and throw UntransformedCallError at run time.`, "durable");
   }
   const commonJs = !parsed.program.body.some((st: Node) => MODULE_DECLARATIONS.has(st.type));
   const importsRuntime = commonJs

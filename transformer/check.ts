@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import type { TaskMetadata } from "../src/contract/index.js";
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { duplicateIds } from "./duplicates.js";
-import { candidateFiles, isCandidateFile } from "./scan.js";
+import { isCandidateFile, type Discovery } from "./scan.js";
 import { TransformSession, type SessionOptions } from "./session.js";
 
 export type CheckedCallSite = Pick<TaskMetadata, "id" | "kind" | "hash" | "caller" | "captures">;
@@ -24,12 +24,17 @@ export interface CheckReport {
   warnings: number;
 }
 
-/** The files to check: each path resolved from `base` (a directory is scanned, tests and fixtures included). */
-export function filesFor(paths: readonly string[], base: string): string[] {
+/**
+ * The files to check: each path resolved from `base`. A directory is scanned
+ * with discovery's rule (the one every integration uses, so what check
+ * passes is what workers find); a file named on the command line is checked
+ * wherever it is.
+ */
+export function filesFor(paths: readonly string[], base: string, discovery: Discovery): string[] {
   const files = new Set<string>();
   for (const path of paths.length ? paths : [base]) {
     const abs = resolve(base, path);
-    if (statSync(abs).isDirectory()) for (const f of candidateFiles(abs)) files.add(f);
+    if (statSync(abs).isDirectory()) for (const f of discovery.scan(abs).keys()) files.add(f);
     else if (isCandidateFile(abs)) files.add(abs);
   }
   return [...files].sort();
@@ -45,11 +50,12 @@ export async function runCheck(paths: readonly string[], options: SessionOptions
   const session = new TransformSession({ ...options, cache: false, typeCheck: options.typeCheck ?? true, sliceDiagnostics: true });
   const files: CheckedFile[] = [];
   const base = paths.length ? process.cwd() : session.root;
-  const results = await session.transformAll(filesFor(paths, base));
+  const results = await session.transformAll(filesFor(paths, base, session.discovery));
   const duplicates = duplicateIds(results);
   for (const result of results) {
     if (!result.analysis) continue;
-    const across = duplicates.get(result.fileName) ?? [];
+    // A file named on the command line that discovery skips: say workers will not find it (DA3005).
+    const across = [...duplicates.get(result.fileName) ?? [], ...session.notDiscovered(result)];
     files.push({
       file: result.analysis.file,
       callSites: result.analysis.callSites.map((s) => ({ id: s.id, kind: s.kind, hash: s.hash, caller: s.caller, captures: s.captures })),

@@ -53,6 +53,7 @@ export const CODES = {
   DA3002: { severity: "warning", fix: "narrow the value to a concrete type before the call so the transformer can check it is serializable" },
   DA3003: { severity: "warning", fix: "make durable calls on the imported `durable` (or a `const` alias of it) in each module; calls through a value handed elsewhere are not compiled and throw at run time" },
   DA3004: { severity: "warning", fix: "give the capture a flatter type, or capture the part the closure needs; the enqueue-time check still checks the value" },
+  DA3005: { severity: "warning", fix: "move the module out of that folder (discovery skips dist, build, out, coverage, the tsconfig outDir, test, tests, __tests__ and fixtures directly inside a package root, hidden folders, and *.test.*/*.spec.* files), or set the plugins' `ignoreDirs` option to the folders to skip" },
   DA4001: { severity: "warning", fix: "if it should not run on workers, move it into a function the closure calls, or mark a harmless call /* @__PURE__ */" },
   DA4002: { severity: "warning", fix: "if it should not run on workers, build the value in its declaration instead (e.g. `new Map([...])`), or move the statement into a function" },
   DA4003: { severity: "warning", fix: "set the value up in its declaration, or have the closure read it from a function or another module that both processes load" },

@@ -12,7 +12,8 @@ import { DiskCache, type CachedResult } from "./cache.js";
 import { duplicateIds } from "./duplicates.js";
 import { idRoot } from "./module-path.js";
 import type { RegistryModule } from "./registry-source.js";
-import { candidateFiles, DEFAULT_IGNORE_DIRS, mentionsDurable } from "./scan.js";
+import { makeDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { Discovery, isTestFileName, isTransformedOutput, mentionsDurable } from "./scan.js";
 import { loadOptional } from "./optional.js";
 
 type Typecheck = typeof import("./typecheck/index.js");
@@ -50,7 +51,11 @@ export interface SessionOptions extends Partial<Omit<AnalyzeOptions, "root">> {
   typeCheck?: boolean;
   /** Reuse results from `.durable/cache/` keyed by content (default false for builds). */
   cache?: boolean;
-  /** Directory names never scanned during discovery. */
+  /**
+   * Folder names discovery skips, at any depth (default: dist, build, out,
+   * coverage, the tsconfig outDir, test, tests, __tests__ and fixtures, only
+   * directly inside a package root). Every integration uses the same rule.
+   */
   ignoreDirs?: readonly string[];
   /** Build source maps (default true); the esbuild plugin turns them off when the build writes none. */
   sourceMaps?: boolean;
@@ -81,12 +86,15 @@ export class TransformSession {
 
   /** The root every id is relative to, when the build names one. */
   readonly explicitRoot: string | undefined;
+  /** Which files discovery lists: one rule for every integration. */
+  readonly discovery: Discovery;
 
   constructor(readonly options: SessionOptions = {}) {
     this.explicitRoot = options.root === undefined ? undefined : resolve(options.root);
     this.root = this.explicitRoot ?? projectRootFrom(options.searchFrom ?? process.cwd());
     this.project = options.project;
     this.disk = options.cache ? new DiskCache(this.root, { ...options, root: this.explicitRoot }) : undefined;
+    this.discovery = new Discovery(this.root, { ignoreDirs: options.ignoreDirs });
   }
 
   /** The root `fileName`'s task ids are relative to. */
@@ -108,7 +116,7 @@ export class TransformSession {
   }
 
   async transform(fileName: string, source: string): Promise<FileResult> {
-    if (!mentionsDurable(source)) return unchanged(fileName, source);
+    if (!mentionsDurable(source) || isTransformedOutput(source)) return unchanged(fileName, source);
     const known = this.known(fileName, source);
     if (known) return known;
     const syntax = await loadSyntax();
@@ -126,7 +134,7 @@ export class TransformSession {
    * capture types are not checked. Undefined when the parser is not loaded.
    */
   transformSync(fileName: string, source: string): FileResult | undefined {
-    if (!mentionsDurable(source)) return unchanged(fileName, source);
+    if (!mentionsDurable(source) || isTransformedOutput(source)) return unchanged(fileName, source);
     const known = this.known(fileName, source);
     if (known || !syntaxLoaded) return known;
     const analysis = syntaxLoaded.analyze(fileName, source, { ...this.options, root: this.rootOf(fileName) });
@@ -166,8 +174,28 @@ export class TransformSession {
     return result;
   }
 
+  /** Every file discovery lists, with its text (read once: the Node hook transforms from it). */
+  scanSources(): Map<string, string> {
+    return this.discovery.scan();
+  }
+
   candidateFiles(): string[] {
-    return candidateFiles(this.root, this.options.ignoreDirs ?? DEFAULT_IGNORE_DIRS);
+    return [...this.scanSources().keys()];
+  }
+
+  /**
+   * DA3005 for a module an integration compiled (it has tasks) that
+   * discovery does not list: the process that imports it runs its jobs, a
+   * worker that does not never finds them. Not for test files
+   * (`*.test.*`): their call sites run in the test that loads them.
+   */
+  notDiscovered(result: Pick<FileResult, "fileName" | "tasks">): Diagnostic[] {
+    const first = result.tasks[0];
+    const skipped = first && !isTestFileName(result.fileName) ? this.discovery.skips(result.fileName) : undefined;
+    if (!first || !skipped) return [];
+    return [makeDiagnostic("DA3005", first.caller,
+      `This module's call sites are compiled, but project discovery skips \`${skipped.path}\` (${skipped.rule}): ` +
+        "a worker that does not import this module never finds its tasks, and their jobs wait until they are discarded.")];
   }
 
   /**

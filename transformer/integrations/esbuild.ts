@@ -10,7 +10,7 @@ import { dirname, extname, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message, OnLoadArgs, OnLoadResult, Plugin, PluginBuild } from "esbuild";
 import { registryImport, registryModuleSource } from "../registry-source.js";
-import { candidateFiles, discoverable, mentionsDurable, OUTPUT_DIRS } from "../scan.js";
+import { mentionsDurable } from "../scan.js";
 import { discoveredModules, TransformSession, type FileResult, type SessionOptions } from "../session.js";
 import { exactPathsFilter, firstEntryPoint, LOADERS } from "./esbuild-filters.js";
 import { BuildMessages } from "./esbuild-messages.js";
@@ -63,7 +63,7 @@ class DurableBuild {
   private readonly registrySpecifier: string | undefined;
   private scanned: string[];
   private builds = 0;
-  /** This build's results for the scanned files, started before esbuild asks, so its parser and our analysis run side by side. */
+  /** This build's results for the files discovery lists, started before esbuild asks, so its parser and our analysis run side by side. */
   private results = new Map<string, Promise<FileResult>>();
   /** Files this build loaded rewritten: esbuild's messages about them are mapped back. */
   private readonly transformed = new Set<string>();
@@ -97,17 +97,27 @@ class DurableBuild {
     build.onLoad({ filter }, (args) => this.loadModule(args));
   }
 
-  /** One scan serves the load filter and discovery; a rebuild in watch mode rescans. */
+  /**
+   * One scan serves the load filter and discovery; a rebuild in watch mode
+   * rescans. The load filter takes every file that mentions the package
+   * (output and test folders too: a module the entry imports is compiled
+   * wherever it is, as the Node hook and Vite do); the registry lists what
+   * discovery's one rule lists. Transformed output (a previous build's
+   * bundle, wherever its outdir) is neither.
+   */
   private scan(): string[] {
-    return candidateFiles(this.session.root, this.options.ignoreDirs ?? OUTPUT_DIRS);
+    return [...this.session.discovery.scan(this.session.root, { folders: false }).keys()];
   }
 
   private start(): void {
     this.messages.clear();
     if (this.builds++ > 0) this.scanned = this.scan();
     // Started now, not at setup: a context's first build can come long after setup.
-    const started = this.session.start(this.scanned);
-    this.results = new Map(this.scanned.map((file, i) => [file, started[i]!]));
+    // Only what discovery lists (the registry needs each of them); a module in an
+    // output or test folder is transformed if and when esbuild loads it.
+    const listed = this.scanned.filter((file) => !this.session.discovery.skips(file));
+    const started = this.session.start(listed);
+    this.results = new Map(listed.map((file, i) => [file, started[i]!]));
     for (const pending of started) pending.catch(() => undefined); // reported by the load that needs it
   }
 
@@ -121,8 +131,7 @@ class DurableBuild {
 
   /** Discovery sees files the entry never imports; their errors must still fail the build, or a worker would lack those tasks. */
   private async loadRegistry(): Promise<OnLoadResult> {
-    const files = this.options.ignoreDirs ? this.scanned : discoverable(this.session.root, this.scanned);
-    const modules = discoveredModules(await Promise.all(files.map((file) => this.results.get(file)!)));
+    const modules = discoveredModules(await Promise.all(this.results.values()));
     const found = modules.map((m) => this.messages.of(m.diagnostics, m.fileName));
     const contents = registryModuleSource(modules, (m) => (m.sliced ? SLICE_PREFIX : "") + m.fileName, this.options.runtimeModule);
     return { contents, loader: "js", resolveDir: this.session.root, errors: found.flatMap((f) => f.errors), warnings: found.flatMap((f) => f.warnings) };
@@ -135,7 +144,7 @@ class DurableBuild {
     const result = await pending;
     const registry = this.registrySpecifier ? registryImport(result, this.registrySpecifier) : "";
     if (result.tasks.length === 0 && result.diagnostics.length === 0 && !registry) return undefined; // nothing to change
-    const { errors, warnings } = this.messages.of(result.diagnostics, args.path);
+    const { errors, warnings } = this.messages.of([...result.diagnostics, ...this.session.notDiscovered(result)], args.path);
     if (result.diagnostics.some((d) => d.severity === "error")) return { errors, warnings };
     if (result.tasks.length > 0) this.transformed.add(args.path);
     return { contents: withMap(result, registry), loader: LOADERS[extname(args.path)] ?? "default", warnings, resolveDir: dirname(args.path) };

@@ -78,7 +78,7 @@ async function transformDurable(fileName: string, source: string, slice: boolean
   if (!mentionsDurable(source)) return { code: source, map: null };
   const result = await resultOf(fileName, source);
   if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
-  if (!slice) for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
+  if (!slice) for (const d of [...result.diagnostics, ...session!.notDiscovered(result)]) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
   // A module that is its own slice is never asked for one; if it is, the module's code is the slice.
   return slice && result.slice ? result.slice : result;
 }
@@ -97,8 +97,15 @@ async function loadTypeScript(url: string, fileName: string, loader: Loader, con
   return { format: "module", source: out.code, shortCircuit: true };
 }
 
+/**
+ * This bundle's folder: its chunks (and the main thread's) load through these
+ * hooks too. They are never user code, and transforming one that names the
+ * package would wait for the parser chunk, itself loading through here.
+ */
+const OWN_FOLDER = new URL("./", import.meta.url).href;
+
 export async function load(url: string, context: Parameters<Load>[1], next: Load) {
-  if (!url.startsWith("file:") || url.includes("/node_modules/")) return next(url, context);
+  if (!url.startsWith("file:") || url.includes("/node_modules/") || url.startsWith(OWN_FOLDER)) return next(url, context);
   const fileName = fileURLToPath(url);
   const ext = extname(fileName);
   // CommonJS TypeScript goes to Node's CommonJS loader, which register-cjs.ts transpiles.

@@ -13,7 +13,6 @@ import type { CachedResult } from "../cache.js";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
 import { duplicateIds } from "../duplicates.js";
 import { SLICE_QUERY } from "../registry-source.js";
-import { scanSources } from "../scan.js";
 import { loadSyntax, TransformSession } from "../session.js";
 import { isCommonJsEntry } from "./module-format.js";
 import { installCommonJsHook, loadCommonJsSlice } from "./register-cjs.js";
@@ -26,10 +25,10 @@ register(new URL("./register-hooks.js", import.meta.url), { parentURL: import.me
 
 const session = new TransformSession({ searchFrom: root, cache: true });
 
-/** Warnings go to stderr; errors stop the module from loading, with every diagnostic. */
+/** Warnings go to stderr (with DA3005 when discovery does not list the module); errors stop the module from loading, with every diagnostic. */
 function checked<T extends CachedResult>(result: T): T {
   if (result.diagnostics.some((d) => d.severity === "error")) throw new DurableTransformError(result.diagnostics);
-  for (const d of result.diagnostics) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
+  for (const d of [...result.diagnostics, ...session.notDiscovered(result)]) process.stderr.write(`durable-async: ${formatDiagnostic(d)}\n`);
   return result;
 }
 
@@ -46,7 +45,7 @@ installCommonJsHook((fileName, source) => {
 
 /** Every scanned file's result: unchanged files are answered from .durable/cache, so a warm start loads no parser. */
 async function scanProject(): Promise<Map<string, CachedResult>> {
-  const sources = scanSources(root);
+  const sources = session.scanSources();
   const results = await session.transformAll([...sources.keys()], sources);
   return new Map(results.map((r) => [r.fileName, r]));
 }

@@ -66,7 +66,7 @@ export function durableVite(options: DurableViteOptions = {}): DurableVitePlugin
       if (id.startsWith("\0") || isSliceId(id) || !isCandidateFile(fileName) || !mentionsDurable(code)) return null;
       const result = await session.transform(fileName, code);
       const errors = result.diagnostics.filter((d) => d.severity === "error");
-      for (const d of result.diagnostics.filter((w) => w.severity === "warning")) {
+      for (const d of [...result.diagnostics, ...session.notDiscovered(result)].filter((w) => w.severity === "warning")) {
         this.warn({ message: formatDiagnostic(d), id: fileName, loc: { file: fileName, line: d.line, column: d.column - 1 } });
       }
       if (errors.length > 0) {
