@@ -43,6 +43,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "object") return "an object";
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "symbol") return "a symbol";
   return `${typeof value} ${String(value)}`;
 }
 
