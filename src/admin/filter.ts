@@ -1,3 +1,4 @@
+import { Cron } from "croner";
 import { InvalidOptionError } from "../errors.js";
 import { expandStates, JOB_STATES, STATE_GROUPS, type JobFilter } from "../reports/filter.js";
 
@@ -39,4 +40,30 @@ export function isScoped(filter: JobFilter): boolean {
     (filter.ids && filter.ids.length) || filter.id !== undefined || filter.state !== undefined || filter.queue !== undefined || filter.task !== undefined ||
       filter.meta || filter.tags?.length || filter.since || filter.until || filter.inserted || filter.completed || filter.waitingForNode !== undefined,
   );
+}
+
+/** True when `expression` is a valid cron expression that has no next run (like "0 0 31 2 *"); invalid ones are left to retime() to report. */
+export function neverFires(expression: string, tz?: string): boolean {
+  try {
+    return new Cron(expression, { paused: true, ...(tz ? { timezone: tz } : {}) }).nextRun() === null;
+  } catch {
+    return false;
+  }
+}
+
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})(?=$|[T ])/;
+
+/**
+ * A date typed by an operator, or null when it is not one. `new Date()` rolls impossible days
+ * over (2026-02-30 is March 2nd); a day past the end of its month is refused here instead.
+ */
+export function parseDateText(text: string): Date | null {
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return null;
+  const m = ISO_DAY.exec(text.trim());
+  if (m) {
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  }
+  return d;
 }

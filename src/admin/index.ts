@@ -12,8 +12,11 @@ import { OPERATION_STATES } from "../jobs/states.js";
 import { NodesApi } from "../nodes/index.js";
 import { waitingAmong, waitingReason, type WaitingReason } from "../nodes/live.js";
 import { stepTree, type StepTree } from "../steps/tree.js";
+import { latestVersion, schemaVersion } from "../db/migrate.js";
+import { InvalidOptionError, SchemaNewerError } from "../errors.js";
+import { didYouMean, knownNodeTypes } from "../contract/index.js";
 
-export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
+export { JOB_STATES, STATE_GROUPS, STATE_NAMES, isScoped, neverFires, parseDateText, parseMetaPairs, parseStates, type JobFilter } from "./filter.js";
 
 // The operator surface's one data API: the dashboard and the CLI call these
 // methods. Lists, counts, exports and every write go to the reports and
@@ -121,8 +124,39 @@ export class Admin {
   constructor(readonly pool: pg.Pool, readonly schema: string) {
     this.target = { pool, quotedSchema: quoteSchema(schema), channels: channels(schema) };
     this.controls = new QueueControls(async () => this.target);
-    this.schedules = new ScheduleControls(async () => this.target);
-    this.builds = new NodesApi(async () => this.target);
+    this.schedules = guardWrites(new ScheduleControls(async () => this.target), ["add", "pause", "resume", "retime", "remove"], () => this.writable());
+    this.builds = guardWrites(new NodesApi(async () => this.target), ["drain", "undrain"], () => this.writable());
+  }
+
+  /**
+   * Writes refuse a schema newer than this package, as migrate and workers do: an older admin
+   * would write rows the newer code does not expect. Checked on every write (a long-running
+   * dashboard may see the schema upgraded under it); reads go on.
+   */
+  async writable(): Promise<void> {
+    const current = await schemaVersion(this.pool, this.schema);
+    const latest = latestVersion();
+    if (current > latest) throw new SchemaNewerError(this.schema, current, latest);
+  }
+
+  /**
+   * Why `queue` looks like a typo, or null when some live node serves it, it holds jobs or it
+   * has settings. Pause, resume and scale of such a queue would persist a row no node reads.
+   */
+  async unknownQueue(queue: string): Promise<string | null> {
+    const names = (await this.controls.list()).map((q) => q.name);
+    if (names.includes(queue)) return null;
+    const { rows } = await this.pool.query(`select 1 from ${this.quotedSchema}.jobs where queue = $1 limit 1`, [queue]);
+    if (rows.length) return null;
+    return `no live node serves queue "${queue}", it holds no jobs and has no settings.${names.length ? didYouMean(queue, names) : " No queue is known yet."}`;
+  }
+
+  /** Why `nodeType` is unknown (not built in, not in DURABLE_NODE_TYPES or `declared`, not run by a live node), or null. */
+  async unknownNodeType(nodeType: string, declared: readonly string[] = []): Promise<string | null> {
+    const live = (await this.nodes()).filter((n) => n.alive).flatMap((n) => (Array.isArray(n.nodeTypes) ? n.nodeTypes : []));
+    const known = [...new Set([...knownNodeTypes(declared), ...live])];
+    if (known.includes(nodeType)) return null;
+    return `unknown node type "${nodeType}".${didYouMean(nodeType, known)}`;
   }
 
   private get quotedSchema(): string {
@@ -223,14 +257,34 @@ export class Admin {
     return jobsCsv(this.target, filter);
   }
 
-  retry(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+  async retry(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+    await this.writable();
     return this.bulk("retry", filter, () => retryJobs(this.target, filter), onProgress);
   }
-  cancel(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+  async cancel(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+    await this.writable();
     return this.bulk("cancel", filter, () => cancelJobs(this.target, filter), onProgress);
   }
-  delete(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+  async delete(filter: JobFilter, onProgress?: (done: number, total: number) => void): Promise<number> {
+    await this.writable();
     return this.bulk("delete", filter, () => deleteJobs(this.target, filter), onProgress);
+  }
+
+  /**
+   * Why each of these ids would not be touched by `operation`: not found, or in a state it does
+   * not apply to. Read before the operation, to explain a count lower than the ids given.
+   */
+  async untouchable(operation: keyof typeof TOUCHES, ids: string[]): Promise<Array<{ id: string; reason: string }>> {
+    const { rows } = await this.pool.query<{ id: string; state: JobState }>(`select id::text, state from ${this.quotedSchema}.jobs where id = any($1::bigint[])`, [ids]);
+    const states = new Map(rows.map((r) => [r.id, r.state]));
+    const allowed = TOUCHES[operation] as readonly string[];
+    const out: Array<{ id: string; reason: string }> = [];
+    for (const id of ids) {
+      const state = states.get(id);
+      if (state === undefined) out.push({ id, reason: "does not exist (it may have been pruned)" });
+      else if (!allowed.includes(state)) out.push({ id, reason: `is ${state}; ${operation} applies to ${allowed.join(", ")} jobs${operation === "delete" && state === "executing" ? " (cancel it first)" : ""}` });
+    }
+    return out;
   }
 
   /**
@@ -262,21 +316,56 @@ export class Admin {
     }
   }
 
-  pause(queue: string, forMs?: number): Promise<void> {
+  /** Pause, resume and scale refuse a queue nothing knows of (a typo) unless `create` says to configure it anyway. */
+  async pause(queue: string, forMs?: number, options: QueueWriteOptions = {}): Promise<void> {
+    await this.checkQueueWrite(queue, options);
     return this.controls.pause(queue, forMs === undefined ? {} : { for: forMs });
   }
-  resume(queue: string): Promise<void> {
+  async resume(queue: string, options: QueueWriteOptions = {}): Promise<void> {
+    await this.checkQueueWrite(queue, options);
     return this.controls.resume(queue);
   }
-  scale(queue: string, concurrency: number): Promise<void> {
+  async scale(queue: string, concurrency: number, options: QueueWriteOptions = {}): Promise<void> {
+    await this.checkQueueWrite(queue, options);
     return this.controls.scale(queue, concurrency);
   }
-  addQueue(queue: string, nodeType: string, concurrency?: number): Promise<void> {
+  /** Refuses a node type no worker could run (the check `durable worker --node-type` makes), plus those of live nodes. */
+  async addQueue(queue: string, nodeType: string, concurrency?: number, options: { nodeTypes?: readonly string[] } = {}): Promise<void> {
+    await this.writable();
+    const problem = await this.unknownNodeType(nodeType, options.nodeTypes ?? []);
+    if (problem) throw new InvalidOptionError("nodeType", `${problem} Declare it as workers do (DURABLE_NODE_TYPES=${nodeType}, or --node-types ${nodeType}), or start a node of that type first.`);
     return this.controls.add(queue, concurrency === undefined ? { nodeType } : { nodeType, concurrency });
   }
-  removeQueue(queue: string): Promise<void> {
+  async removeQueue(queue: string): Promise<void> {
+    await this.writable();
     return this.controls.remove(queue);
   }
+
+  private async checkQueueWrite(queue: string, options: QueueWriteOptions): Promise<void> {
+    await this.writable();
+    if (options.create) return;
+    const problem = await this.unknownQueue(queue);
+    if (problem) throw new InvalidOptionError("queue", `${problem} To configure it before any node serves it, pass --create (durable.queues.* configures any queue name).`);
+  }
+}
+
+export interface QueueWriteOptions {
+  /** Configure the queue even though no node serves it, no job is in it and it has no settings yet. */
+  create?: boolean;
+}
+
+/** The same object, its write methods first checking `check()` (reads pass straight through). */
+function guardWrites<T extends object>(target: T, methods: readonly string[], check: () => Promise<void>): T {
+  return new Proxy(target, {
+    get(obj, key, receiver) {
+      const value = Reflect.get(obj, key, receiver);
+      if (typeof key !== "string" || !methods.includes(key) || typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        await check();
+        return value.apply(obj, args);
+      };
+    },
+  });
 }
 
 function idleQueue(name: string): QueueSummary {

@@ -2,6 +2,7 @@ import type { JobDetail, JobView } from "../admin/index.js";
 import { progressFraction } from "../dashboard/html.js";
 import { finiteDate, textOf, timeText } from "../reports/index.js";
 import { bar } from "./table.js";
+import { terminalSafe } from "./safe-text.js";
 
 // How `durable jobs list` and `durable jobs show` print a job. Every field
 // goes through the same safe text helpers as the dashboard, so a hostile row
@@ -56,7 +57,8 @@ export function describeJob(job: JobDetail): string {
     lines.push("", "errors:");
     for (const e of job.errors) lines.push(`  attempt ${e.attempt} at ${e.at}: ${e.name ?? "Error"}: ${e.message}`, indent(e.stack ?? "", 4));
   }
-  return lines.join("\n") + "\n";
+  // Every field above may hold user data: control characters print as \u001b text, never as escapes.
+  return terminalSafe(lines.join("\n"), { keepLines: true }) + "\n";
 }
 
 const relative = (r: { id: string; task_id: string; state: string }) => `job ${r.id} ${textOf(r.task_id, 200)} (${r.state})`;

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type pg from "pg";
 import { Admin } from "../admin/index.js";
-import { isScoped as scoped, parseMetaPairs, parseStates, type JobFilter } from "../admin/filter.js";
+import { isScoped as scoped, parseDateText, parseMetaPairs, parseStates, type JobFilter } from "../admin/filter.js";
 import { parseDuration } from "../config/duration.js";
 import { validateQueueName } from "../config/options.js";
 import { isJobId } from "../config/job-id.js";
@@ -9,6 +9,7 @@ import { resolveDatabase, schemaVersion, validateSchemaName } from "../db/index.
 import { connectionStringProblem } from "../db/connection-string.js";
 import { DurableError, InvalidOptionError } from "../errors.js";
 import { normalizeFilter } from "../reports/filter.js";
+import { safeJson, terminalSafe } from "./safe-text.js";
 
 // What every command shares: connection options, argument parsers that turn
 // a bad value into an error naming the argument and the fix, and the one
@@ -65,7 +66,7 @@ export function durationArg(value: string): number {
 }
 
 export function dateArg(value: string): Date {
-  const d = /^\d+[smhdw]/.test(value) ? new Date(Date.now() - durationArg(value)) : new Date(value);
+  const d = /^\d+[smhdw]/.test(value) ? new Date(Date.now() - durationArg(value)) : (parseDateText(value) ?? new Date(NaN));
   if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`"${value}" is not a date; use 2026-01-31, 2026-01-31T12:00Z, or an age like 2h (meaning 2 hours ago).`);
   return d;
 }
@@ -137,19 +138,24 @@ export function filterFrom(options: Record<string, any>, ids: string[] = []): Jo
 
 export const isScoped = scoped;
 
-/** Opens a pool and the admin API; fails with the fix when the schema was never migrated. */
-export async function openAdmin(options: ConnectionOptions): Promise<{ admin: Admin; pool: pg.Pool; close: () => Promise<void> }> {
-  const schema = options.schema ?? validateSchemaName(process.env.DURABLE_SCHEMA ?? "durable");
+/** Resolves --database / DATABASE_URL and checks the connection; a failure says which setting to check. */
+export async function connectDatabase(options: ConnectionOptions, poolSize: number): Promise<Awaited<ReturnType<typeof resolveDatabase>>> {
   let db;
   try {
-    db = await resolveDatabase(options.database, 3);
+    db = await resolveDatabase(options.database, poolSize);
     await db.pool.query("select 1");
+    return db;
   } catch (error) {
     await db?.pool.end().catch(() => undefined);
     if (error instanceof DurableError) throw error;
     throw new CliError(`cannot connect to the database: ${(error as Error).message}. Check --database / DATABASE_URL.`);
   }
-  const pool = db.pool;
+}
+
+/** Opens a pool and the admin API; fails with the fix when the schema was never migrated. */
+export async function openAdmin(options: ConnectionOptions): Promise<{ admin: Admin; pool: pg.Pool; close: () => Promise<void> }> {
+  const schema = options.schema ?? validateSchemaName(process.env.DURABLE_SCHEMA ?? "durable");
+  const { pool } = await connectDatabase(options, 3);
   if ((await schemaVersion(pool, schema)) === 0) {
     await pool.end();
     throw new CliError(`schema "${schema}" has no durable tables. Run \`durable migrate --schema ${schema}\` first, or pass the right --schema.`);
@@ -168,10 +174,11 @@ export async function withAdmin<T>(options: ConnectionOptions, fn: (admin: Admin
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+  process.stdout.write(safeJson(JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2)) + "\n");
 }
 
+/** One error line for stderr; a message may quote stored names and values, so control characters are shown as text. */
 export function describeError(error: unknown): string {
-  if (error instanceof CliError || error instanceof DurableError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof CliError || error instanceof DurableError ? error.message : error instanceof Error ? error.message : String(error);
+  return terminalSafe(message, { keepLines: true });
 }

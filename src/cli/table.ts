@@ -1,4 +1,5 @@
 import { timeText } from "../reports/index.js";
+import { terminalSafe } from "./safe-text.js";
 
 // Aligned plain-text tables for list commands. Widths come from the content
 // (capped, so one long error message cannot push every column off screen).
@@ -13,7 +14,7 @@ export interface Column<T> {
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value instanceof Date) return timeText(value).replace(/\.\d{3}Z$/, "Z");
-  return String(value).replace(/\s+/g, " ");
+  return terminalSafe(String(value).replace(/\s+/g, " "));
 }
 
 export function formatTable<T>(columns: Column<T>[], rows: T[]): string {

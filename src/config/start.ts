@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { connectionStringProblem } from "../db/connection-string.js";
 import { ConfigError, InvalidOptionError } from "../errors.js";
 import { adaptLogger, type Logger } from "../logger.js";
 import { describe, formatDuration, parseDuration } from "./duration.js";
@@ -79,6 +80,8 @@ export interface StartOptions {
 export interface NormalizedStart {
   database: StartOptions["database"];
   listenDatabase: StartOptions["listenDatabase"];
+  /** Where listenDatabase came from, for messages: the option or DURABLE_LISTEN_URL. */
+  listenSource: "listenDatabase" | "DURABLE_LISTEN_URL";
   /** undefined: detect at start. */
   pooler: boolean | undefined;
   /** undefined: decided at start from the pooler. */
@@ -217,14 +220,19 @@ function resolveLease(input: StartOptions): { heartbeatIntervalMs: number; lease
 }
 
 /** Where to connect: the pool's database, the optional direct one for LISTEN, and what is known of a pooler in between. */
-function resolveConnection(input: StartOptions): Pick<NormalizedStart, "database" | "listenDatabase" | "pooler" | "preparedStatements"> {
+function resolveConnection(input: StartOptions): Pick<NormalizedStart, "database" | "listenDatabase" | "listenSource" | "pooler" | "preparedStatements"> {
+  const listenSource = input.listenDatabase !== undefined ? "listenDatabase" : "DURABLE_LISTEN_URL";
   const listen = input.listenDatabase ?? (process.env.DURABLE_LISTEN_URL || undefined);
   if (listen !== undefined && typeof listen !== "string" && (typeof listen !== "object" || listen === null || Array.isArray(listen))) {
     throw new InvalidOptionError("listenDatabase", `expected a connection string or pg client settings for a direct (unpooled) connection, got ${describe(listen)}.`);
   }
+  // Checked like DATABASE_URL: pg would resolve "garbage" against the host "base" and fail with ENOTFOUND far from the cause.
+  const problem = typeof listen === "string" ? connectionStringProblem(listen) : null;
+  if (problem) throw new InvalidOptionError(listenSource, `${problem} (a direct connection to the server, used only for LISTEN).`);
   return {
     database: input.database,
     listenDatabase: listen,
+    listenSource,
     pooler: input.pooler === undefined ? undefined : bool("pooler", input.pooler, false),
     preparedStatements: input.preparedStatements === undefined ? undefined : bool("preparedStatements", input.preparedStatements, false),
   };

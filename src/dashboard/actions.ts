@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseDuration } from "../config/duration.js";
 import { validateQueueName } from "../config/options.js";
+import { neverFires } from "../admin/index.js";
 import { html } from "./html.js";
 import type { PageContext } from "./layout.js";
 import { filterFromParams } from "./pages/jobs.js";
@@ -33,16 +34,19 @@ export async function handleAction(req: IncomingMessage, res: ServerResponse, ct
 
 async function queueAction(ctx: PageContext, name: "pause" | "resume" | "scale", form: URLSearchParams): Promise<string> {
   const queue = validateQueueName("queue", form.get("queue"));
+  // The page's buttons name queues it listed (no typing, so no typo); like durable.queues.*, any name is configured.
+  const any = { create: true };
   if (name === "resume") {
-    await ctx.admin.resume(queue);
+    await ctx.admin.resume(queue, any);
     return `Queue ${queue}: resumed.`;
   }
   if (name === "scale") {
-    await ctx.admin.scale(queue, Number(form.get("concurrency")));
-    return `Queue ${queue}: scaled to ${form.get("concurrency")}.`;
+    const concurrency = concurrencyField(form.get("concurrency"), true)!;
+    await ctx.admin.scale(queue, concurrency, any);
+    return `Queue ${queue}: scaled to ${concurrency}.`;
   }
   const forText = form.get("for")?.trim();
-  await ctx.admin.pause(queue, forText ? parseDuration("for", forText) : undefined);
+  await ctx.admin.pause(queue, forText ? parseDuration("for", forText) : undefined, any);
   return `Queue ${queue}: paused${forText ? ` for ${forText}` : ""}.`;
 }
 
@@ -52,7 +56,7 @@ async function runtimeAction(ctx: PageContext, name: string, form: URLSearchPara
   switch (name) {
     case "queue-add": {
       const queue = validateQueueName("queue", form.get("queue"));
-      const concurrency = form.get("concurrency") ? Number(form.get("concurrency")) : undefined;
+      const concurrency = concurrencyField(form.get("concurrency"), false);
       await ctx.admin.addQueue(queue, form.get("nodeType") ?? "", concurrency);
       return `Queue ${queue}: added on ${form.get("nodeType")} nodes.`;
     }
@@ -72,6 +76,10 @@ async function runtimeAction(ctx: PageContext, name: string, form: URLSearchPara
       return `Schedule ${entry}: removed.`;
     case "schedule-retime": {
       const expression = form.get("expression")?.trim() || null;
+      if (expression !== null) {
+        const current = (await ctx.admin.schedules.list()).find((s) => s.name === entry);
+        if (neverFires(expression, current?.tz)) throw new Error(`expression: "${expression}" never fires (no date matches it, like February 31st). Check the day and month fields, or pause the entry.`);
+      }
       const s = await ctx.admin.schedules.retime(entry, expression);
       return `Schedule ${entry}: ${s.expression}${expression === null ? " (as in code)" : ""}.`;
     }
@@ -89,6 +97,17 @@ async function jobAction(ctx: PageContext, name: string, form: URLSearchParams):
   const n = await ctx.admin[name](filter);
   if (name === "delete" && filter.ids?.length === 1) form.set("return", `${ctx.base}/jobs`);
   return `${name === "retry" ? "Retried" : name === "cancel" ? "Cancelled" : "Deleted"} ${n} job${n === 1 ? "" : "s"}.`;
+}
+
+/** The form's concurrency: an integer from 0 to 10000; missing or blank is refused when required (never read as 0). */
+function concurrencyField(value: string | null, required: boolean): number | undefined {
+  const text = value?.trim() ?? "";
+  if (text === "") {
+    if (required) throw new Error("concurrency: missing; give the jobs at a time per node, an integer from 0 to 10000 (0 stops the queue on every node).");
+    return undefined;
+  }
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 10_000) throw new Error(`concurrency: ${JSON.stringify(text)} is not an integer from 0 to 10000.`);
+  return Number(text);
 }
 
 /** Only a path inside the dashboard: "//evil.example" or "/\\evil.example" would leave the origin. */

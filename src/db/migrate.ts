@@ -92,7 +92,10 @@ async function migrateOnce(pool: pg.Pool, schema: string): Promise<number[]> {
   return withTransaction(pool, async (client) => {
     // Waits as long as another process's migration runs: exempt from the pool's query_timeout, like the migrations.
     await client.query({ text: "select pg_advisory_xact_lock(hashtextextended($1, 0))", values: [`durable-async:migrate:${schema}`], query_timeout: 24 * 3_600_000 } as any);
-    await client.query(`create schema if not exists ${quotedSchema}`);
+    // Only when missing: a role that owns the schema (least privilege) may lack CREATE on the database,
+    // and `create schema if not exists` checks that privilege even when the schema is there.
+    const { rows: found } = await client.query("select 1 from pg_namespace where nspname = $1", [schema]);
+    if (found.length === 0) await client.query(`create schema if not exists ${quotedSchema}`);
     await client.query(
       `create table if not exists ${quotedSchema}.migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())`,
     );

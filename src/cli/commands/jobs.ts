@@ -81,8 +81,16 @@ function registerBulk(jobs: Command, name: "retry" | "cancel" | "delete", verb: 
         throw new CliError(`give job ids or a filter (--state, --queue, --task, --meta, --tag, --since, --until, --waiting-for-node); \`durable jobs ${name}\` alone would touch every job.`, 2);
       }
       await withAdmin(options, async (admin) => {
+        // Read first why a given id would be left alone, so a short count comes with its reason.
+        const skipped = filter.ids?.length ? await admin.untouchable(name, filter.ids.map(String)) : [];
         const n = await bulk(admin, name, filter);
+        const reasons = skipped.map(({ id, reason }) => `job ${id} ${reason}`);
+        if (n === 0 && filter.ids?.length) {
+          // Nothing done: an error (exit 1) that says why, instead of "0 jobs".
+          throw new CliError(`nothing to ${name}: ${reasons.length ? reasons.join("; ") : "no given job matches the other filters"}.`);
+        }
         process.stdout.write(`${verb} ${n} job${n === 1 ? "" : "s"}.\n`);
+        for (const line of reasons) process.stderr.write(`skipped: ${line}.\n`);
       });
     });
 }

@@ -1,12 +1,14 @@
 import type { Command } from "commander";
 import { printTable } from "../table.js";
 import { CliError, printJson, withAdmin, withConnection } from "../shared.js";
+import { terminalSafe } from "../safe-text.js";
 import type { ScheduleInfo } from "../../cron/index.js";
+import { neverFires } from "../../admin/filter.js";
 
 const at = (d: Date | null) => (d ? d.toISOString() : "");
 
 function printOne(s: ScheduleInfo, verb: string): void {
-  process.stdout.write(`${verb} ${s.name}: ${s.paused ? "paused" : `next run ${at(s.nextRunAt)}`} (${s.expression}${s.retimed ? `, declared ${s.declaredExpression}` : ""}, ${s.tz}).\n`);
+  process.stdout.write(terminalSafe(`${verb} ${s.name}: ${s.paused ? "paused" : `next run ${at(s.nextRunAt)}`} (${s.expression}${s.retimed ? `, declared ${s.declaredExpression}` : ""}, ${s.tz}).`) + "\n");
 }
 
 export function register(program: Command): void {
@@ -48,9 +50,23 @@ export function register(program: Command): void {
     .argument("[expression]", "cron expression, e.g. \"*/10 * * * *\"")
     .option("--reset", "use the expression declared in code again")
     .action(async (name: string, expression: string | undefined, options) => {
+      if (options.reset && expression !== undefined) {
+        throw new CliError(`give either a cron expression or --reset, not both: --reset goes back to the expression declared in code, so "${expression}" would be ignored.`, 2);
+      }
       const next = options.reset ? null : expression;
       if (next === undefined) throw new CliError(`give a cron expression, e.g. durable schedules retime ${name} "*/10 * * * *", or --reset.`, 2);
-      printOne(await withAdmin(options, (admin) => admin.schedules.retime(name, next)), "Retimed");
+      printOne(
+        await withAdmin(options, async (admin) => {
+          if (next !== null) {
+            const entry = (await admin.schedules.list()).find((s) => s.name === name);
+            if (neverFires(next, entry?.tz)) {
+              throw new CliError(`cron expression "${next}" never fires (no date matches it, like February 31st); the entry would never run again. Check the day and month fields, or pause the entry with \`durable schedules pause ${name}\`.`, 2);
+            }
+          }
+          return admin.schedules.retime(name, next);
+        }),
+        "Retimed",
+      );
     });
 
   withConnection(schedules.command("remove").description("delete an entry added with durable.schedules.add() on every node (entries declared in code are refused)"))

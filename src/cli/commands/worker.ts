@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { durable } from "../../durable.js";
+import type { StartOptions } from "../../config/start.js";
 import { knownTasks } from "../../tasks/registry.js";
 import { CliError, collect, durationArg, withConnection } from "../shared.js";
 
@@ -30,6 +31,31 @@ export function register(program: Command): void {
     .option("--shutdown-grace <duration>", "how long running jobs may finish on SIGTERM", durationArg)
     .action(async (options) => {
       const modules: string[] = options.import ?? [];
+      const nodeType = options.nodeType ? String(options.nodeType).split(",").map((s: string) => s.trim()).filter(Boolean) : undefined;
+      const nodeTypes = options.nodeTypes ? String(options.nodeTypes).split(",").map((s: string) => s.trim()).filter(Boolean) : undefined;
+      // The flags that configure the instance. An entry that calls durable.start() itself (README's
+      // worker.ts does) gets them merged over its own options, so they are never ignored.
+      const flags = definedOnly({
+        database: [options.database, "--database"],
+        schema: [options.schema, "--schema"],
+        nodeType: [nodeType, "--node-type"],
+        nodeTypes: [nodeTypes, "--node-types"],
+        queues: [options.queues, "--queues"],
+        shutdownGrace: [options.shutdownGrace, "--shutdown-grace"],
+      });
+      const overrides = Object.fromEntries(Object.entries(flags).map(([key, [value]]) => [key, value])) as StartOptions;
+      const flagNames = Object.values(flags).map(([, flag]) => flag);
+      const start = durable.start;
+      let entryStart: Promise<void> | null = null;
+      durable.start = (entryOptions: StartOptions = {}) => {
+        const merged = mergeStartOptions(entryOptions, overrides);
+        if (entryStart === null && flagNames.length) {
+          process.stderr.write(`durable worker: ${flagNames.join(", ")} ${flagNames.length === 1 ? "applies" : "apply"} over the options of the entry's durable.start().\n`);
+        }
+        const started = start.call(durable, merged);
+        entryStart ??= started;
+        return started;
+      };
       if (options.register) {
         // Relative to dist/src/cli/commands/: the package's own register hook.
         await import(new URL("../../../transformer/integrations/register.js", import.meta.url).href);
@@ -44,19 +70,9 @@ export function register(program: Command): void {
           throw new CliError(`--import ${spec} failed to load: ${(error as Error).message}`);
         }
       }
-      const nodeType = options.nodeType ? String(options.nodeType).split(",").map((s: string) => s.trim()).filter(Boolean) : undefined;
-      const nodeTypes = options.nodeTypes ? String(options.nodeTypes).split(",").map((s: string) => s.trim()).filter(Boolean) : undefined;
-      // The user's module may have started durable itself; then it is already running.
-      if (!durable.instance.started) {
-        await durable.start({
-          database: options.database,
-          schema: options.schema,
-          nodeType,
-          nodeTypes,
-          queues: options.queues,
-          shutdownGrace: options.shutdownGrace,
-        });
-      }
+      // The entry started durable (with the flags merged in): wait for that start. Otherwise start it here;
+      // start() also takes over a client-only instance an enqueue in the entry may have connected.
+      await (entryStart ?? durable.start(overrides));
       const instance = durable.instance;
       const queues = Object.entries(instance.config.queues).map(([quotedSchema, n]) => `${quotedSchema}×${n}`).join(", ");
       process.stderr.write(
@@ -68,4 +84,15 @@ export function register(program: Command): void {
       // Signal handlers installed by durable.start() stop gracefully and exit; this keeps the loop alive until then.
       setInterval(() => undefined, 1 << 30);
     });
+}
+
+function definedOnly<T extends Record<string, [unknown, string]>>(entries: T): Partial<T> {
+  return Object.fromEntries(Object.entries(entries).filter(([, [value]]) => value !== undefined)) as Partial<T>;
+}
+
+/** The command's flags win over the entry's options; declared node types add up. */
+export function mergeStartOptions(entry: StartOptions, flags: StartOptions): StartOptions {
+  const merged: StartOptions = { ...entry, ...flags };
+  if (flags.nodeTypes && entry.nodeTypes) merged.nodeTypes = [...new Set([...(entry.nodeTypes as string[]), ...(flags.nodeTypes as string[])])];
+  return merged;
 }

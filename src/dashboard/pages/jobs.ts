@@ -1,4 +1,4 @@
-import { STATE_NAMES, parseMetaPairs, parseStates, type JobFilter, type JobView } from "../../admin/index.js";
+import { STATE_NAMES, parseDateText, parseMetaPairs, parseStates, type JobFilter, type JobView } from "../../admin/index.js";
 import { isJobId } from "../../config/job-id.js";
 import { finiteDate, normalizeFilter, textOf } from "../../reports/index.js";
 import { html, span, when, type Html } from "../html.js";
@@ -13,8 +13,8 @@ export function filterFromParams(params: URLSearchParams): JobFilter {
   const date = (k: string) => {
     const v = get(k);
     if (!v) return undefined;
-    const d = new Date(v);
-    if (Number.isNaN(d.getTime())) throw new Error(`${k}: "${v}" is not a date; use 2026-01-31 or 2026-01-31T12:00.`);
+    const d = parseDateText(v);
+    if (!d) throw new Error(`${k}: "${v}" is not a date; use 2026-01-31 or 2026-01-31T12:00.`);
     return d;
   };
   const filter: JobFilter = {};
@@ -29,7 +29,11 @@ export function filterFromParams(params: URLSearchParams): JobFilter {
   if (date("since")) filter.since = date("since");
   if (date("until")) filter.until = date("until");
   if (get("waiting_for_node") === "1") filter.waitingForNode = true;
-  const ids = params.getAll("id").filter(isJobId);
+  // A bad id is refused, never dropped: dropping it would widen an action on one job to the whole filter.
+  const ids = params.getAll("id").map((id) => id.trim());
+  for (const id of ids) {
+    if (!isJobId(id)) throw new Error(`id: ${JSON.stringify(id)} is not a job id; ids are positive integers up to 9223372036854775807.`);
+  }
   if (ids.length) filter.ids = ids;
   normalizeFilter(filter); // the reports' own validation, so a bad field is reported here, not as a 500
   return filter;
