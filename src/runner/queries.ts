@@ -215,15 +215,25 @@ returning j.queue`;
  */
 export const interruptJobs = (quotedSchema: string) => `
 update ${quotedSchema}.jobs j
-set state = case when j.attempt >= j.max_attempts then 'discarded' else 'available' end,
+set ${handedBackCounted("'ShutdownInterruptedError'", "'DURABLE_SHUTDOWN_INTERRUPTED'",
+  "'node ' || $2 || ' shut down while this attempt was still running (its shutdown grace of ' || $3 || ' ms ran out); the job was handed back'")}
+where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
+returning ${handedBackColumns}`;
+
+/**
+ * The SET list of a running job handed back with its attempt counted (a
+ * rescue after a lost node, a shutdown past its grace): available again, or
+ * discarded after its last attempt, with an error saying why (SQL texts).
+ */
+const handedBackCounted = (name: string, code: string, message: string) => `
+    state = case when j.attempt >= j.max_attempts then 'discarded' else 'available' end,
     discarded_at = case when j.attempt >= j.max_attempts then now() end,
     finished_at = case when j.attempt >= j.max_attempts then now() end,
     run_at = now(), node_id = null,
-    errors = j.errors || jsonb_build_array(jsonb_build_object(
-      'attempt', j.attempt, 'at', now(), 'name', 'ShutdownInterruptedError', 'code', 'DURABLE_SHUTDOWN_INTERRUPTED',
-      'message', 'node ' || $2 || ' shut down while this attempt was still running (its shutdown grace of ' || $3 || ' ms ran out); the job was handed back'))
-where j.id = any($1::bigint[]) and j.state = 'executing' and j.node_id = $2
-returning j.id::text, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message`;
+    errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'name', ${name}, 'code', ${code}, 'message', ${message}))`;
+
+/** What the rescuer and the shutdown log of a job handed back with its attempt counted (outcome-report.ts logDiscarded). */
+const handedBackColumns = "j.id::text, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message";
 
 /**
  * Jobs this node holds but is not running: a claim that committed while its
@@ -273,15 +283,10 @@ with orphaned as (
   for update skip locked
 ), rescued as (
   update ${quotedSchema}.jobs j
-  set state = case when j.attempt >= j.max_attempts then 'discarded' else 'available' end,
-      discarded_at = case when j.attempt >= j.max_attempts then now() end,
-      finished_at = case when j.attempt >= j.max_attempts then now() end,
-      run_at = now(), node_id = null,
-      errors = j.errors || jsonb_build_array(jsonb_build_object(
-        'attempt', j.attempt, 'at', now(), 'name', 'NodeLostError', 'code', 'DURABLE_NODE_LOST',
-        'message', 'node ' || coalesce(j.node_id, '?') || ' stopped heartbeating while running this attempt; the job was rescued'))
+  set ${handedBackCounted("'NodeLostError'", "'DURABLE_NODE_LOST'",
+    "'node ' || coalesce(j.node_id, '?') || ' stopped heartbeating while running this attempt; the job was rescued'")}
   from orphaned o where j.id = o.id and j.state = 'executing'
-  returning j.id::text, j.state, j.queue, j.task_id, j.attempt, j.max_attempts, j.errors->-1->>'message' as message
+  returning ${handedBackColumns}
 )
 select * from rescued`;
 
