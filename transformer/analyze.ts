@@ -3,7 +3,7 @@
 // TypeScript compiler for them. Capture *types* are checked by a separate pass
 // (capture-types.ts) when the caller asks for it. Pure: reads the text, never
 // mutates it.
-import { scanClosure, type ForbiddenUse } from "./captures.js";
+import { scanClosure, type Capture, type ForbiddenUse, type ModuleRead } from "./captures.js";
 import { declarationSegments } from "./declaration-path.js";
 import { makeDiagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from "./diagnostics.js";
 export { sortDiagnostics };
@@ -15,7 +15,7 @@ import { optionLiteral } from "./option-literal.js";
 import type { ScopeAnalysis } from "./scope-model.js";
 import { analyzeScopes } from "./scopes.js";
 import { planSlice, type SlicePlan } from "./slice.js";
-import { LineIndex, parse, type Comment, type Node } from "./syntax.js";
+import { contains, isFunctionNode, LineIndex, parse, type Comment, type Node } from "./syntax.js";
 import { knownNodeTypes, PACKAGE_NAME, unknownNodeTypeMessage, type CallerLocation, type TaskKind } from "../src/contract/index.js";
 
 /** One transformed call site: the stub metadata plus the offsets rewrite needs. */
@@ -243,6 +243,7 @@ class FileAnalyzer {
       const name = use.what === "#private" ? `#${use.node.name}` : use.what;
       this.report(code, use.node, message.replace("NAME", name), name);
     }
+    for (const read of scan.moduleReads) this.checkModuleRead(read, call);
     const references: CallSite["captureReferences"] = [];
     for (const capture of scan.captures) {
       const ref = capture.firstReference;
@@ -254,6 +255,7 @@ class FileAnalyzer {
         this.report("DA1006", ref, `Closure captures the local class \`${capture.name}\`; classes cannot be serialized.`, capture.name);
         continue;
       }
+      this.checkDeclaredAfter(capture, call);
       for (const write of capture.writesInside) {
         this.report("DA1008", write, `Captured variable \`${capture.name}\` is reassigned inside the closure.`, capture.name);
       }
@@ -263,6 +265,49 @@ class FileAnalyzer {
       references.push({ name: capture.name, offset: ref.start });
     }
     return { names: scan.captures.map((c) => c.name), references };
+  }
+
+  /**
+   * A module-level `let`/`var` is not captured: the stub reads it in its own
+   * module, so when the module reassigns it (`setTenant(t)`) a worker reads
+   * its own copy, not the value this process had at enqueue.
+   */
+  private checkModuleRead(read: ModuleRead, call: DurableCall): void {
+    const { binding, firstReference } = read;
+    const writes = binding.references.filter((ref) => ref.write && !declares(ref.id));
+    if (writes.length === 0) return;
+    const at = this.position(firstReference.start);
+    // A reference inside a nested call site's closure is also the outer closure's: report it once.
+    if (this.diagnostics.some((d) => d.code === "DA3006" && d.line === at.line && d.column === at.column)) return;
+    const lines = [...new Set(writes.map((w) => this.lines.position(w.id.start).line))];
+    const where = lines.length === 1 ? `line ${lines[0]}` : `lines ${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
+    this.report("DA3006", firstReference,
+      `Closure reads the module variable \`${binding.name}\`, which the module reassigns (${where}); module variables are not captured, ` +
+        `so the job reads the worker's own \`${binding.name}\`, not this process' value when durable.${call.kind} was called.`,
+      binding.name);
+  }
+
+  /**
+   * A `let`/`const` captured by a call that runs before its declaration is
+   * initialized: the captures object `{ z }` is built at the call, so the
+   * call always throws a ReferenceError (temporal dead zone). Not when the
+   * call sits in a function (or class field) that may run later.
+   */
+  private checkDeclaredAfter(capture: Capture, call: DurableCall): void {
+    const { binding } = capture;
+    const decl = binding.declaration;
+    if (binding.kind !== "let" && binding.kind !== "const" && binding.kind !== "using") return;
+    if (decl.type !== "VariableDeclarator" || call.node.start >= decl.end) return;
+    for (let p = call.node.parent; p && p !== binding.scope.node; p = p.parent) {
+      if (isFunctionNode(p) || p.type === "PropertyDefinition" || p.type === "AccessorProperty" || p.type === "StaticBlock") return;
+    }
+    const declLine = this.lines.position(binding.id.start).line;
+    const callLine = this.lines.position(call.node.start).line;
+    const where = contains(decl, call.node) ? `by the statement that makes the durable.${call.kind} call (line ${declLine})` : `at line ${declLine}, after the durable.${call.kind} call at line ${callLine}`;
+    this.report("DA1019", capture.firstReference,
+      `Captured variable \`${binding.name}\` is declared ${where}; the captures are read when the call runs, before \`${binding.name}\` is initialized, ` +
+        "so the call always throws a ReferenceError.",
+      binding.name);
   }
 
   alias(use: DurableAlias): void {
@@ -284,6 +329,15 @@ class FileAnalyzer {
   }
 }
 
+
+const PATTERN_PARTS = new Set(["Property", "ObjectPattern", "ArrayPattern", "AssignmentPattern", "RestElement"]);
+
+/** The identifier is a name a declaration binds (`var x = 1`, a `var` redeclared, `const { x } = o`), not the target of an assignment. */
+function declares(id: Node): boolean {
+  let node = id;
+  while (node.parent && PATTERN_PARTS.has(node.parent.type)) node = node.parent;
+  return node.parent?.type === "VariableDeclarator" && node.parent.id === node;
+}
 
 /**
  * `export { durable } from "durable-async"` and `export * from

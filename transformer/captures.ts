@@ -72,9 +72,16 @@ function captureKind(binding: Binding): CaptureKind {
   return "value";
 }
 
+/** A module-level `let`/`var` the closure reads: not captured (the stub resolves it in its own module), so a worker reads its own copy. */
+export interface ModuleRead {
+  binding: Binding;
+  firstReference: Node;
+}
+
 export interface ClosureScan {
   captures: Capture[];
   forbidden: ForbiddenUse[];
+  moduleReads: ModuleRead[];
 }
 
 /** The items of a source-ordered list that start inside `range` (binary search for the first). */
@@ -94,6 +101,7 @@ function startingIn<T>(items: readonly T[], range: { start: number; end: number 
 export function scanClosure(closure: Node, scopes: ScopeAnalysis): ClosureScan {
   const byBinding = new Map<Binding, Capture>();
   const forbidden: ForbiddenUse[] = [];
+  const moduleReads = new Map<Binding, ModuleRead>();
   for (const node of startingIn(scopes.selfReferences, closure.body, (n) => n.start)) {
     const use = forbiddenSelf(node, closure);
     if (use) forbidden.push(use);
@@ -106,7 +114,12 @@ export function scanClosure(closure: Node, scopes: ScopeAnalysis): ClosureScan {
       else if (ref.name === "eval" && isDirectEval(ref.id)) forbidden.push({ what: "eval", node: ref.id });
       continue;
     }
-    if (binding.kind === "import" || binding.scope.kind === "module") continue;
+    if (binding.kind === "import" || binding.scope.kind === "module") {
+      if ((binding.kind === "let" || binding.kind === "var") && binding.scope.kind === "module" && !moduleReads.has(binding)) {
+        moduleReads.set(binding, { binding, firstReference: ref.id });
+      }
+      continue;
+    }
     if (contains(closure, binding.id)) continue;
     let capture = byBinding.get(binding);
     if (!capture) {
@@ -117,5 +130,5 @@ export function scanClosure(closure: Node, scopes: ScopeAnalysis): ClosureScan {
   }
   forbidden.sort((a, b) => a.node.start - b.node.start);
   const captures = [...byBinding.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { captures, forbidden };
+  return { captures, forbidden, moduleReads: [...moduleReads.values()] };
 }

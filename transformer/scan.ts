@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { PACKAGE_NAME } from "../src/contract/index.js";
+import { readJsonc } from "./tsconfig.js";
 
 export { PACKAGE_NAME };
 
@@ -79,15 +80,8 @@ export interface Skipped {
 
 /** Reads `compilerOptions.outDir` of a tsconfig (comments, trailing commas and relative `extends` allowed), absolute. */
 function tsconfigOutDir(file: string, depth = 0): string | undefined {
-  let config: { extends?: unknown; compilerOptions?: { outDir?: unknown } };
-  try {
-    const text = readFileSync(file, "utf8")
-      .replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_, string: string | undefined) => string ?? "")
-      .replace(/,(\s*[}\]])/g, "$1");
-    config = JSON.parse(text);
-  } catch {
-    return undefined; // not ours to report: tsc does
-  }
+  const config = readJsonc(file) as { extends?: unknown; compilerOptions?: { outDir?: unknown } } | undefined;
+  if (!config) return undefined; // not ours to report: tsc does
   const outDir = config.compilerOptions?.outDir;
   if (typeof outDir === "string") return resolve(dirname(file), outDir);
   const base = config.extends;

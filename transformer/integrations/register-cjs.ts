@@ -11,6 +11,7 @@ import { SLICE_QUERY } from "../registry-source.js";
 import { inlineSourceMap } from "./inline-source-map.js";
 import { mappedFailure } from "./map-errors.js";
 import { requireOptional } from "../optional.js";
+import { isRelativeOrAbsolute, sourceCandidates, TsconfigPaths } from "./source-resolve.js";
 
 type Compile = (this: object, content: string, fileName: string) => unknown;
 interface CommonJsModule {
@@ -19,8 +20,10 @@ interface CommonJsModule {
   exports: unknown;
   _compile(content: string, fileName: string): unknown;
 }
+type ResolveFilename = (request: string, parent: { filename?: string | null } | null | undefined, isMain: boolean, options?: unknown) => string;
 interface ModuleInternals {
   prototype: { _compile: Compile };
+  _resolveFilename: ResolveFilename;
   _nodeModulePaths(dir: string): string[];
   new (id: string, parent?: unknown): CommonJsModule;
 }
@@ -42,9 +45,45 @@ function transpile(code: string, fileName: string, rewrite?: { map: string; sour
   }
 }
 
-/** `transform` returns the module's transformed code and map; it throws on transform errors. */
-export function installCommonJsHook(transform: (fileName: string, source: string) => { code: string; map: string | null }): void {
+/**
+ * `require` finds sources as `import` does under the hook (source-resolve.ts):
+ * tsconfig `paths` first for a bare request from a project file, and
+ * `./jobs.cjs` that Node does not find to `./jobs.cts` (`./users.js` to
+ * `./users.ts`), as register-hooks.ts resolves ES modules.
+ */
+function installResolver(internals: ModuleInternals, root: string): void {
+  const paths = new TsconfigPaths(root);
+  const resolveFilename = internals._resolveFilename;
+  internals._resolveFilename = function (this: unknown, request, parent, isMain, options) {
+    const parentFile = parent?.filename;
+    const fromProject = typeof parentFile === "string" && !parentFile.includes(`${sep}node_modules${sep}`);
+    const alias = fromProject ? paths.match(request, parentFile) : undefined;
+    if (alias) {
+      const file = TsconfigPaths.fileOf(alias, true);
+      if (file) return resolveFilename.call(this, file, parent, isMain, options);
+    }
+    try {
+      return resolveFilename.call(this, request, parent, isMain, options);
+    } catch (error) {
+      if (!fromProject || (error as { code?: string }).code !== "MODULE_NOT_FOUND") throw error;
+      if (alias && alias.pattern !== "*") throw TsconfigPaths.notFound(request, alias, true);
+      if (!isRelativeOrAbsolute(request)) throw error;
+      for (const candidate of sourceCandidates(request, true)) {
+        try {
+          return resolveFilename.call(this, candidate, parent, isMain, options);
+        } catch {
+          // try the next candidate
+        }
+      }
+      throw error;
+    }
+  };
+}
+
+/** `transform` returns the module's transformed code and map; it throws on transform errors. `root`: the project root (tsconfig lookup stops there). */
+export function installCommonJsHook(transform: (fileName: string, source: string) => { code: string; map: string | null }, root: string): void {
   const internals = Module as unknown as ModuleInternals;
+  installResolver(internals, root);
   const compile = internals.prototype._compile;
   internals.prototype._compile = function (content: string, fileName: string) {
     let code = content;

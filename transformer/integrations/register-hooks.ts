@@ -7,7 +7,7 @@
 // transforms them on the main thread.
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Loader } from "esbuild";
 import { DurableTransformError, formatDiagnostic } from "../diagnostics.js";
 import { isSliceId } from "../registry-source.js";
@@ -16,6 +16,7 @@ import { TransformSession, type FileResult } from "../session.js";
 import { inlineSourceMap } from "./inline-source-map.js";
 import { mappedFailure } from "./map-errors.js";
 import { loadOptional } from "../optional.js";
+import { isRelativeOrAbsolute, sourceCandidates, TsconfigPaths } from "./source-resolve.js";
 
 let esbuild: Promise<typeof import("esbuild")> | undefined;
 /** esbuild strips the TypeScript; loaded on the first TypeScript file, and named if it is missing. */
@@ -35,26 +36,37 @@ const TS_LOADERS: Record<string, Loader> = { ".ts": "ts", ".mts": "ts", ".cts": 
 const JS_EXTENSIONS = new Set([".js", ".mjs", ".jsx", ".cjs"]);
 
 let session: TransformSession | undefined;
+let paths = new TsconfigPaths(process.cwd());
 
 /** The main thread found the project root; the disk cache it filled is read through the same session setup. */
 export async function initialize(data: HookData | undefined): Promise<void> {
   session = new TransformSession({ searchFrom: data?.root ?? process.cwd(), cache: true });
+  paths = new TsconfigPaths(data?.root ?? process.cwd());
 }
 
-/** NodeNext style `./users.js` names the compiled file; in source it is `./users.ts`. */
-const CANDIDATES: Record<string, string[]> = { ".js": [".ts", ".tsx"], ".mjs": [".mts"], ".cjs": [".cts"], ".jsx": [".tsx"], "": [".ts", ".tsx", "/index.ts"] };
-
+/**
+ * Node's resolution, then the project's sources: a bare specifier matching
+ * the tsconfig `paths` of a project file goes to its first target that
+ * exists, and `./users.js` that Node does not find to `./users.ts` (rules in
+ * source-resolve.ts).
+ */
 export async function resolve(specifier: string, context: Parameters<Resolve>[1], next: Resolve) {
+  const parentURL = context.parentURL;
+  const parentFile = parentURL?.startsWith("file:") && !parentURL.startsWith(OWN_FOLDER) ? fileURLToPath(parentURL) : undefined;
+  const alias = parentFile ? paths.match(specifier, parentFile) : undefined;
+  if (alias) {
+    const file = TsconfigPaths.fileOf(alias);
+    if (file) return next(pathToFileURL(file).href, context);
+  }
   try {
     return await next(specifier, context);
   } catch (error) {
-    const isPath = specifier.startsWith(".") || specifier.startsWith("/") || specifier.startsWith("file:");
-    if (!isPath || (error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
-    const ext = extname(specifier);
-    const base = ext && CANDIDATES[ext] ? specifier.slice(0, -ext.length) : specifier;
-    for (const candidate of CANDIDATES[CANDIDATES[ext] ? ext : ""]!) {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    if (alias && alias.pattern !== "*") throw TsconfigPaths.notFound(specifier, alias);
+    if (!isRelativeOrAbsolute(specifier)) throw error;
+    for (const candidate of sourceCandidates(specifier)) {
       try {
-        return await next(base + candidate, context);
+        return await next(candidate, context);
       } catch {
         // try the next candidate
       }

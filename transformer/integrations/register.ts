@@ -41,7 +41,7 @@ installCommonJsHook((fileName, source) => {
     );
   }
   return checked(result);
-});
+}, root);
 
 /** Every scanned file's result: unchanged files are answered from .durable/cache, so a warm start loads no parser. */
 async function scanProject(): Promise<Map<string, CachedResult>> {
