@@ -97,7 +97,7 @@ export function jobIdArg(value: string): string {
 /** Filter options shared by jobs list/retry/cancel/delete/export. */
 export function withFilter(command: Command): Command {
   return command
-    .option("--state <state>", "available|scheduled|executing|retryable|completed|discarded|cancelled, or a group: pending|failed|sent|active|finished (repeatable, or comma-separated)", stateArg)
+    .option("--state <state>", "available|scheduled|executing|retryable|waiting|completed|discarded|cancelled, or a group: pending|failed|sent|active|finished (repeatable, or comma-separated)", stateArg)
     .option("--queue <queue>", "only this queue", queueArg)
     .option("--task <id>", "only this task id (a trailing * matches a prefix)")
     .option("--meta <key=value>", "meta containment, e.g. orgId=42 (repeatable)", collect)

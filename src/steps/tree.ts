@@ -48,7 +48,8 @@ export async function stepTree(pool: pg.Pool, quotedSchema: string, jobId: strin
   const [parent, journal, waiting] = await Promise.all([
     pool.query(parentOf(quotedSchema), [jobId]),
     pool.query(journalOf(quotedSchema), [jobId]),
-    pool.query(`select waiting_for::text[] as ids from ${quotedSchema}.jobs where id = $1`, [jobId]),
+    // A job that stopped waiting (woken, cancelled) keeps its last list: only a waiting job waits for anything.
+    pool.query(`select case when state = 'waiting' then waiting_for::text[] end as ids from ${quotedSchema}.jobs where id = $1`, [jobId]),
   ]);
   const rows = journal.rows;
   return {
