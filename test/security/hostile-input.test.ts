@@ -79,7 +79,8 @@ const namedCases: BadRow[] = [
   { name: "backoff of the wrong json type", task: hostile.throws.id, maxAttempts: 2, backoff: `"x"`, captures: `{"json": {}}`, error: /always fails/ },
   { name: "backoff beyond any date", task: hostile.throws.id, maxAttempts: 2, backoff: `{"type": "fixed", "baseMs": 1e300, "maxMs": 1e300, "jitter": false}`, captures: `{"json": {}}`, error: /always fails/, endState: "retryable" },
   { name: "fractional backoff", task: hostile.throws.id, maxAttempts: 2, backoff: `{"type": "fixed", "baseMs": 0.5, "maxMs": 1, "jitter": false}`, captures: `{"json": {}}`, error: /always fails/ },
-  { name: "negative timeout", task: tasks.sleep.id, timeoutMs: -5, captures: `{"json": {"ms": 50}}`, error: /exceeded its timeout/ },
+  // A sleep far longer than the 1 ms a negative timeout becomes, so the timeout wins even on a loaded machine.
+  { name: "negative timeout", task: tasks.sleep.id, timeoutMs: -5, captures: `{"json": {"ms": 5000}}`, error: /exceeded its timeout/ },
   { name: "meta of the wrong type", meta: `"not an object"`, captures: `{"json": {"value": 1}}`, mayComplete: true },
   {
     name: "own __proto__ / constructor keys in captures json",
