@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { eventually, testDatabase } from "../support/db.js";
 import * as tasks from "../support/tasks.mjs";
 import { startWorkerProcess } from "../support/processes.js";
+import * as processTasks from "../support/process-tasks.mjs";
 
 // A graceful stop: running jobs get the shutdown grace on this node and are
 // never rescued by another meanwhile (the lease holds while they run); what
@@ -15,7 +16,8 @@ describe("graceful stop", () => {
     const db = await testDatabase();
     const stopping = await db.start({ ...lease, queues: { ad_hoc_worker: 1 }, shutdownGrace: "10s" });
     const job = await stopping.async(tasks.sleep, { ms: 1_500 });
-    await eventually("the job runs on the first node", async () => (await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [job.id])).rows[0]?.state === "executing");
+    // Running, not only claimed: a claimed job not yet started would be handed back at once instead.
+    await eventually("the job runs on the first node", () => stopping.runner!.runningCount === 1);
     // A second node whose rescuer runs every 100 ms: it would take the job as soon as the lease lapsed.
     await db.start({ ...lease, queues: { ad_hoc_worker: 1 } });
     await stopping.stop();
@@ -28,7 +30,7 @@ describe("graceful stop", () => {
     const stopping = await db.start({ ...lease, queues: { ad_hoc_worker: 2 }, shutdownGrace: 300 });
     const once = await stopping.async(tasks.waitForAbort, {}, { maxAttempts: 1 });
     const again = await stopping.async(tasks.waitForAbort, {}, { maxAttempts: 3 });
-    await eventually("both run", async () => (await db.pool.query(`select count(*)::int as n from ${db.q}.jobs where state = 'executing'`)).rows[0].n === 2);
+    await eventually("both run", () => stopping.runner!.runningCount === 2);
     await stopping.stop();
     const { rows } = await db.pool.query(`select id::text, state, attempt, errors->-1->>'code' as code from ${db.q}.jobs where id = any($1::bigint[]) order by id`, [[once.id, again.id]]);
     expect(rows).toEqual([
@@ -67,8 +69,9 @@ describe("graceful stop", () => {
     const db = await testDatabase();
     const api = await db.start({ run: false });
     const worker = await startWorkerProcess(db.schema, { shutdownGraceMs: 60_000 });
-    const job = await api.async(tasks.waitForAbort, {}, { maxAttempts: 3 });
-    await eventually("the job runs in the worker process", async () => (await db.pool.query(`select state from ${db.q}.jobs where id = $1`, [job.id])).rows[0].state === "executing");
+    const started = worker.message<{ started: string }>((m) => m?.started !== undefined);
+    const job = await api.async(processTasks.hangFirstAttempt, {}, { maxAttempts: 3 });
+    expect((await started).started).toBe(job.id); // its closure runs (and never ends by itself)
     worker.child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 200));
     expect(worker.child.exitCode).toBeNull(); // the first one waits for the job (a minute of grace)
