@@ -5,6 +5,8 @@ import { normalizeStartOptions, type NormalizedStart, type StartOptions } from "
 import { currentContext, type JobContext } from "./context.js";
 import { loadNotifyKey } from "./db/carried-results.js";
 import { channels, logDatabase, migrate, namedStatementsEnabled, Notifier, planConnections, quoteSchema, requireCurrentSchema, resolveDatabase, type ResolvedDatabase } from "./db/index.js";
+import { guardPassedPool } from "./db/pool-like.js";
+import { installStopSignals } from "./stop-signals.js";
 import { DurableError, DurableStoppedError, InvalidOptionError, UntransformedCallError } from "./errors.js";
 import { DurableEmitter, type DurableEvents, type EventName } from "./events/index.js";
 import { insertPrepared, prepare, stubsOf, TaskCatalog, type EnqueueItem, type JobHandle, type PreparedItem } from "./enqueue/index.js";
@@ -39,8 +41,8 @@ export class DurableInstance implements BulkOwner {
   readonly config: NormalizedStart;
   readonly quotedSchema: string;
   private db: ResolvedDatabase | null = null;
-  /** Our 'error' listener on a pool passed in without one (guardPassedPool), removed on stop. */
-  private poolErrorListener: ((error: Error) => void) | null = null;
+  /** Removes our 'error' listener from a pool passed in without one (db/pool-like.ts guardPassedPool). */
+  private unguardPool: (() => void) | null = null;
   private starting: Promise<void> | null = null;
   private notifier: Notifier | null = null;
   private awaiter: Awaiter | null = null;
@@ -51,7 +53,7 @@ export class DurableInstance implements BulkOwner {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Single calls on the pool: concurrent ones share one insert (enqueue/group-commit.ts). */
   private readonly group = new GroupCommit((prepared) => this.insertStarted(prepared));
-  private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  private removeStopSignals: (() => void) | null = null;
   codec: Codec = plainCodec;
   /** "stopping": running jobs finish and may still enqueue; "stopped": everything fails with DurableStoppedError. */
   private stopPhase: "running" | "stopping" | "stopped" = "running";
@@ -115,7 +117,7 @@ export class DurableInstance implements BulkOwner {
     const db = await resolveDatabase(config.database, config.poolSize);
     if (!config.run && db.ownsPool) (db.pool as any).options.allowExitOnIdle = true;
     this.db = db;
-    this.guardPassedPool(db);
+    if (!db.ownsPool) this.unguardPool ??= guardPassedPool(db.pool, config.logger);
     logDatabase(db, config.schema, config.logger);
     const plan = await planConnections({ ...config, pool: db.pool, connection: db.connection, logger: config.logger });
     if (config.migrate) await migrate(db.pool, config.schema);
@@ -140,38 +142,10 @@ export class DurableInstance implements BulkOwner {
       this.presence = new NodePresence(db.pool, this.quotedSchema, config);
       await this.presence.start();
     }
-    if (config.handleSignals) this.installSignalHandlers();
+    if (config.handleSignals) this.removeStopSignals = installStopSignals({ logger: config.logger, stop: () => this.stop(), hurry: () => this.runner?.hurry() });
     // Optional OpenTelemetry metrics; a no-op without @opentelemetry/api.
     if (otel) {
       this.detachMetrics = instrumentMetrics({ events: this.events, depth: async () => (await db.pool.query(queueDepth(this.quotedSchema))).rows });
-    }
-  }
-
-  /**
-   * The first SIGTERM/SIGINT stops gracefully (running jobs get the grace).
-   * A second one while stopping cuts the grace short: running jobs go back
-   * to other nodes now, their attempt counted, and the process exits once
-   * that is written. A third gets Node's default (immediate exit).
-   */
-  private installSignalHandlers(): void {
-    let received = 0;
-    for (const signal of ["SIGTERM", "SIGINT"] as NodeJS.Signals[]) {
-      const handler = () => {
-        received++;
-        if (received === 1) {
-          this.config.logger.info(`durable: ${signal} received; stopping gracefully (send it again to hand running jobs back now)`);
-          void this.stop().finally(() => {
-            for (const [s, h] of this.signalHandlers) process.removeListener(s, h);
-            process.kill(process.pid, signal);
-          });
-          return;
-        }
-        this.config.logger.warn(`durable: ${signal} received again; handing running jobs back to other nodes now (send it once more to exit at once)`);
-        this.runner?.hurry();
-        for (const [s, h] of this.signalHandlers) process.removeListener(s, h);
-      };
-      process.on(signal, handler);
-      this.signalHandlers.push([signal, handler]);
     }
   }
 
@@ -374,27 +348,12 @@ export class DurableInstance implements BulkOwner {
       await settleBy(finalDeadline(deadline), this.presence?.stop() ?? Promise.resolve());
       // Jobs that finished within the grace period may have enqueued follow-ups.
       await settleBy(finalDeadline(deadline), Promise.allSettled([...this.inflight]));
-      for (const [signal, handler] of this.signalHandlers) process.removeListener(signal, handler);
+      this.removeStopSignals?.();
+      this.removeStopSignals = null;
       this.stopPhase = "stopped";
       await settleBy(finalDeadline(deadline), this.teardownConnections());
     })();
     return this.stopDone;
-  }
-
-  /**
-   * A pg.Pool emits 'error' when an idle client dies (a server restart, a
-   * dropped connection), and with no listener Node turns that into a crash.
-   * Our own pool has a listener; one passed in without any would take the
-   * worker down on the first restart although the runtime recovers from it.
-   * So while the instance runs it listens and logs; the app's own listener,
-   * when there is one, is left to decide.
-   */
-  private guardPassedPool(db: ResolvedDatabase): void {
-    if (db.ownsPool || db.pool.listenerCount("error") > 0 || this.poolErrorListener) return;
-    const logger = this.config.logger;
-    this.poolErrorListener = (error: Error) =>
-      logger.warn("durable: an idle connection of the pg.Pool passed as `database` failed; the pool opens a new one. Add pool.on('error', …) to handle this yourself.", { error: String(error) });
-    db.pool.on("error", this.poolErrorListener);
   }
 
   private async teardownConnections(): Promise<void> {
@@ -408,8 +367,8 @@ export class DurableInstance implements BulkOwner {
       await this.notifier?.stop();
       this.notifier = null;
       if (this.db?.ownsPool) await this.db.pool.end().catch(() => undefined);
-      if (this.poolErrorListener) this.db?.pool.off("error", this.poolErrorListener);
-      this.poolErrorListener = null;
+      this.unguardPool?.();
+      this.unguardPool = null;
     } finally {
       clearInterval(hold);
     }

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { InvalidOptionError } from "../errors.js";
+import type { Logger } from "../logger.js";
 
 /**
  * Whether `value` is a node-postgres pool. `instanceof pg.Pool` alone is not
@@ -33,3 +34,19 @@ export function refuseClient(option: string, value: unknown): void {
 }
 
 const clientMessage = "got a single pg.Client; pass a pg.Pool (new pg.Pool({ connectionString })), a connection string or pool settings. The runtime needs several connections at once.";
+
+/**
+ * A pg.Pool emits 'error' when an idle client dies (a server restart, a
+ * dropped connection), and with no listener Node turns that into a crash.
+ * Our own pool has a listener; one passed in without any would take the
+ * worker down on the first restart although the runtime recovers from it.
+ * So while the instance runs it listens and logs; the app's own listener,
+ * when there is one, is left to decide. Returns the function that removes ours.
+ */
+export function guardPassedPool(pool: pg.Pool, logger: Logger): () => void {
+  if (pool.listenerCount("error") > 0) return () => undefined;
+  const listener = (error: Error) =>
+    logger.warn("durable: an idle connection of the pg.Pool passed as `database` failed; the pool opens a new one. Add pool.on('error', …) to handle this yourself.", { error: String(error) });
+  pool.on("error", listener);
+  return () => void pool.off("error", listener);
+}
